@@ -1,0 +1,6 @@
+//! Pure logic shared by the Zendesk sidebar app (compiled to wasm) and the middleware (native).
+//!
+//! Nothing here touches the network, the DOM or the Zendesk App Framework, so every rule can be
+//! unit-tested natively.
+
+pub mod external_key;

@@ -1,0 +1,1 @@
+//! The middleware: BeyondTrust outbound events in, Zendesk private comments out.

@@ -1,0 +1,1 @@
+//! Simulated BeyondTrust appliance and Zendesk instance.
