@@ -4,3 +4,8 @@
 //! unit-tested natively.
 
 pub mod external_key;
+pub mod help_center;
+pub mod jump;
+pub mod jump_type;
+pub mod settings;
+pub mod urls;

@@ -1,0 +1,55 @@
+//! The snippet's inline script: progressive enhancement of the no-script form.
+//!
+//! Without it the form still submits a GET to the appliance (form encoding, `+` for spaces).
+//! With it the click opens the exact URL app-core builds: the issue prefix comes from the
+//! option's `data-start-url` (written by Rust), the request values from the form's hidden inputs
+//! (escaped by Help Center), encoded like [`super::start_url::encode`] and with the customer name
+//! cut like [`super::start_url::CUSTOMER_NAME_MAX_CHARS`].
+//!
+//! Constraints, checked by tests: no `{{` or `}}` (Help Center would compile them as template
+//! code), no `</` (would end the script element), no external resource, ES5 plus `Array.from`.
+
+/// The id of the generated `<form>`; the script finds its form by it.
+pub const FORM_ID: &str = "rsz-get-support";
+
+/// The script body, placed in a `<script>` element right after the form.
+pub const SCRIPT: &str = r#"(function () {
+  var form = document.getElementById('rsz-get-support');
+  if (!form || !form.addEventListener) { return; }
+  function enc(value) {
+    return encodeURIComponent(value).replace(/[!'()*]/g, function (c) {
+      return '%' + c.charCodeAt(0).toString(16).toUpperCase();
+    });
+  }
+  function field(name) {
+    var input = form.elements[name];
+    return input ? String(input.value) : '';
+  }
+  form.addEventListener('submit', function (event) {
+    var select = form.elements.codeName;
+    var option = select && select.options[select.selectedIndex];
+    var prefix = option && option.getAttribute('data-start-url');
+    if (!prefix) { return; }
+    event.preventDefault();
+    var url = prefix +
+      '&customer.name=' + enc(Array.from(field('customer.name')).slice(0, 100).join('')) +
+      '&customer.details=' + enc(field('customer.details')) +
+      '&session.custom.external_key=' + enc(field('session.custom.external_key'));
+    var opened = window.open(url, '_blank');
+    if (opened) { opened.opener = null; } else { window.location.href = url; }
+  });
+})();"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_is_safe_inside_a_help_center_template() {
+        assert!(!SCRIPT.contains("{{"), "Help Center would compile {{{{ as template code");
+        assert!(!SCRIPT.contains("}}"), "Help Center would see }}}} as a template close");
+        assert!(!SCRIPT.contains("</"), "would end the <script> element");
+        assert!(!SCRIPT.contains("src="), "no external resource");
+        assert!(SCRIPT.contains(&format!("getElementById('{FORM_ID}')")));
+    }
+}
