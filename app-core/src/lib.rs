@@ -5,6 +5,7 @@
 
 pub mod external_key;
 pub mod help_center;
+pub mod help_center;
 pub mod jump;
 pub mod jump_type;
 pub mod settings;

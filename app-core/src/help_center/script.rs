@@ -3,11 +3,11 @@
 //! Without it the form still submits a GET to the appliance (form encoding, `+` for spaces).
 //! With it the click opens the exact URL app-core builds: the issue prefix comes from the
 //! option's `data-start-url` (written by Rust), the request values from the form's hidden inputs
-//! (escaped by Help Center), encoded like [`super::start_url::encode`] and with the customer name
-//! cut like [`super::start_url::CUSTOMER_NAME_MAX_CHARS`].
+//! (escaped by Help Center), encoded like [`super::start_url::encode`]; an empty name or subject
+//! is left out, as [`super::start_url::start_session_url`] does.
 //!
 //! Constraints, checked by tests: no `{{` or `}}` (Help Center would compile them as template
-//! code), no `</` (would end the script element), no external resource, ES5 plus `Array.from`.
+//! code), no `</` (would end the script element), no external resource, plain ES5.
 
 /// The id of the generated `<form>`; the script finds its form by it.
 pub const FORM_ID: &str = "rsz-get-support";
@@ -21,9 +21,10 @@ pub const SCRIPT: &str = r#"(function () {
       return '%' + c.charCodeAt(0).toString(16).toUpperCase();
     });
   }
-  function field(name) {
+  function param(name) {
     var input = form.elements[name];
-    return input ? String(input.value) : '';
+    var value = input ? String(input.value) : '';
+    return value ? '&' + name + '=' + enc(value) : '';
   }
   form.addEventListener('submit', function (event) {
     var select = form.elements.codeName;
@@ -31,10 +32,8 @@ pub const SCRIPT: &str = r#"(function () {
     var prefix = option && option.getAttribute('data-start-url');
     if (!prefix) { return; }
     event.preventDefault();
-    var url = prefix +
-      '&customer.name=' + enc(Array.from(field('customer.name')).slice(0, 100).join('')) +
-      '&customer.details=' + enc(field('customer.details')) +
-      '&session.custom.external_key=' + enc(field('session.custom.external_key'));
+    var url = prefix + param('customer.name') + param('customer.details') +
+      param('session.custom.external_key');
     var opened = window.open(url, '_blank');
     if (opened) { opened.opener = null; } else { window.location.href = url; }
   });

@@ -12,9 +12,6 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 /// snippet's script matches this with `encodeURIComponent` plus encoding of `!'()*`.
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
-/// The appliance caps `customer.name` at 100 characters; longer names are cut, not refused.
-pub const CUSTOMER_NAME_MAX_CHARS: usize = 100;
-
 /// Percent-encodes one query value (RFC 3986, UTF-8).
 pub fn encode(value: &str) -> String {
     utf8_percent_encode(value, COMPONENT).to_string()
@@ -30,7 +27,8 @@ pub fn start_session_prefix(host: &str, code: &str) -> String {
     format!("{}?issue_menu=1&codeName={}&c2cjs=1", start_session_endpoint(host), encode(code))
 }
 
-/// The whole URL for one request: what the snippet's script opens for these values.
+/// The whole URL for one request: what the snippet's script opens for these values. An empty
+/// name or subject is left out (the appliance then asks the user).
 pub fn start_session_url(
     host: &str,
     code: &str,
@@ -38,14 +36,14 @@ pub fn start_session_url(
     customer_details: &str,
     external_key: &str,
 ) -> String {
-    let name: String = customer_name.chars().take(CUSTOMER_NAME_MAX_CHARS).collect();
-    format!(
-        "{}&customer.name={}&customer.details={}&session.custom.external_key={}",
-        start_session_prefix(host, code),
-        encode(&name),
-        encode(customer_details),
-        encode(external_key),
-    )
+    let mut url = start_session_prefix(host, code);
+    for (key, value) in [("customer.name", customer_name), ("customer.details", customer_details)] {
+        if !value.is_empty() {
+            url.push_str(&format!("&{key}={}", encode(value)));
+        }
+    }
+    url.push_str(&format!("&session.custom.external_key={}", encode(external_key)));
+    url
 }
 
 #[cfg(test)]
@@ -70,9 +68,10 @@ mod tests {
     }
 
     #[test]
-    fn customer_name_is_cut_at_100_characters() {
-        let long = "é".repeat(150);
-        let url = start_session_url("h", "c", &long, "", "1");
-        assert!(url.contains(&format!("customer.name={}&", encode(&"é".repeat(100)))));
+    fn empty_name_and_subject_are_left_out() {
+        assert_eq!(
+            start_session_url("h", "c", "", "", "7"),
+            "https://h/api/start_session?issue_menu=1&codeName=c&c2cjs=1&session.custom.external_key=7"
+        );
     }
 }
