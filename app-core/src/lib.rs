@@ -5,7 +5,6 @@
 
 pub mod external_key;
 pub mod help_center;
-pub mod help_center;
 pub mod jump;
 pub mod jump_type;
 pub mod settings;
