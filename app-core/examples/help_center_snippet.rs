@@ -2,7 +2,7 @@
 //! admins who want it without opening Zendesk.
 //!
 //! Input (stdin, JSON): `{"hostname": "...", "issues": [["code", "Name"], ...],
-//! "request": {"id": "123", "subject": "...", "user_name": "..."}}` (`request` optional).
+//! "request": {"id": 123, "subject": "...", "user_name": "..."}}` (`request` optional).
 //! Output: the snippet (`markup`, `template`, `anchor`, `instructions`) plus, when `request` is
 //! given, `expected_urls`: for each issue, the URL the snippet's script should open for that
 //! request. Invalid settings print `{"error": ..., "key": ...}` and exit with status 2.
@@ -25,7 +25,7 @@ struct Input {
 
 #[derive(Deserialize)]
 struct Request {
-    id: String,
+    id: u64,
     subject: String,
     user_name: String,
 }
@@ -55,7 +55,7 @@ fn main() -> ExitCode {
         let urls: Vec<String> = input
             .issues
             .iter()
-            .map(|(code, _)| start_session_url(&host, code.trim(), &request.user_name, &request.subject, &request.id))
+            .map(|(code, _)| start_session_url(&host, code.trim(), &request.user_name, &request.subject, request.id))
             .collect();
         output["expected_urls"] = json!(urls);
     }

@@ -61,7 +61,7 @@ pub struct Snippet {
 pub enum SnippetError {
     #[error("Set the BeyondTrust appliance hostname in the app settings to generate the Help Center snippet.")]
     MissingHostname,
-    #[error("The hostname in the app settings is not a valid appliance hostname (letters, digits, dots, dashes and an optional :port).")]
+    #[error("The hostname in the app settings is not a bare appliance host name (like support.example.com, optionally with :port): fix it in the app settings.")]
     InvalidHostname,
     #[error("Add at least one issue (one code=Name per line) in the app settings: the Get Support Now button needs an issue to start a session.")]
     NoIssues,
@@ -79,4 +79,11 @@ impl SnippetError {
             Self::EmptyIssueCode { .. } => "error_empty_issue_code",
         }
     }
+}
+
+/// The snippet for validated settings (the sidebar's case).
+pub fn from_settings(settings: &crate::settings::Settings, texts: &SnippetTexts) -> Result<Snippet, SnippetError> {
+    let issues: Vec<(String, String)> =
+        settings.issues.iter().map(|issue| (issue.code.clone(), issue.name.clone())).collect();
+    snippet(&settings.hostname, &issues, texts)
 }

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::escape::html;
+use crate::settings::{parse_hostname, SettingsError};
 use super::instructions::{ANCHOR, TEMPLATE};
 use super::script::{FORM_ID, SCRIPT};
 use super::start_url::{start_session_endpoint, start_session_prefix};
@@ -71,21 +72,13 @@ pub fn snippet(
     })
 }
 
-/// The appliance host as it goes into the URL: trimmed, without an `https://` prefix or trailing
-/// slash, and only made of host characters (so it cannot carry a path, a query or markup).
+/// The appliance host as it goes into the URL, checked by the settings' own rule
+/// ([`parse_hostname`]): a bare `host[:port]`, so it cannot carry a path, a query or markup.
 pub fn normalize_hostname(hostname: &str) -> Result<String, SnippetError> {
-    let host = hostname.trim();
-    let host = host.strip_prefix("https://").unwrap_or(host).trim_end_matches('/');
-    if host.is_empty() {
-        return Err(SnippetError::MissingHostname);
-    }
-    let valid = host
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':' | b'[' | b']'));
-    if !valid || host.starts_with(['.', '-', ':']) {
-        return Err(SnippetError::InvalidHostname);
-    }
-    Ok(host.to_ascii_lowercase())
+    parse_hostname(hostname).map_err(|error| match error {
+        SettingsError::HostnameMissing => SnippetError::MissingHostname,
+        _ => SnippetError::InvalidHostname,
+    })
 }
 
 #[cfg(test)]
@@ -219,10 +212,10 @@ mod tests {
 
     #[test]
     fn hostname_is_normalised_or_refused() {
-        assert_eq!(normalize_hostname(" https://Support.Example.com/ ").as_deref(), Ok("support.example.com"));
+        assert_eq!(normalize_hostname(" Support.Example.com ").as_deref(), Ok("support.example.com"));
         assert_eq!(normalize_hostname("10.0.0.5:8443").as_deref(), Ok("10.0.0.5:8443"));
         assert_eq!(normalize_hostname("  "), Err(SnippetError::MissingHostname));
-        for bad in ["evil.com/x?y=", "a\"b", "h<script>", "http://h", "host name", "bücher.de", ".x"] {
+        for bad in ["evil.com/x?y=", "a\"b", "h<script>", "https://h", "host name", "bücher.de", "h:0"] {
             assert_eq!(normalize_hostname(bad), Err(SnippetError::InvalidHostname), "{bad:?}");
         }
     }
