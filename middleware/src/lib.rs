@@ -3,3 +3,5 @@
 pub mod beyondtrust;
 pub mod config;
 pub mod secret;
+pub mod render;
+pub mod store;

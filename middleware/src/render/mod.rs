@@ -1,0 +1,132 @@
+//! Comment rendering: Handlebars templates to Zendesk `html_body`.
+//!
+//! Three templates are built in (`session.hbs`, `customer-survey.hbs`, `rep-survey.hbs`); each
+//! can be overridden by a file of the same name in `templates_dir`. Overrides are compiled and
+//! trial-rendered at start, so a broken one stops the server with the file name and Handlebars'
+//! message instead of failing at 3 a.m.
+//!
+//! Escaping: every value reaches the template as text and `{{ }}` escapes it. The built-in
+//! templates never use `{{{ }}}`; the exactly-once marker is appended here, outside the
+//! template, so an override cannot drop it.
+
+pub mod view;
+
+use std::path::{Path, PathBuf};
+
+use handlebars::Handlebars;
+use serde::Serialize;
+
+pub use view::{session_view, survey_view, SessionView, SurveyView};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Template {
+    Session,
+    CustomerSurvey,
+    RepSurvey,
+}
+
+impl Template {
+    pub const ALL: [Template; 3] = [Template::Session, Template::CustomerSurvey, Template::RepSurvey];
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::Session => "session.hbs",
+            Self::CustomerSurvey => "customer-survey.hbs",
+            Self::RepSurvey => "rep-survey.hbs",
+        }
+    }
+
+    fn builtin(self) -> &'static str {
+        match self {
+            Self::Session => include_str!("templates/session.hbs"),
+            Self::CustomerSurvey => include_str!("templates/customer-survey.hbs"),
+            Self::RepSurvey => include_str!("templates/rep-survey.hbs"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("template {file}: {message}")]
+    Template { file: String, message: String },
+    #[error("rendering {template} failed: {message}")]
+    Render { template: &'static str, message: String },
+}
+
+pub struct Renderer {
+    hb: Handlebars<'static>,
+    /// Where each template came from, for messages.
+    sources: Vec<(Template, String)>,
+}
+
+impl std::fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Renderer").field("sources", &self.sources).finish()
+    }
+}
+
+/// The stable reference carried by every comment: `rsz:<appliance>:<lsid>:<event_type>`.
+/// Searching a ticket's comments for it makes posting idempotent.
+pub fn marker(appliance_id: &str, lsid: &str, event_type: &str) -> String {
+    format!("rsz:{appliance_id}:{lsid}:{event_type}")
+}
+
+/// Appends the visible reference footer (HTML comments and data attributes do not survive
+/// Zendesk's sanitizer; small visible text does, in both `html_body` and `body`).
+pub fn with_marker(html: &str, marker: &str) -> String {
+    format!("{html}\n<p><small>Ref: {}</small></p>", handlebars::html_escape(marker))
+}
+
+impl Renderer {
+    /// Built-in templates only.
+    pub fn builtin() -> Self {
+        Self::new(None).expect("built-in templates compile")
+    }
+
+    /// Built-ins overridden one by one from `templates_dir` (missing files keep the built-in).
+    pub fn new(templates_dir: Option<&Path>) -> Result<Self, RenderError> {
+        let mut hb = Handlebars::new();
+        hb.set_strict_mode(false);
+        let mut sources = Vec::new();
+        for t in Template::ALL {
+            let override_path: Option<PathBuf> = templates_dir.map(|d| d.join(t.file_name())).filter(|p| p.is_file());
+            let (text, source) = match &override_path {
+                Some(p) => {
+                    let text = std::fs::read_to_string(p)
+                        .map_err(|e| RenderError::Template { file: p.display().to_string(), message: e.to_string() })?;
+                    (text, p.display().to_string())
+                }
+                None => (t.builtin().to_string(), format!("built-in {}", t.file_name())),
+            };
+            hb.register_template_string(t.file_name(), text)
+                .map_err(|e| RenderError::Template { file: source.clone(), message: e.to_string() })?;
+            sources.push((t, source));
+        }
+        let r = Self { hb, sources };
+        r.trial_render()?;
+        Ok(r)
+    }
+
+    /// Renders every template once with sample data so unknown helpers and the like surface now.
+    fn trial_render(&self) -> Result<(), RenderError> {
+        let session = SessionView { lsid: "trial".into(), ..Default::default() };
+        let survey = SurveyView { lsid: "trial".into(), ..Default::default() };
+        for (t, source) in &self.sources {
+            let result = match t {
+                Template::Session => self.hb.render(t.file_name(), &session),
+                _ => self.hb.render(t.file_name(), &survey),
+            };
+            result.map_err(|e| RenderError::Template { file: source.clone(), message: e.to_string() })?;
+        }
+        Ok(())
+    }
+
+    pub fn render<T: Serialize>(&self, template: Template, data: &T) -> Result<String, RenderError> {
+        self.hb
+            .render(template.file_name(), data)
+            .map_err(|e| RenderError::Render { template: template.file_name(), message: e.to_string() })
+    }
+}
+
+#[cfg(test)]
+mod tests;

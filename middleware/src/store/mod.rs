@@ -1,0 +1,426 @@
+//! Durable event queue and polling checkpoints (sqlx `AnyPool`: SQLite by default, Postgres
+//! when scaling out).
+//!
+//! An event row moves `received` -> `processing` -> `done` | `unassociated` | `failed`, or back
+//! to `retry` with a later `next_attempt_at`. Unprocessed event types are stored as `skipped`.
+//! A claim is a lease: a worker that dies leaves `processing` with an expired `lease_until`,
+//! and the row is claimed again; `claim_token` keeps a late worker from overwriting the new
+//! claimant's outcome. `comment_marker` is written just before a comment is posted and cleared
+//! when Zendesk definitely rejected it, so a set marker means "may already be on the ticket".
+
+mod schema;
+
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+#[derive(Debug, thiserror::Error)]
+#[error("database error: {0}")]
+pub struct StoreError(String);
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        Self(e.to_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Received,
+    Retry,
+    Skipped,
+    Processing,
+    Done,
+    Failed,
+    Unassociated,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Received => "received",
+            Self::Retry => "retry",
+            Self::Skipped => "skipped",
+            Self::Processing => "processing",
+            Self::Done => "done",
+            Self::Failed => "failed",
+            Self::Unassociated => "unassociated",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "received" => Self::Received,
+            "retry" => Self::Retry,
+            "skipped" => Self::Skipped,
+            "processing" => Self::Processing,
+            "done" => Self::Done,
+            "failed" => Self::Failed,
+            "unassociated" => Self::Unassociated,
+            _ => return None,
+        })
+    }
+}
+
+/// Where an event came from: the appliance's outbound events or our own polling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Outbound,
+    Polling,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Outbound => "outbound",
+            Self::Polling => "polling",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub configuration: String,
+    pub appliance_id: String,
+    pub event_type: String,
+    pub lsid: String,
+    pub event_timestamp: String,
+    pub source: Source,
+    /// All form fields as received.
+    pub fields: Vec<(String, String)>,
+    /// `Received` (to process), `Skipped` or `Failed` (recorded only).
+    pub status: Status,
+    pub note: Option<String>,
+}
+
+impl NewEvent {
+    /// Redeliveries share (appliance, event, lsid, timestamp). A session ends once, so session
+    /// ends share (appliance, event, lsid) whatever their timestamp: that is what de-duplicates
+    /// polled ends against outbound ones.
+    fn dedup_key(&self) -> String {
+        let appliance = self.appliance_id.to_ascii_lowercase();
+        if self.event_type == crate::config::SESSION_END && !self.lsid.is_empty() {
+            format!("{appliance}|{}|{}", self.event_type, self.lsid)
+        } else {
+            format!("{appliance}|{}|{}|{}", self.event_type, self.lsid, self.event_timestamp)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    New(i64),
+    Duplicate,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub configuration: String,
+    pub appliance_id: String,
+    pub event_type: String,
+    pub lsid: String,
+    pub event_timestamp: String,
+    pub source: Source,
+    pub fields: Vec<(String, String)>,
+    pub status: Status,
+    /// Failed attempts so far (counted against `retry_attempt_limit`).
+    pub attempts: i64,
+    /// 429 answers so far (not counted as failures, but bounded).
+    pub throttled: i64,
+    pub next_attempt_at: i64,
+    pub claim_token: Option<i64>,
+    pub last_error: Option<String>,
+    pub ticket_id: Option<i64>,
+    pub comment_marker: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub at: i64,
+    pub error: String,
+}
+
+const COLUMNS: &str = "id, configuration, appliance_id, event_type, lsid, event_timestamp, source, fields, status, \
+     attempts, throttled, next_attempt_at, claim_token, last_error, ticket_id, comment_marker, created_at, updated_at";
+
+fn row_to_event(row: &AnyRow) -> Result<StoredEvent> {
+    let fields: String = row.try_get("fields")?;
+    let fields: Vec<(String, String)> = serde_json::from_str(&fields).unwrap_or_default();
+    let status: String = row.try_get("status")?;
+    let source: String = row.try_get("source")?;
+    Ok(StoredEvent {
+        id: row.try_get("id")?,
+        configuration: row.try_get("configuration")?,
+        appliance_id: row.try_get("appliance_id")?,
+        event_type: row.try_get("event_type")?,
+        lsid: row.try_get("lsid")?,
+        event_timestamp: row.try_get("event_timestamp")?,
+        source: if source == "polling" { Source::Polling } else { Source::Outbound },
+        fields,
+        status: Status::parse(&status).ok_or_else(|| StoreError(format!("unknown status {status:?}")))?,
+        attempts: row.try_get("attempts")?,
+        throttled: row.try_get("throttled")?,
+        next_attempt_at: row.try_get("next_attempt_at")?,
+        claim_token: row.try_get("claim_token")?,
+        last_error: row.try_get("last_error")?,
+        ticket_id: row.try_get("ticket_id")?,
+        comment_marker: row.try_get("comment_marker")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Milliseconds since the Unix epoch (the unit of every time column).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Store")
+    }
+}
+
+impl Store {
+    /// Connects and applies migrations. `url`: `sqlite://FILE?mode=rwc` or `postgres://...`.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let sqlite = url.starts_with("sqlite:");
+        let pool = AnyPoolOptions::new()
+            .max_connections(if sqlite { 4 } else { 10 })
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await?;
+        if sqlite {
+            // WAL lets the ingest path write while workers read; the busy timeout (sqlx default
+            // 5 s) covers writer contention.
+            sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
+        }
+        let store = Self { pool };
+        store.migrate(sqlite).await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self, sqlite: bool) -> Result<()> {
+        sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            .execute(&self.pool)
+            .await?;
+        for m in schema::migrations() {
+            let done = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(m.version)
+                .fetch_optional(&self.pool)
+                .await?;
+            if done.is_some() {
+                continue;
+            }
+            let text = if sqlite { &m.sqlite } else { &m.postgres };
+            for stmt in text.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                sqlx::query(stmt).execute(&self.pool).await?;
+            }
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(m.version)
+                .bind(now_ms())
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Stores an event unless an equivalent one is already stored.
+    pub async fn insert_event(&self, e: &NewEvent) -> Result<Inserted> {
+        let now = now_ms();
+        let fields = serde_json::to_string(&e.fields).map_err(|err| StoreError(err.to_string()))?;
+        let row = sqlx::query(
+            "INSERT INTO events (configuration, appliance_id, event_type, lsid, event_timestamp, source, dedup_key, fields, \
+             status, attempts, throttled, next_attempt_at, last_error, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 0, $10, $11, $10, $10) \
+             ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(&e.configuration)
+        .bind(&e.appliance_id)
+        .bind(&e.event_type)
+        .bind(&e.lsid)
+        .bind(&e.event_timestamp)
+        .bind(e.source.as_str())
+        .bind(e.dedup_key())
+        .bind(fields)
+        .bind(e.status.as_str())
+        .bind(now)
+        .bind(e.note.clone())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(r) => Inserted::New(r.try_get("id")?),
+            None => Inserted::Duplicate,
+        })
+    }
+
+    /// Atomically claims the oldest due event (or one whose lease expired) for `lease`.
+    pub async fn claim_due(&self, lease: Duration) -> Result<Option<StoredEvent>> {
+        let now = now_ms();
+        let token: i64 = rand::random::<i64>() & i64::MAX;
+        let due = "((status IN ('received', 'retry') AND next_attempt_at <= $2) \
+                   OR (status = 'processing' AND lease_until <= $2))";
+        let sql = format!(
+            "UPDATE events SET status = 'processing', lease_until = $1, claim_token = $3, updated_at = $2 \
+             WHERE id = (SELECT id FROM events WHERE {due} ORDER BY next_attempt_at, id LIMIT 1) AND {due} \
+             RETURNING {COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(now + lease.as_millis() as i64)
+            .bind(now)
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(row_to_event).transpose()
+    }
+
+    /// When the next event becomes due (or a lease expires); `None` when nothing is pending.
+    pub async fn next_due_at(&self) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "SELECT MIN(t) AS t FROM (\
+               SELECT next_attempt_at AS t FROM events WHERE status IN ('received', 'retry') \
+               UNION ALL SELECT lease_until AS t FROM events WHERE status = 'processing' AND lease_until IS NOT NULL) AS due",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<Option<i64>, _>("t")?)
+    }
+
+    async fn update_claimed(&self, e: &StoredEvent, set: &str, binds: Vec<Option<String>>, ints: Vec<Option<i64>>) -> Result<bool> {
+        // $1 = id, $2 = claim token, $3 = now, then the strings, then the integers.
+        let sql = format!("UPDATE events SET {set}, updated_at = $3 WHERE id = $1 AND claim_token = $2 AND status = 'processing'");
+        let mut q = sqlx::query(&sql).bind(e.id).bind(e.claim_token).bind(now_ms());
+        for b in binds {
+            q = q.bind(b);
+        }
+        for i in ints {
+            q = q.bind(i);
+        }
+        Ok(q.execute(&self.pool).await?.rows_affected() == 1)
+    }
+
+    /// Records that a comment carrying `marker` is about to be posted (outcome uncertain until
+    /// `mark_done` or `clear_marker`).
+    pub async fn set_marker(&self, e: &StoredEvent, marker: &str, ticket_id: u64) -> Result<bool> {
+        self.update_claimed(e, "comment_marker = $4, ticket_id = $5", vec![Some(marker.into())], vec![Some(ticket_id as i64)])
+            .await
+    }
+
+    /// Zendesk definitely did not store the comment.
+    pub async fn clear_marker(&self, e: &StoredEvent) -> Result<bool> {
+        self.update_claimed(e, "comment_marker = NULL", vec![], vec![]).await
+    }
+
+    pub async fn mark_done(&self, e: &StoredEvent, ticket_id: Option<u64>) -> Result<bool> {
+        self.update_claimed(
+            e,
+            "status = 'done', lease_until = NULL, last_error = NULL, ticket_id = COALESCE($4, ticket_id)",
+            vec![],
+            vec![ticket_id.map(|t| t as i64)],
+        )
+        .await
+    }
+
+    pub async fn mark_unassociated(&self, e: &StoredEvent, reason: &str) -> Result<bool> {
+        self.update_claimed(e, "status = 'unassociated', lease_until = NULL, last_error = $4", vec![Some(reason.into())], vec![])
+            .await
+    }
+
+    pub async fn mark_failed(&self, e: &StoredEvent, error: &str) -> Result<bool> {
+        self.record_attempt(e.id, error).await?;
+        self.update_claimed(
+            e,
+            "status = 'failed', lease_until = NULL, last_error = $4, attempts = attempts + 1",
+            vec![Some(error.into())],
+            vec![],
+        )
+        .await
+    }
+
+    /// Schedules another attempt at `at_ms`. `throttled` marks a 429 (counted separately).
+    pub async fn schedule_retry(&self, e: &StoredEvent, at_ms: i64, error: &str, throttled: bool) -> Result<bool> {
+        self.record_attempt(e.id, error).await?;
+        let counter = if throttled { "throttled = throttled + 1" } else { "attempts = attempts + 1" };
+        self.update_claimed(
+            e,
+            &format!("status = 'retry', lease_until = NULL, last_error = $4, next_attempt_at = $5, {counter}"),
+            vec![Some(error.into())],
+            vec![Some(at_ms)],
+        )
+        .await
+    }
+
+    /// Gives a claimed event back untouched (graceful shutdown).
+    pub async fn release(&self, e: &StoredEvent) -> Result<bool> {
+        self.update_claimed(e, "status = 'received', lease_until = NULL", vec![], vec![]).await
+    }
+
+    pub async fn record_attempt(&self, event_id: i64, error: &str) -> Result<()> {
+        sqlx::query("INSERT INTO attempts (event_id, at, error) VALUES ($1, $2, $3)")
+            .bind(event_id)
+            .bind(now_ms())
+            .bind(error)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn attempts(&self, event_id: i64) -> Result<Vec<Attempt>> {
+        let rows = sqlx::query("SELECT at, error FROM attempts WHERE event_id = $1 ORDER BY id")
+            .bind(event_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(Attempt { at: r.try_get("at")?, error: r.try_get("error")? })).collect()
+    }
+
+    pub async fn event(&self, id: i64) -> Result<Option<StoredEvent>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM events WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(row_to_event).transpose()
+    }
+
+    /// Every stored event, oldest first (tests, admin).
+    pub async fn events(&self) -> Result<Vec<StoredEvent>> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM events ORDER BY id")).fetch_all(&self.pool).await?;
+        rows.iter().map(row_to_event).collect()
+    }
+
+    pub async fn checkpoint(&self, configuration: &str) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT end_time FROM poll_checkpoints WHERE configuration = $1")
+            .bind(configuration)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| r.try_get("end_time")).transpose().map_err(Into::into)
+    }
+
+    pub async fn set_checkpoint(&self, configuration: &str, end_time: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO poll_checkpoints (configuration, end_time, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (configuration) DO UPDATE SET end_time = $2, updated_at = $3",
+        )
+        .bind(configuration)
+        .bind(end_time)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,132 @@
+use super::*;
+
+pub(crate) fn temp_db_url(tag: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let path = std::env::temp_dir().join(format!("mw-store-{tag}-{}-{nanos}.db", std::process::id()));
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+fn event(lsid: &str, ts: &str, event_type: &str) -> NewEvent {
+    NewEvent {
+        configuration: "Production".into(),
+        appliance_id: "default".into(),
+        event_type: event_type.into(),
+        lsid: lsid.into(),
+        event_timestamp: ts.into(),
+        source: Source::Outbound,
+        fields: vec![("event".into(), event_type.into()), ("lsid".into(), lsid.into())],
+        status: Status::Received,
+        note: None,
+    }
+}
+
+const END: &str = crate::config::SESSION_END;
+const SURVEY: &str = crate::config::CUSTOMER_SURVEY;
+
+#[tokio::test]
+async fn redelivery_and_polled_duplicates_are_rejected() {
+    let store = Store::connect(&temp_db_url("dedup")).await.unwrap();
+    assert!(matches!(store.insert_event(&event("a", "100", END)).await.unwrap(), Inserted::New(_)));
+    assert_eq!(store.insert_event(&event("a", "100", END)).await.unwrap(), Inserted::Duplicate);
+    // A polled end for the same session (no outbound timestamp) is the same event.
+    let mut polled = event("a", "", END);
+    polled.source = Source::Polling;
+    assert_eq!(store.insert_event(&polled).await.unwrap(), Inserted::Duplicate);
+    // Surveys are keyed by timestamp too; the same survey redelivered is a duplicate.
+    assert!(matches!(store.insert_event(&event("a", "101", SURVEY)).await.unwrap(), Inserted::New(_)));
+    assert_eq!(store.insert_event(&event("a", "101", SURVEY)).await.unwrap(), Inserted::Duplicate);
+    assert!(matches!(store.insert_event(&event("b", "100", END)).await.unwrap(), Inserted::New(_)));
+    let all = store.events().await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0].fields[1], ("lsid".to_string(), "a".to_string()));
+}
+
+#[tokio::test]
+async fn claims_are_exclusive_and_outcomes_stick() {
+    let store = Store::connect(&temp_db_url("claim")).await.unwrap();
+    store.insert_event(&event("a", "1", END)).await.unwrap();
+    let mut skipped = event("s", "1", "support_conference_begin");
+    skipped.status = Status::Skipped;
+    store.insert_event(&skipped).await.unwrap();
+    let lease = Duration::from_secs(60);
+    let claimed = store.claim_due(lease).await.unwrap().expect("due event");
+    assert_eq!(claimed.status, Status::Processing);
+    assert!(store.claim_due(lease).await.unwrap().is_none(), "claimed and skipped events are not due");
+    assert!(store.set_marker(&claimed, "rsz:x", 42).await.unwrap());
+    assert!(store.mark_done(&claimed, Some(42)).await.unwrap());
+    let done = store.event(claimed.id).await.unwrap().unwrap();
+    assert_eq!(done.status, Status::Done);
+    assert_eq!(done.ticket_id, Some(42));
+    assert_eq!(done.comment_marker.as_deref(), Some("rsz:x"));
+    assert_eq!(store.next_due_at().await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn concurrent_claims_never_share_an_event() {
+    let store = Store::connect(&temp_db_url("race")).await.unwrap();
+    for i in 0..20 {
+        store.insert_event(&event(&format!("l{i}"), "1", END)).await.unwrap();
+    }
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut ids = Vec::new();
+            while let Some(e) = s.claim_due(Duration::from_secs(60)).await.unwrap() {
+                ids.push(e.id);
+            }
+            ids
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort();
+    let before = all.len();
+    all.dedup();
+    assert_eq!(before, 20);
+    assert_eq!(all.len(), 20);
+}
+
+#[tokio::test]
+async fn expired_lease_is_reclaimed_and_stale_worker_cannot_overwrite() {
+    let store = Store::connect(&temp_db_url("lease")).await.unwrap();
+    store.insert_event(&event("a", "1", END)).await.unwrap();
+    let first = store.claim_due(Duration::from_millis(0)).await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await; // wall-clock lease expiry
+    let second = store.claim_due(Duration::from_secs(60)).await.unwrap().expect("lease expired");
+    assert_eq!(first.id, second.id);
+    assert!(!store.mark_done(&first, None).await.unwrap(), "stale claim loses");
+    assert!(store.mark_failed(&second, "boom").await.unwrap());
+    let e = store.event(first.id).await.unwrap().unwrap();
+    assert_eq!(e.status, Status::Failed);
+    assert_eq!(e.last_error.as_deref(), Some("boom"));
+    assert_eq!(store.attempts(e.id).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn retries_wait_until_due_and_keep_every_error() {
+    let store = Store::connect(&temp_db_url("retry")).await.unwrap();
+    store.insert_event(&event("a", "1", END)).await.unwrap();
+    let e = store.claim_due(Duration::from_secs(60)).await.unwrap().unwrap();
+    let at = now_ms() + 60_000;
+    assert!(store.schedule_retry(&e, at, "HTTP 503", false).await.unwrap());
+    assert!(store.claim_due(Duration::from_secs(60)).await.unwrap().is_none());
+    assert_eq!(store.next_due_at().await.unwrap(), Some(at));
+    let stored = store.event(e.id).await.unwrap().unwrap();
+    assert_eq!((stored.status, stored.attempts, stored.throttled), (Status::Retry, 1, 0));
+    assert_eq!(store.attempts(e.id).await.unwrap()[0].error, "HTTP 503");
+}
+
+#[tokio::test]
+async fn checkpoints_persist_across_connections() {
+    let url = temp_db_url("ckpt");
+    let store = Store::connect(&url).await.unwrap();
+    assert_eq!(store.checkpoint("P").await.unwrap(), None);
+    store.set_checkpoint("P", 10).await.unwrap();
+    store.set_checkpoint("P", 20).await.unwrap();
+    store.close().await;
+    let again = Store::connect(&url).await.unwrap();
+    assert_eq!(again.checkpoint("P").await.unwrap(), Some(20));
+}
