@@ -1,2 +1,22 @@
 //! Yew components of the ticket sidebar. They take plain data (settings, ticket, locale) and
 //! callbacks, so they run the same under the real Zendesk client, a fake, or a test.
+//!
+//! State lives in reducers (`state`, `jump_form`) that are plain Rust and tested natively; the
+//! host (the `zendesk-app` crate) owns the sidebar reducer and feeds it what Zendesk says.
+
+pub mod i18n;
+pub mod jump_form;
+pub mod state;
+
+pub mod fields;
+pub mod invalid_view;
+pub mod jump_panel;
+pub mod launch_notice;
+pub mod message_view;
+pub mod ready_view;
+pub mod session_key_button;
+pub mod sidebar_view;
+
+pub use i18n::I18n;
+pub use sidebar_view::SidebarView;
+pub use state::{Loaded, Phase, Sidebar, SidebarAction};

@@ -78,3 +78,16 @@ export async function screenshot(page, name) {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/** The URL the app's iframe.html loads Zendesk's ZAF SDK from. */
+export const ZAF_SDK_URL = 'https://static.zdassets.com/zendesk_app_framework_sdk/2.0/zaf_sdk.min.js';
+const ZAF_STANDIN = new URL('../fixtures/zaf-standin.js', import.meta.url);
+
+/**
+ * Serves the ZAF stand-in (tests/browser/fixtures/zaf-standin.js) in place of the SDK for this
+ * page, configured with `config` (see the stand-in's header). Its records are in `window.__zaf`.
+ */
+export async function installZafStandIn(page, config) {
+  const body = `window.__zafConfig = ${JSON.stringify(config)};\n${readFileSync(ZAF_STANDIN, 'utf8')}`;
+  await page.route(ZAF_SDK_URL, (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body }));
+}

@@ -1,0 +1,149 @@
+//! The Jump panel's form state, as a Yew reducer.
+//!
+//! Problems are not stored: they are derived from the input with `app_core::jump::validate`, and
+//! shown once the agent has tried to launch (then they update live as the fields change).
+
+use app_core::jump::{validate, JumpInput, JumpProblem, JumpRequest, ShellProtocol};
+use app_core::jump_type::JumpType;
+use app_core::settings::Settings;
+use std::rc::Rc;
+use yew::Reducible;
+
+/// Field edits and the launch attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JumpFormAction {
+    SetType(JumpType),
+    SetTarget(String),
+    SetJumpoint(String),
+    SetUsername(String),
+    /// Also moves the port to the protocol's default if the agent had not changed it.
+    SetProtocol(ShellProtocol),
+    SetPort(String),
+    /// The agent pressed Jump: from now on problems are shown.
+    Attempted,
+}
+
+/// The form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JumpForm {
+    pub settings: Rc<Settings>,
+    pub input: JumpInput,
+    pub attempted: bool,
+}
+
+impl JumpForm {
+    /// A fresh form: the first enabled type; the Jumpoint preselected only when there is just one.
+    pub fn new(settings: Rc<Settings>) -> JumpForm {
+        let jump_type = settings.jump_types.first().copied().unwrap_or(JumpType::JumpClient);
+        let jumpoint = match settings.jumpoints.as_slice() {
+            [only] => only.clone(),
+            _ => String::new(),
+        };
+        let protocol = ShellProtocol::default();
+        JumpForm {
+            input: JumpInput {
+                jump_type,
+                target: String::new(),
+                jumpoint,
+                username: String::new(),
+                protocol,
+                port: protocol.default_port().to_string(),
+            },
+            settings,
+            attempted: false,
+        }
+    }
+
+    /// The validated request, or every problem.
+    pub fn result(&self) -> Result<JumpRequest, Vec<JumpProblem>> {
+        validate(&self.input, &self.settings)
+    }
+
+    /// Problems to show now (none before the first attempt).
+    pub fn visible_problems(&self) -> Vec<JumpProblem> {
+        if self.attempted {
+            self.result().err().unwrap_or_default()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// A pure transition.
+    pub fn apply(&self, action: JumpFormAction) -> JumpForm {
+        let mut next = self.clone();
+        let input = &mut next.input;
+        match action {
+            JumpFormAction::SetType(t) => input.jump_type = t,
+            JumpFormAction::SetTarget(v) => input.target = v,
+            JumpFormAction::SetJumpoint(v) => input.jumpoint = v,
+            JumpFormAction::SetUsername(v) => input.username = v,
+            JumpFormAction::SetProtocol(p) => {
+                if input.port.trim() == input.protocol.default_port().to_string() {
+                    input.port = p.default_port().to_string();
+                }
+                input.protocol = p;
+            }
+            JumpFormAction::SetPort(v) => input.port = v,
+            JumpFormAction::Attempted => next.attempted = true,
+        }
+        next
+    }
+}
+
+impl Reducible for JumpForm {
+    type Action = JumpFormAction;
+
+    fn reduce(self: Rc<Self>, action: JumpFormAction) -> Rc<Self> {
+        Rc::new(self.apply(action))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(jumpoints: &[&str]) -> Rc<Settings> {
+        Rc::new(Settings {
+            hostname: "bt.example.com".into(),
+            issues: vec![],
+            jumpoints: jumpoints.iter().map(|s| s.to_string()).collect(),
+            jump_types: vec![JumpType::LocalJump, JumpType::ShellJump],
+        })
+    }
+
+    #[test]
+    fn starts_with_first_enabled_type_and_single_jumpoint() {
+        let f = JumpForm::new(settings(&["Only"]));
+        assert_eq!(f.input.jump_type, JumpType::LocalJump);
+        assert_eq!(f.input.jumpoint, "Only");
+        assert_eq!(f.input.port, "22");
+        assert_eq!(JumpForm::new(settings(&["A", "B"])).input.jumpoint, "");
+    }
+
+    #[test]
+    fn problems_show_after_an_attempt_and_update_live() {
+        let f = JumpForm::new(settings(&["A", "B"]));
+        assert!(f.visible_problems().is_empty());
+        let f = f.apply(JumpFormAction::Attempted);
+        assert_eq!(f.visible_problems(), vec![JumpProblem::TargetRequired]);
+        let f = f.apply(JumpFormAction::SetType(JumpType::ShellJump)).apply(JumpFormAction::SetPort("0".into()));
+        assert_eq!(
+            f.visible_problems(),
+            vec![JumpProblem::TargetRequired, JumpProblem::JumpointRequired, JumpProblem::PortInvalid]
+        );
+        let f = f
+            .apply(JumpFormAction::SetTarget("host-1".into()))
+            .apply(JumpFormAction::SetJumpoint("B".into()))
+            .apply(JumpFormAction::SetPort("2200".into()));
+        assert!(f.visible_problems().is_empty());
+        assert!(matches!(f.result(), Ok(JumpRequest::ShellJump { port: 2200, .. })));
+    }
+
+    #[test]
+    fn protocol_switch_moves_only_a_default_port() {
+        let f = JumpForm::new(settings(&["A"])).apply(JumpFormAction::SetProtocol(ShellProtocol::Telnet));
+        assert_eq!(f.input.port, "23");
+        let f = f.apply(JumpFormAction::SetPort("2323".into())).apply(JumpFormAction::SetProtocol(ShellProtocol::Ssh));
+        assert_eq!((f.input.port.as_str(), f.input.protocol), ("2323", ShellProtocol::Ssh));
+    }
+}
