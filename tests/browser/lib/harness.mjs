@@ -22,8 +22,11 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 
-/** Launches chromium with a fresh, empty profile; close the returned context when done. */
-export async function launchBrowser() {
+/**
+ * Launches chromium with a fresh, empty profile; close the returned context when done.
+ * `options` are extra playwright context options (e.g. `{ ignoreHTTPSErrors: true }`).
+ */
+export async function launchBrowser(options = {}) {
   mkdirSync(scratch, { recursive: true });
   const profile = mkdtempSync(join(scratch, 'chromium-profile-'));
   return chromium.launchPersistentContext(profile, {
@@ -31,6 +34,7 @@ export async function launchBrowser() {
     headless: true,
     args: CHROMIUM_ARGS,
     viewport: { width: 1024, height: 768 },
+    ...options,
   });
 }
 

@@ -1,0 +1,95 @@
+// `cargo xtask demo --check`: the demo's visitor flow, headless, against the running demo.
+//
+// Usage: node tests/demo/check.mjs <workspace-url> <ticket-id>
+// Prints one line per check and `demo: N passed, N failed`; exits 0 only when every check
+// passed — in particular when the session's private comments arrived in the ticket.
+import { launchBrowser, screenshot } from '../browser/lib/harness.mjs';
+
+const [workspace, ticketArg] = process.argv.slice(2);
+const ticket = Number(ticketArg);
+if (!workspace || !ticket) {
+  console.error('usage: node tests/demo/check.mjs <workspace-url> <ticket-id>');
+  process.exit(2);
+}
+
+let passed = 0;
+let failed = 0;
+async function check(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    passed += 1;
+    console.log(`ok - ${name} (${Date.now() - started} ms)`);
+  } catch (error) {
+    failed += 1;
+    console.log(`not ok - ${name}: ${error.message.split('\n')[0]}`);
+  }
+}
+
+/** Polls `probe` (returns a truthy value when done) until `ms` elapse. */
+async function until(what, ms, probe) {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    last = await probe();
+    if (last) return last;
+    await new Promise((ok) => setTimeout(ok, 250));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+const consoleState = async () => (await fetch(`${workspace}/_demo/console`)).json();
+const ticketState = async () => (await fetch(`${workspace}/_demo/tickets/${ticket}`)).json();
+
+// The sandbox appliance has a self-signed certificate, as a lab appliance would.
+const context = await launchBrowser({ ignoreHTTPSErrors: true });
+const page = await context.newPage();
+try {
+  await check('agent workspace shows the ticket with the app ready', async () => {
+    await page.goto(`${workspace}/agent/tickets/${ticket}`);
+    const app = page.frameLocator('#app-frame');
+    await app.getByRole('button', { name: /generate session key/i }).waitFor({ timeout: 20000 });
+  });
+
+  await check('Generate Session Key reaches the representative console', async () => {
+    const before = (await consoleState()).client_scripts.length;
+    await page.frameLocator('#app-frame').getByRole('button', { name: /generate session key/i }).click();
+    const call = await until('a generate_session_key client script', 10000, async () => {
+      const calls = (await consoleState()).client_scripts.slice(before);
+      return calls.find((c) => c.action === 'generate_session_key');
+    });
+    const key = call.params.find?.(([k]) => k === 'session.custom.external_key')?.[1] ?? call.params['session.custom.external_key'];
+    if (String(key) !== String(ticket)) throw new Error(`external key ${key}, expected ${ticket}`);
+  });
+
+  await check('End session puts the session report and both surveys on the ticket', async () => {
+    const before = (await ticketState()).comments.length;
+    await page.getByRole('button', { name: 'End session' }).click();
+    const comments = await until('three new private comments', 30000, async () => {
+      const added = (await ticketState()).comments.slice(before);
+      return added.length >= 3 ? added : null;
+    });
+    if (comments.some((c) => c.public)) throw new Error('a comment was public');
+    const text = comments.map((c) => c.html_body || c.body).join('\n');
+    for (const expected of ['Hello Jane', 'hp-driver-7.1.zip', 'Windows 11 Pro 23H2', 'Reinstalled the HP LaserJet driver', 'Quick and friendly help', 'Outdated driver']) {
+      if (!text.includes(expected)) throw new Error(`comments lack ${JSON.stringify(expected)}`);
+    }
+    if (text.includes('<3 —') && !text.includes('&lt;3')) throw new Error('customer text was not escaped');
+    await page.locator('#conversation .comment.private').nth(before + 2).waitFor({ timeout: 5000 });
+    await screenshot(page, 'demo-workspace');
+  });
+
+  await check('Help Center Get Support Now starts a click-to-chat session tied to the request', async () => {
+    const before = (await consoleState()).start_sessions.length;
+    await page.goto(`${workspace}/hc/en-us/requests/${ticket}`);
+    await page.getByRole('button', { name: /get support now/i }).click();
+    const call = await until('a start_session call', 10000, async () => (await consoleState()).start_sessions[before]);
+    const params = Object.fromEntries(Array.isArray(call.params) ? call.params : Object.entries(call.params));
+    if (String(params['session.custom.external_key']) !== String(ticket)) throw new Error(`external key ${params['session.custom.external_key']}`);
+    if (params.issue_menu !== '1' || !params.codeName) throw new Error(`params ${JSON.stringify(params)}`);
+  });
+} finally {
+  await context.close();
+}
+console.log(`demo: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
