@@ -1,3 +1,92 @@
-fn main() -> anyhow::Result<()> {
-    anyhow::bail!("sandbox: not built yet (issue 3)")
+//! `sandbox serve`: runs the simulated appliance and Zendesk until interrupted.
+//!
+//! Prints ONE JSON line with URLs and the sandbox's own generated credentials (intended: it is
+//! a test tool and the caller needs them), then a short human summary.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use sandbox::{Sandbox, SandboxOptions};
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(name = "sandbox", about = "Simulated BeyondTrust appliance and Zendesk instance")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run both simulators on 127.0.0.1 until Ctrl-C.
+    Serve {
+        /// Appliance port (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        appliance_port: u16,
+        /// Zendesk port (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        zendesk_port: u16,
+        /// Where the appliance POSTs outbound events.
+        #[arg(long)]
+        events_url: Option<String>,
+        /// Serve the appliance over plain HTTP instead of HTTPS.
+        #[arg(long)]
+        plain_http: bool,
+        /// Refuse legacy username/password authentication ("16.2.1 or newer").
+        #[arg(long)]
+        oauth_only: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let Cli { command } = Cli::parse();
+    let Command::Serve {
+        appliance_port,
+        zendesk_port,
+        events_url,
+        plain_http,
+        oauth_only,
+    } = command;
+    let sandbox = Sandbox::start(SandboxOptions {
+        appliance_port,
+        zendesk_port,
+        events_url: events_url.clone(),
+        appliance_tls: !plain_http,
+        oauth_only,
+        ..SandboxOptions::default()
+    })
+    .await
+    .context("starting the sandbox")?;
+    let (a, z) = (&sandbox.appliance, &sandbox.zendesk);
+    let line = json!({
+        "appliance_url": a.base_url(),
+        "appliance_host": a.host(),
+        "client_id": a.client_id(),
+        "client_secret": a.client_secret(),
+        "legacy_username": a.legacy_username(),
+        "legacy_password": a.legacy_password(),
+        "zendesk_url": z.base_url(),
+        "zendesk_email": z.email(),
+        "zendesk_token": z.api_token(),
+        "appliance_control_url": a.control_url(),
+        "zendesk_control_url": z.control_url(),
+    });
+    println!("{line}");
+    println!("BeyondTrust appliance: {} (control: {})", a.base_url(), a.control_url());
+    println!("Zendesk:               {} (control: {})", z.base_url(), z.control_url());
+    println!(
+        "Outbound events:       {}",
+        events_url.as_deref().unwrap_or("held until PUT /_control/events_url")
+    );
+    println!("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    sandbox.shutdown().await;
+    Ok(())
 }

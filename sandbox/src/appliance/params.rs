@@ -1,0 +1,60 @@
+//! Request parameters the way the appliance reads them: GET query or form-encoded POST body.
+
+use axum::http::{header, HeaderMap, Method};
+
+use crate::recorded::{is_secret_param, RecordedCall};
+
+/// Ordered parameters of one call (query first, then form body).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Params(pub Vec<(String, String)>);
+
+impl Params {
+    pub fn parse(method: &Method, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Params {
+        let mut pairs: Vec<(String, String)> = query
+            .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default();
+        let is_form = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.starts_with("application/x-www-form-urlencoded"))
+            .unwrap_or(false);
+        if *method == Method::POST && is_form {
+            pairs.extend(url::form_urlencoded::parse(body).into_owned());
+        }
+        Params(pairs)
+    }
+
+    /// First value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// First value of `name`, trimmed, `None` when missing or empty.
+    pub fn non_empty(&self, name: &str) -> Option<&str> {
+        self.get(name).map(str::trim).filter(|v| !v.is_empty())
+    }
+
+    /// `session.custom.*` parameters: (code name, value).
+    pub fn custom_fields(&self) -> Vec<(&str, &str)> {
+        self.0
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix("session.custom.").map(|c| (c, v.as_str())))
+            .collect()
+    }
+
+    /// A record of this call without secrets.
+    pub fn record(&self, method: &Method, path: &str, action: Option<&str>) -> RecordedCall {
+        RecordedCall {
+            method: method.to_string(),
+            path: path.to_string(),
+            action: action.map(str::to_string),
+            params: self
+                .0
+                .iter()
+                .filter(|(k, _)| !is_secret_param(k))
+                .cloned()
+                .collect(),
+            body: None,
+        }
+    }
+}

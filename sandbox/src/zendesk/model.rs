@@ -1,0 +1,131 @@
+//! Tickets and comments as the Zendesk simulator stores and renders them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use time::macros::format_description;
+use time::OffsetDateTime;
+
+/// Zendesk's timestamp form: `2026-11-24T16:27:03Z`.
+pub(crate) fn now_iso() -> String {
+    OffsetDateTime::now_utc()
+        .format(format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+        ))
+        .unwrap_or_default()
+}
+
+/// One ticket custom field value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomField {
+    pub id: u64,
+    pub value: Value,
+}
+
+/// One ticket comment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Comment {
+    pub id: u64,
+    pub author_id: u64,
+    pub public: bool,
+    /// Plain text (derived from `html_body` when only HTML was sent).
+    pub body: String,
+    /// HTML (derived from `body` when only plain text was sent).
+    pub html_body: String,
+    pub created_at: String,
+}
+
+impl Comment {
+    pub(crate) fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "type": "Comment",
+            "author_id": self.author_id,
+            "body": self.body,
+            "html_body": self.html_body,
+            "plain_body": self.body,
+            "public": self.public,
+            "attachments": [],
+            "audit_id": self.id,
+            "via": {"channel": "api"},
+            "created_at": self.created_at,
+        })
+    }
+}
+
+/// One ticket.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ticket {
+    pub id: u64,
+    pub subject: String,
+    pub status: String,
+    pub tags: Vec<String>,
+    pub custom_fields: Vec<CustomField>,
+    pub comments: Vec<Comment>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Ticket {
+    pub(crate) fn to_json(&self, base_url: &str, requester_id: u64) -> Value {
+        json!({
+            "id": self.id,
+            "url": format!("{base_url}/api/v2/tickets/{}.json", self.id),
+            "subject": self.subject,
+            "raw_subject": self.subject,
+            "description": self.comments.first().map(|c| c.body.as_str()).unwrap_or(""),
+            "status": self.status,
+            "tags": self.tags,
+            "custom_fields": self.custom_fields,
+            "requester_id": requester_id,
+            "submitter_id": requester_id,
+            "assignee_id": null,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+}
+
+/// Plain text from HTML: tags removed, the common entities decoded.
+pub(crate) fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+}
+
+/// HTML from plain text, the way Zendesk wraps plain comments.
+pub(crate) fn text_to_html(text: &str) -> String {
+    let escaped = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\n', "<br>");
+    format!("<div class=\"zd-comment\" dir=\"auto\">{escaped}</div>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_and_text_convert_both_ways() {
+        assert_eq!(html_to_text("<p>a &amp; <b>b</b></p>"), "a & b");
+        assert_eq!(
+            text_to_html("1 < 2\nok"),
+            "<div class=\"zd-comment\" dir=\"auto\">1 &lt; 2<br>ok</div>"
+        );
+    }
+}
