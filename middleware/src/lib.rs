@@ -1,7 +1,108 @@
 //! The middleware: BeyondTrust outbound events in, Zendesk private comments out.
+//!
+//! Module map (one job each):
+//! - [`config`]: the TOML configuration contract, validation with file/line/key, env secrets.
+//! - [`secret`]: the `Secret` newtype that keeps credentials out of logs and `Debug`.
+//! - [`store`]: durable event queue, attempts and polling checkpoints (SQLite or Postgres).
+//! - [`ingest`]: `POST /ERSPost` — store the appliance's outbound event, answer 200 fast.
+//! - [`beyondtrust`]: appliance API client (tokens, reports) and namespace-agnostic XML parsing.
+//! - [`zendesk`]: Zendesk REST client (private comments, tags, lookup) and rate limiting.
+//! - [`render`]: Handlebars templates turning reports into escaped HTML comments.
+//! - [`worker`]: the pool that claims events and posts exactly one comment per session event.
+//! - [`poller`]: the `SupportSessionListing` fallback for sites without outbound events.
+//! - [`check`]: `middleware check` — credentials and permissions of every configuration.
+//! - [`app`]: shared state and timings; [`testing`]: an in-process app for integration tests.
 
+pub mod app;
 pub mod beyondtrust;
+pub mod check;
 pub mod config;
-pub mod secret;
+pub mod ingest;
+pub mod poller;
 pub mod render;
+pub mod secret;
 pub mod store;
+pub mod testing;
+pub mod worker;
+pub mod zendesk;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use app::{Shared, StartError, Tuning};
+pub use config::Config;
+
+/// A middleware bound to its events address, not yet serving.
+pub struct Server {
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    shutdown_tx: watch::Sender<bool>,
+}
+
+impl Server {
+    /// Opens the store (running migrations), compiles templates, builds clients, binds the
+    /// events listener. Every start-time problem surfaces here.
+    pub async fn bind(config: Config, tuning: Tuning) -> Result<Self, StartError> {
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let addr = config.server.events_listen.clone();
+        let shared = Shared::build(config, tuning, shutdown_rx).await?;
+        let listener = TcpListener::bind(&addr).await.map_err(|source| StartError::Bind { addr, source })?;
+        Ok(Self { shared, listener, shutdown_tx })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Serves events, runs the workers and pollers until `shutdown` completes, then stops
+    /// accepting, lets in-flight events finish (or releases them) and returns.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let Self { shared, listener, shutdown_tx } = self;
+        let mut tasks = tokio::task::JoinSet::new();
+        for id in 0..shared.config.server.workers {
+            tasks.spawn(worker::run_worker(shared.clone(), id));
+        }
+        for rt in shared.runtimes.values() {
+            if !rt.cfg.disabled && !rt.cfg.beyondtrust.polling_event_types.is_empty() {
+                tasks.spawn(poller::run_poller(shared.clone(), rt.clone()));
+            }
+        }
+        let mut stop = shutdown_tx.subscribe();
+        let server = axum::serve(listener, ingest::router(shared.clone())).with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        });
+        let server = tokio::spawn(async move { server.await });
+        shutdown.await;
+        tracing::info!("shutting down: no new events accepted, finishing in-flight work");
+        let _ = shutdown_tx.send(true);
+        let served = server.await.unwrap_or(Ok(()));
+        while tasks.join_next().await.is_some() {}
+        shared.store.close().await;
+        tracing::info!("stopped");
+        served
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Start(#[from] StartError),
+    #[error("serving events failed: {0}")]
+    Serve(#[from] std::io::Error),
+}
+
+/// Runs the middleware with default timings until `shutdown` completes.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), RunError> {
+    let server = Server::bind(config, Tuning::default()).await?;
+    tracing::info!(addr = %server.local_addr()?, "listening for outbound events on /ERSPost");
+    server.run(shutdown).await?;
+    Ok(())
+}

@@ -1,3 +1,132 @@
-fn main() -> anyhow::Result<()> {
-    anyhow::bail!("middleware: not built yet (issue 4)")
+//! The middleware: BeyondTrust outbound events in, Zendesk private comments out.
+//!
+//! `middleware serve --config middleware.toml` runs the listener and workers;
+//! `middleware check --config middleware.toml` tests every configuration and exits non-zero
+//! naming what failed. `MIDDLEWARE_CONFIG` may replace `--config`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use middleware::config::{self, Config};
+
+#[derive(Parser)]
+#[command(name = "middleware", version, about = "BeyondTrust Remote Support session reports into Zendesk tickets")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Receive outbound events and post session reports to Zendesk.
+    Serve {
+        /// Configuration file (TOML).
+        #[arg(long, env = "MIDDLEWARE_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Test every configuration: appliance token and permissions, Zendesk credentials.
+    Check {
+        #[arg(long, env = "MIDDLEWARE_CONFIG")]
+        config: PathBuf,
+    },
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,hyper=warn,reqwest=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+}
+
+const HOW_TO_CONFIGURE: &str = "no configuration file given: starting with no configurations, every event will be refused. \
+Create a TOML file with a [[configuration]] section (appliance_id, [configuration.beyondtrust] host and credentials, \
+[configuration.zendesk] url/username/token) and start with `middleware serve --config FILE` or MIDDLEWARE_CONFIG=FILE";
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+async fn serve(path: Option<PathBuf>) -> anyhow::Result<()> {
+    let config = match &path {
+        Some(p) => config::load(p)?,
+        None => {
+            tracing::warn!("{HOW_TO_CONFIGURE}");
+            Config::default()
+        }
+    };
+    for c in &config.configurations {
+        tracing::info!(
+            configuration = %c.name,
+            appliance_id = %c.appliance_id,
+            host = %c.beyondtrust.host,
+            zendesk = %c.zendesk.url,
+            disabled = c.disabled,
+            "configuration loaded"
+        );
+    }
+    middleware::run(config, shutdown_signal()).await.context("middleware stopped with an error")
+}
+
+async fn check(path: PathBuf) -> anyhow::Result<bool> {
+    let config = config::load(&path)?;
+    if config.configurations.is_empty() {
+        println!("{}: no [[configuration]] sections to check", path.display());
+        return Ok(false);
+    }
+    let mut all_ok = true;
+    for c in &config.configurations {
+        let report = middleware::check::check_configuration(c, std::time::Duration::from_secs(20)).await;
+        for line in &report.passed {
+            println!("ok     {}: {line}", c.name);
+        }
+        for line in &report.failed {
+            println!("FAILED {}: {line}", c.name);
+        }
+        all_ok &= report.ok();
+    }
+    Ok(all_ok)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("middleware: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve { config } => serve(config).await.map(|_| true),
+            Command::Check { config } => check(config).await,
+        }
+    });
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("middleware: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -371,6 +371,20 @@ impl Store {
         self.update_claimed(e, "status = 'received', lease_until = NULL", vec![], vec![]).await
     }
 
+    /// Makes a failed or waiting event due now again (operator's "retry"), keeping its history.
+    pub async fn requeue(&self, id: i64) -> Result<bool> {
+        let now = now_ms();
+        let done = sqlx::query(
+            "UPDATE events SET status = 'received', next_attempt_at = $2, attempts = 0, throttled = 0, updated_at = $2 \
+             WHERE id = $1 AND status IN ('failed', 'retry', 'unassociated')",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn record_attempt(&self, event_id: i64, error: &str) -> Result<()> {
         sqlx::query("INSERT INTO attempts (event_id, at, error) VALUES ($1, $2, $3)")
             .bind(event_id)

@@ -1,0 +1,288 @@
+//! The worker pool: claim a due event, fetch its report, render, post one private comment.
+//!
+//! Exactly once: the comment's marker is stored before the PUT; if a previous attempt left it
+//! set (crash, timeout, 5xx after sending), the ticket's comments are searched for the marker
+//! before posting again. Errors become retries (transient, for the configured event types, with
+//! exponential backoff and jitter; 429 at `Retry-After`) or a `failed` status with the message.
+//! Every attempt's error is kept in the `attempts` table.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::sync::watch;
+use tracing::Instrument;
+
+use crate::app::{Runtime, Shared};
+use crate::beyondtrust::{ApplianceError, Session, SurveyKind};
+use crate::config::{DurationUnit, CUSTOMER_SURVEY, REP_SURVEY, SESSION_END};
+use crate::render::{self, Template};
+use crate::store::{now_ms, Source, StoredEvent};
+use crate::zendesk::ZendeskError;
+
+/// Why one attempt did not finish the event.
+#[derive(Debug)]
+enum StepError {
+    /// May succeed later; `sent` errors leave the comment marker in place.
+    Transient(String),
+    Throttled { message: String, retry_after: Option<Duration> },
+    Permanent(String),
+    /// Shutting down mid-wait: give the event back untouched.
+    Released,
+}
+
+impl From<ApplianceError> for StepError {
+    fn from(e: ApplianceError) -> Self {
+        if e.is_transient() {
+            Self::Transient(e.to_string())
+        } else {
+            Self::Permanent(e.to_string())
+        }
+    }
+}
+
+impl From<ZendeskError> for StepError {
+    fn from(e: ZendeskError) -> Self {
+        match e {
+            ZendeskError::RateLimited { retry_after } => Self::Throttled { message: e.to_string(), retry_after },
+            ZendeskError::Transient { .. } => Self::Transient(e.to_string()),
+            ZendeskError::Permanent { .. } => Self::Permanent(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for StepError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::Transient(e.to_string())
+    }
+}
+
+enum Done {
+    Posted(u64),
+    Unassociated(String),
+}
+
+/// Runs one worker until shutdown.
+pub async fn run_worker(shared: Arc<Shared>, id: usize) {
+    let mut shutdown = shared.shutdown.clone();
+    tracing::debug!(worker = id, "worker started");
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        // Register for wake-ups before looking, so a notification between the claim and the
+        // wait is not lost.
+        let notified = shared.wake.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        match process_next(&shared).await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(e) => tracing::error!(worker = id, error = %e, "claiming events failed"),
+        }
+        let sleep_for = match shared.store.next_due_at().await {
+            Ok(Some(at)) => Duration::from_millis((at - now_ms()).max(0) as u64).min(shared.tuning.idle_poll),
+            _ => shared.tuning.idle_poll,
+        };
+        tokio::select! {
+            _ = &mut notified => {}
+            _ = tokio::time::sleep(sleep_for) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+    tracing::debug!(worker = id, "worker stopped");
+}
+
+/// Claims and processes one due event. `Ok(false)` when nothing was due.
+pub async fn process_next(shared: &Arc<Shared>) -> Result<bool, crate::store::StoreError> {
+    let Some(event) = shared.store.claim_due(shared.tuning.lease).await? else {
+        return Ok(false);
+    };
+    let span = tracing::info_span!("event", id = event.id, event_type = %event.event_type, lsid = %event.lsid);
+    let outcome = process(shared, &event).instrument(span).await;
+    record(shared, &event, outcome).await?;
+    shared.progress.notify_waiters();
+    Ok(true)
+}
+
+async fn record(shared: &Shared, e: &StoredEvent, outcome: Result<Done, StepError>) -> Result<(), crate::store::StoreError> {
+    let store = &shared.store;
+    let still_ours = match outcome {
+        Ok(Done::Posted(ticket)) => {
+            tracing::info!(id = e.id, lsid = %e.lsid, event_type = %e.event_type, ticket, "comment added");
+            store.mark_done(e, Some(ticket)).await?
+        }
+        Ok(Done::Unassociated(reason)) => {
+            tracing::info!(id = e.id, lsid = %e.lsid, %reason, "session not associated with a ticket");
+            store.mark_unassociated(e, &reason).await?
+        }
+        Err(StepError::Released) => store.release(e).await?,
+        Err(StepError::Permanent(msg)) => {
+            tracing::warn!(id = e.id, lsid = %e.lsid, error = %msg, "event failed");
+            store.mark_failed(e, &msg).await?
+        }
+        Err(StepError::Throttled { message, retry_after }) => {
+            if e.throttled < shared.tuning.max_throttled {
+                let delay = retry_after.unwrap_or_else(|| backoff(&shared.tuning, e.throttled));
+                tracing::info!(id = e.id, delay_ms = delay.as_millis() as u64, "Zendesk rate limit; retrying later");
+                store.schedule_retry(e, now_ms() + delay.as_millis() as i64, &message, true).await?
+            } else {
+                store.mark_failed(e, &format!("{message} (gave up after {} rate-limited attempts)", e.throttled + 1)).await?
+            }
+        }
+        Err(StepError::Transient(msg)) => {
+            let cfg = shared.runtimes.get(&e.configuration).map(|r| &r.cfg.beyondtrust);
+            let retry_types = cfg.map(|b| match e.source {
+                Source::Outbound => &b.retry_outbound_event_types,
+                Source::Polling => &b.retry_polling_event_types,
+            });
+            let limit = cfg.map_or(0, |b| b.retry_attempt_limit as i64);
+            let retryable = retry_types.is_some_and(|t| t.iter().any(|x| x == &e.event_type));
+            if retryable && e.attempts < limit {
+                let delay = backoff(&shared.tuning, e.attempts);
+                tracing::info!(id = e.id, attempt = e.attempts + 1, delay_ms = delay.as_millis() as u64, error = %msg, "retrying later");
+                store.schedule_retry(e, now_ms() + delay.as_millis() as i64, &msg, false).await?
+            } else {
+                let msg = if retryable { format!("{msg} (after {} attempts)", e.attempts + 1) } else { msg };
+                tracing::warn!(id = e.id, lsid = %e.lsid, error = %msg, "event failed");
+                store.mark_failed(e, &msg).await?
+            }
+        }
+    };
+    if !still_ours {
+        tracing::warn!(id = e.id, "claim was taken over by another worker; outcome discarded");
+    }
+    Ok(())
+}
+
+/// `retry_base * 2^attempts`, capped, with "equal jitter" (between half and all of it).
+fn backoff(t: &crate::app::Tuning, attempts: i64) -> Duration {
+    let exp = 2u32.saturating_pow(attempts.clamp(0, 30) as u32);
+    let full = t.retry_base.saturating_mul(exp).min(t.retry_max);
+    let half = full / 2;
+    half + full.saturating_sub(half).mul_f64(rand::thread_rng().gen::<f64>())
+}
+
+async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
+    let rt = shared
+        .runtimes
+        .get(&e.configuration)
+        .ok_or_else(|| StepError::Permanent(format!("configuration {:?} no longer exists", e.configuration)))?;
+    if rt.cfg.disabled {
+        return Err(StepError::Permanent(format!("configuration {:?} is disabled", e.configuration)));
+    }
+    if e.lsid.is_empty() {
+        return Err(StepError::Permanent("event has no lsid".into()));
+    }
+    let (ticket, html, custom_fields) = match e.event_type.as_str() {
+        SESSION_END => {
+            let session = wait_for_report(shared, rt, &e.lsid).await?;
+            let key = session.external_key.clone().unwrap_or_default();
+            let Some(ticket) = app_core::external_key::ticket_id(&key) else {
+                return Ok(Done::Unassociated(unassociated_reason(&key)));
+            };
+            let view = render::session_view(&session, &rt.cfg.appliance_id);
+            let html = shared.renderer.render(Template::Session, &view).map_err(|e| StepError::Permanent(e.to_string()))?;
+            let mut fields = Vec::new();
+            if let (Some(field), Some(secs)) = (rt.cfg.zendesk.duration_field_id, session.duration_secs()) {
+                let value = match rt.cfg.zendesk.duration_field_unit {
+                    DurationUnit::Seconds => secs,
+                    DurationUnit::Minutes => secs.div_ceil(60),
+                };
+                fields.push((field, serde_json::Value::from(value)));
+            }
+            (ticket, html, fields)
+        }
+        CUSTOMER_SURVEY | REP_SURVEY => {
+            let (kind, template, title) = if e.event_type == CUSTOMER_SURVEY {
+                (SurveyKind::Customer, Template::CustomerSurvey, "Customer exit survey")
+            } else {
+                (SurveyKind::Representative, Template::RepSurvey, "Representative exit survey")
+            };
+            let surveys = rt.appliance.exit_surveys(kind, &e.lsid).await?;
+            let surveys: Vec<_> = surveys.into_iter().filter(|s| s.lsid.is_empty() || s.lsid == e.lsid).collect();
+            if surveys.is_empty() {
+                return Err(StepError::Transient(format!("{title} for session {} is not in the report yet", e.lsid)));
+            }
+            // The session report is authoritative for the ticket; the event's field is a fallback.
+            let key = match rt.appliance.support_session(&e.lsid).await? {
+                Some(s) => s.external_key.unwrap_or_default(),
+                None => field(e, "external_key").unwrap_or_default(),
+            };
+            let Some(ticket) = app_core::external_key::ticket_id(&key) else {
+                return Ok(Done::Unassociated(unassociated_reason(&key)));
+            };
+            let mut html = String::new();
+            for s in &surveys {
+                let part = shared
+                    .renderer
+                    .render(template, &render::survey_view(s, title))
+                    .map_err(|e| StepError::Permanent(e.to_string()))?;
+                html.push_str(&part);
+            }
+            (ticket, html, Vec::new())
+        }
+        other => return Err(StepError::Permanent(format!("event type {other:?} is not processed"))),
+    };
+
+    let marker = render::marker(&e.appliance_id, &e.lsid, &e.event_type);
+    let html = render::with_marker(&html, &marker);
+    let zd = &rt.zendesk;
+    // A marker left by an earlier attempt means the comment may already be on the ticket.
+    let already = match &e.comment_marker {
+        Some(_) => zd.has_comment_with(ticket, &marker).await?,
+        None => false,
+    };
+    if already {
+        tracing::info!(id = e.id, ticket, "comment already on the ticket from an earlier attempt; not posting again");
+    } else {
+        shared.store.set_marker(e, &marker, ticket).await?;
+        if let Err(err) = zd.add_private_comment(ticket, &html, &custom_fields).await {
+            if !err.may_have_applied() {
+                shared.store.clear_marker(e).await?;
+            }
+            return Err(err.into());
+        }
+    }
+    if !rt.cfg.zendesk.tags.is_empty() && e.event_type == SESSION_END {
+        zd.add_tags(ticket, &rt.cfg.zendesk.tags).await?;
+    }
+    Ok(Done::Posted(ticket))
+}
+
+fn field(e: &StoredEvent, name: &str) -> Option<String> {
+    e.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+}
+
+fn unassociated_reason(key: &str) -> String {
+    if key.trim().is_empty() {
+        "session has no external key".into()
+    } else {
+        format!("external key {:?} is not a ticket number, #number or ticket URL", key.chars().take(100).collect::<String>())
+    }
+}
+
+/// Fetches the session report, waiting with backoff while `end_time` is missing (the report
+/// can lag the end event by seconds).
+async fn wait_for_report(shared: &Shared, rt: &Runtime, lsid: &str) -> Result<Session, StepError> {
+    let t = &shared.tuning;
+    let mut shutdown: watch::Receiver<bool> = shared.shutdown.clone();
+    let mut delay = t.report_wait_base;
+    for check in 1..=t.report_wait_tries.max(1) {
+        match rt.appliance.support_session(lsid).await? {
+            Some(s) if s.end_time.is_some() => return Ok(s),
+            _ if check == t.report_wait_tries.max(1) => break,
+            _ => {}
+        }
+        tracing::debug!(lsid, check, "session report not complete yet");
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = shutdown.changed() => return Err(StepError::Released),
+        }
+        delay = (delay * 2).min(t.report_wait_max_delay);
+    }
+    Err(StepError::Transient(format!(
+        "session report for {lsid} still has no end_time after {} checks",
+        t.report_wait_tries.max(1)
+    )))
+}
