@@ -56,11 +56,28 @@ pub struct JumpInput {
 /// A complete, launchable Jump; values trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JumpRequest {
-    JumpClient { search: String },
-    LocalJump { hostname: String },
-    RemoteJump { target: String, jumpoint: String },
-    Rdp { target: String, jumpoint: String, username: String },
-    ShellJump { target: String, jumpoint: String, username: String, protocol: ShellProtocol, port: u16 },
+    JumpClient {
+        search: String,
+    },
+    LocalJump {
+        hostname: String,
+    },
+    RemoteJump {
+        target: String,
+        jumpoint: String,
+    },
+    Rdp {
+        target: String,
+        jumpoint: String,
+        username: String,
+    },
+    ShellJump {
+        target: String,
+        jumpoint: String,
+        username: String,
+        protocol: ShellProtocol,
+        port: u16,
+    },
 }
 
 /// The form field a problem belongs to (where the UI shows it).
@@ -94,7 +111,9 @@ impl JumpProblem {
     pub fn field(self) -> Field {
         match self {
             JumpProblem::TypeNotEnabled => Field::JumpType,
-            JumpProblem::SearchRequired | JumpProblem::TargetRequired | JumpProblem::TargetHasSpaces => Field::Target,
+            JumpProblem::SearchRequired
+            | JumpProblem::TargetRequired
+            | JumpProblem::TargetHasSpaces => Field::Target,
             JumpProblem::JumpointRequired => Field::Jumpoint,
             JumpProblem::PortInvalid => Field::Port,
         }
@@ -143,19 +162,31 @@ pub fn validate(input: &JumpInput, settings: &Settings) -> Result<JumpRequest, V
     if kind.needs_jumpoint() && !settings.jumpoints.iter().any(|j| j == jumpoint) {
         problems.push(JumpProblem::JumpointRequired);
     }
-    let port = if kind == JumpType::ShellJump { parse_port(&input.port) } else { Some(0) };
+    let port = if kind == JumpType::ShellJump {
+        parse_port(&input.port)
+    } else {
+        Some(0)
+    };
     if port.is_none() {
         problems.push(JumpProblem::PortInvalid);
     }
     if !problems.is_empty() {
         return Err(problems);
     }
-    let (target, jumpoint, username) = (target.to_string(), jumpoint.to_string(), input.username.trim().to_string());
+    let (target, jumpoint, username) = (
+        target.to_string(),
+        jumpoint.to_string(),
+        input.username.trim().to_string(),
+    );
     Ok(match kind {
         JumpType::JumpClient => JumpRequest::JumpClient { search: target },
         JumpType::LocalJump => JumpRequest::LocalJump { hostname: target },
         JumpType::RemoteJump => JumpRequest::RemoteJump { target, jumpoint },
-        JumpType::Rdp => JumpRequest::Rdp { target, jumpoint, username },
+        JumpType::Rdp => JumpRequest::Rdp {
+            target,
+            jumpoint,
+            username,
+        },
         JumpType::ShellJump => JumpRequest::ShellJump {
             target,
             jumpoint,
@@ -195,7 +226,9 @@ mod tests {
         let s = settings(&JumpType::ALL);
         assert_eq!(
             validate(&input(JumpType::JumpClient, " my laptop ", "", ""), &s),
-            Ok(JumpRequest::JumpClient { search: "my laptop".into() })
+            Ok(JumpRequest::JumpClient {
+                search: "my laptop".into()
+            })
         );
         assert_eq!(
             validate(&input(JumpType::ShellJump, "r1", "DMZ", " 2222 "), &s),
@@ -209,7 +242,11 @@ mod tests {
         );
         assert_eq!(
             validate(&input(JumpType::Rdp, "ws", "Main", "x"), &s),
-            Ok(JumpRequest::Rdp { target: "ws".into(), jumpoint: "Main".into(), username: "root".into() })
+            Ok(JumpRequest::Rdp {
+                target: "ws".into(),
+                jumpoint: "Main".into(),
+                username: "root".into()
+            })
         );
     }
 
@@ -230,7 +267,10 @@ mod tests {
             Err(vec![JumpProblem::SearchRequired])
         );
         let all = settings(&JumpType::ALL);
-        assert_eq!(validate(&input(JumpType::LocalJump, "", "", ""), &all), Err(vec![JumpProblem::TargetRequired]));
+        assert_eq!(
+            validate(&input(JumpType::LocalJump, "", "", ""), &all),
+            Err(vec![JumpProblem::TargetRequired])
+        );
     }
 
     #[test]
@@ -241,6 +281,9 @@ mod tests {
             assert_eq!(parse_port(bad), None, "{bad}");
         }
         assert_eq!(JumpProblem::PortInvalid.field(), Field::Port);
-        assert_eq!(ShellProtocol::from_id(ShellProtocol::Telnet.id()), Some(ShellProtocol::Telnet));
+        assert_eq!(
+            ShellProtocol::from_id(ShellProtocol::Telnet.id()),
+            Some(ShellProtocol::Telnet)
+        );
     }
 }

@@ -27,7 +27,10 @@ impl JumpType {
 
     /// Remote Jump, RDP and Shell Jump are routed through a Jumpoint, so they need one configured.
     pub fn needs_jumpoint(self) -> bool {
-        matches!(self, JumpType::RemoteJump | JumpType::Rdp | JumpType::ShellJump)
+        matches!(
+            self,
+            JumpType::RemoteJump | JumpType::Rdp | JumpType::ShellJump
+        )
     }
 
     /// The manifest parameter (checkbox) that enables this type.

@@ -47,7 +47,9 @@ pub struct Settings {
 /// translation key (under `ui.settings_error.` in `translations/*.json`) and its placeholders.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {
-    #[error("The Hostname setting is empty: enter the appliance's host name, e.g. support.example.com.")]
+    #[error(
+        "The Hostname setting is empty: enter the appliance's host name, e.g. support.example.com."
+    )]
     HostnameMissing,
     #[error("The Hostname setting starts with a scheme: remove it and enter only {suggestion}.")]
     HostnameHasScheme { suggestion: String },
@@ -62,11 +64,18 @@ pub enum SettingsError {
     #[error("Issues, line {line}: write it as issue_code=Issue Name.")]
     IssueLineMalformed { line: usize },
     #[error("Issues, line {line}: the code '{code}' is already used on line {first_line}.")]
-    IssueCodeDuplicate { line: usize, code: String, first_line: usize },
+    IssueCodeDuplicate {
+        line: usize,
+        code: String,
+        first_line: usize,
+    },
     #[error("'{}' is on but no Jumpoint is configured: add at least one Jumpoint (one per line) or turn it off.", toggle.setting_name())]
     JumpointRequired { toggle: JumpType },
     #[error("The setting {setting} should be true or false, not '{value}'.")]
-    NotABoolean { setting: &'static str, value: String },
+    NotABoolean {
+        setting: &'static str,
+        value: String,
+    },
 }
 
 impl SettingsError {
@@ -77,7 +86,9 @@ impl SettingsError {
             SettingsError::HostnameHasScheme { .. } => "ui.settings_error.hostname_has_scheme",
             SettingsError::HostnameHasPath { .. } => "ui.settings_error.hostname_has_path",
             SettingsError::HostnameHasSpaces => "ui.settings_error.hostname_has_spaces",
-            SettingsError::HostnameBadCharacter { .. } => "ui.settings_error.hostname_bad_character",
+            SettingsError::HostnameBadCharacter { .. } => {
+                "ui.settings_error.hostname_bad_character"
+            }
             SettingsError::HostnameBadPort { .. } => "ui.settings_error.hostname_bad_port",
             SettingsError::IssueLineMalformed { .. } => "ui.settings_error.issue_line_malformed",
             SettingsError::IssueCodeDuplicate { .. } => "ui.settings_error.issue_code_duplicate",
@@ -91,18 +102,27 @@ impl SettingsError {
     pub fn args(&self) -> Vec<(&'static str, String)> {
         match self {
             SettingsError::HostnameMissing | SettingsError::HostnameHasSpaces => vec![],
-            SettingsError::HostnameHasScheme { suggestion } | SettingsError::HostnameHasPath { suggestion } => {
+            SettingsError::HostnameHasScheme { suggestion }
+            | SettingsError::HostnameHasPath { suggestion } => {
                 vec![("suggestion", suggestion.clone())]
             }
-            SettingsError::HostnameBadCharacter { character } => vec![("character", character.to_string())],
+            SettingsError::HostnameBadCharacter { character } => {
+                vec![("character", character.to_string())]
+            }
             SettingsError::HostnameBadPort { port } => vec![("port", port.clone())],
             SettingsError::IssueLineMalformed { line } => vec![("line", line.to_string())],
-            SettingsError::IssueCodeDuplicate { line, code, first_line } => vec![
+            SettingsError::IssueCodeDuplicate {
+                line,
+                code,
+                first_line,
+            } => vec![
                 ("line", line.to_string()),
                 ("code", code.clone()),
                 ("first_line", first_line.to_string()),
             ],
-            SettingsError::JumpointRequired { toggle } => vec![("toggle", toggle.setting_name().to_string())],
+            SettingsError::JumpointRequired { toggle } => {
+                vec![("toggle", toggle.setting_name().to_string())]
+            }
             SettingsError::NotABoolean { setting, value } => {
                 vec![("setting", setting.to_string()), ("value", value.clone())]
             }
@@ -138,7 +158,12 @@ impl Settings {
             }
         }
         if problems.is_empty() {
-            Ok(Settings { hostname, issues, jumpoints, jump_types })
+            Ok(Settings {
+                hostname,
+                issues,
+                jumpoints,
+                jump_types,
+            })
         } else {
             Err(problems)
         }
@@ -175,7 +200,10 @@ fn toggle(jump_type: JumpType, value: RawValue) -> Result<bool, SettingsError> {
         RawValue::Text(s) => match s.trim().to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => Ok(true),
             "false" | "0" | "no" | "off" | "" => Ok(false),
-            _ => Err(SettingsError::NotABoolean { setting: jump_type.setting_name(), value: s }),
+            _ => Err(SettingsError::NotABoolean {
+                setting: jump_type.setting_name(),
+                value: s,
+            }),
         },
     }
 }
@@ -187,10 +215,14 @@ pub fn parse_hostname(raw: &str) -> Result<String, SettingsError> {
         return Err(SettingsError::HostnameMissing);
     }
     if let Some((_, rest)) = host.split_once("://") {
-        return Err(SettingsError::HostnameHasScheme { suggestion: host_part(rest).to_string() });
+        return Err(SettingsError::HostnameHasScheme {
+            suggestion: host_part(rest).to_string(),
+        });
     }
     if host.contains(['/', '?', '#']) {
-        return Err(SettingsError::HostnameHasPath { suggestion: host_part(host).to_string() });
+        return Err(SettingsError::HostnameHasPath {
+            suggestion: host_part(host).to_string(),
+        });
     }
     if host.chars().any(char::is_whitespace) {
         return Err(SettingsError::HostnameHasSpaces);
@@ -199,15 +231,21 @@ pub fn parse_hostname(raw: &str) -> Result<String, SettingsError> {
     let name_ok = if let Some(v6) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
         check_chars(v6, |c| c.is_ascii_hexdigit() || c == ':' || c == '.')
     } else {
-        check_chars(name, |c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
+        check_chars(name, |c| {
+            c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_'
+        })
     };
     name_ok?;
     if name.is_empty() || name == "[]" {
         return Err(SettingsError::HostnameMissing);
     }
     if let Some(port) = port {
-        if !matches!(port.parse::<u32>(), Ok(1..=65535)) || !port.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(SettingsError::HostnameBadPort { port: port.to_string() });
+        if !matches!(port.parse::<u32>(), Ok(1..=65535))
+            || !port.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(SettingsError::HostnameBadPort {
+                port: port.to_string(),
+            });
         }
     }
     Ok(host.to_ascii_lowercase())
@@ -267,7 +305,13 @@ fn parse_issues(raw: &str, problems: &mut Vec<SettingsError>) -> Vec<Issue> {
             });
             continue;
         }
-        issues.push((line_no, Issue { code: code.to_string(), name: name.to_string() }));
+        issues.push((
+            line_no,
+            Issue {
+                code: code.to_string(),
+                name: name.to_string(),
+            },
+        ));
     }
     issues.into_iter().map(|(_, issue)| issue).collect()
 }
@@ -307,28 +351,54 @@ mod tests {
         assert_eq!(
             s.issues,
             vec![
-                Issue { code: "general_tech".into(), name: "General Technical Issues".into() },
-                Issue { code: "billing".into(), name: "Billing questions".into() },
+                Issue {
+                    code: "general_tech".into(),
+                    name: "General Technical Issues".into()
+                },
+                Issue {
+                    code: "billing".into(),
+                    name: "Billing questions".into()
+                },
             ]
         );
         assert_eq!(s.jumpoints, vec!["Main Office", "DMZ"]);
-        assert_eq!(s.jump_types, vec![JumpType::JumpClient, JumpType::RemoteJump, JumpType::ShellJump]);
+        assert_eq!(
+            s.jump_types,
+            vec![
+                JumpType::JumpClient,
+                JumpType::RemoteJump,
+                JumpType::ShellJump
+            ]
+        );
         assert!(s.allows(JumpType::ShellJump) && !s.allows(JumpType::Rdp));
     }
 
     #[test]
     fn missing_toggles_take_the_manifest_defaults() {
-        let s = Settings::from_json(&json!({"hostname": "h.example", "issues": "a=A"})).expect("valid");
-        assert_eq!(s.jump_types, vec![JumpType::JumpClient, JumpType::LocalJump]);
+        let s =
+            Settings::from_json(&json!({"hostname": "h.example", "issues": "a=A"})).expect("valid");
+        assert_eq!(
+            s.jump_types,
+            vec![JumpType::JumpClient, JumpType::LocalJump]
+        );
         assert!(s.jumpoints.is_empty());
     }
 
     #[test]
     fn hostname_accepts_host_and_port() {
-        for ok in ["support.example.com", " Support.Example.com ", "10.0.0.5:8443", "[::1]:443", "bt_1.local"] {
+        for ok in [
+            "support.example.com",
+            " Support.Example.com ",
+            "10.0.0.5:8443",
+            "[::1]:443",
+            "bt_1.local",
+        ] {
             assert!(parse_hostname(ok).is_ok(), "{ok}");
         }
-        assert_eq!(parse_hostname(" Support.Example.com ").as_deref(), Ok("support.example.com"));
+        assert_eq!(
+            parse_hostname(" Support.Example.com ").as_deref(),
+            Ok("support.example.com")
+        );
     }
 
     #[test]
@@ -336,13 +406,20 @@ mod tests {
         assert_eq!(parse_hostname("  "), Err(SettingsError::HostnameMissing));
         assert_eq!(
             parse_hostname("https://support.example.com/login"),
-            Err(SettingsError::HostnameHasScheme { suggestion: "support.example.com".into() })
+            Err(SettingsError::HostnameHasScheme {
+                suggestion: "support.example.com".into()
+            })
         );
         assert_eq!(
             parse_hostname("support.example.com/api"),
-            Err(SettingsError::HostnameHasPath { suggestion: "support.example.com".into() })
+            Err(SettingsError::HostnameHasPath {
+                suggestion: "support.example.com".into()
+            })
         );
-        assert_eq!(parse_hostname("support example.com"), Err(SettingsError::HostnameHasSpaces));
+        assert_eq!(
+            parse_hostname("support example.com"),
+            Err(SettingsError::HostnameHasSpaces)
+        );
         assert_eq!(
             parse_hostname("support!.example.com"),
             Err(SettingsError::HostnameBadCharacter { character: '!' })
@@ -370,27 +447,45 @@ mod tests {
         assert_eq!(
             problems,
             vec![
-                SettingsError::HostnameHasScheme { suggestion: "bt.example.com".into() },
+                SettingsError::HostnameHasScheme {
+                    suggestion: "bt.example.com".into()
+                },
                 SettingsError::IssueLineMalformed { line: 2 },
                 SettingsError::IssueLineMalformed { line: 4 },
-                SettingsError::IssueCodeDuplicate { line: 6, code: "dup".into(), first_line: 5 },
+                SettingsError::IssueCodeDuplicate {
+                    line: 6,
+                    code: "dup".into(),
+                    first_line: 5
+                },
                 SettingsError::IssueLineMalformed { line: 7 },
-                SettingsError::NotABoolean { setting: "allow_jump_client", value: "maybe".into() },
-                SettingsError::JumpointRequired { toggle: JumpType::RemoteJump },
-                SettingsError::JumpointRequired { toggle: JumpType::Rdp },
+                SettingsError::NotABoolean {
+                    setting: "allow_jump_client",
+                    value: "maybe".into()
+                },
+                SettingsError::JumpointRequired {
+                    toggle: JumpType::RemoteJump
+                },
+                SettingsError::JumpointRequired {
+                    toggle: JumpType::Rdp
+                },
             ]
         );
     }
 
     #[test]
     fn errors_carry_keys_args_and_english_text() {
-        let e = SettingsError::JumpointRequired { toggle: JumpType::ShellJump };
+        let e = SettingsError::JumpointRequired {
+            toggle: JumpType::ShellJump,
+        };
         assert_eq!(e.key(), "ui.settings_error.jumpoint_required");
         assert_eq!(e.args(), vec![("toggle", "allow_shell_jump".to_string())]);
         assert!(e.to_string().contains("add at least one Jumpoint"));
         let e = SettingsError::IssueLineMalformed { line: 3 };
         assert_eq!(e.args(), vec![("line", "3".to_string())]);
-        assert_eq!(e.to_string(), "Issues, line 3: write it as issue_code=Issue Name.");
+        assert_eq!(
+            e.to_string(),
+            "Issues, line 3: write it as issue_code=Issue Name."
+        );
     }
 
     #[test]

@@ -11,7 +11,11 @@ use crate::jump::JumpRequest;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// Everything except RFC 3986's unreserved characters.
-const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Percent-encodes one query value (RFC 3986, unreserved set only).
 pub fn encode(value: &str) -> String {
@@ -44,7 +48,8 @@ impl Query {
     }
 
     fn external_key(self, ticket_id: u64) -> String {
-        self.param("session.custom.external_key", &ticket_id.to_string()).0
+        self.param("session.custom.external_key", &ticket_id.to_string())
+            .0
     }
 }
 
@@ -66,22 +71,34 @@ pub fn jump(host: &str, ticket_id: u64, request: &JumpRequest) -> String {
         JumpRequest::JumpClient { search } => {
             client_script(host, "start_pinned_client_session").param("search_string", search)
         }
-        JumpRequest::LocalJump { hostname } => client_script(host, "push_and_start_local").param("hostname", hostname),
-        JumpRequest::RemoteJump { target, jumpoint } => client_script(host, "push_and_start_remote")
-            .param("target", target)
-            .param("jumpoint", jumpoint),
-        JumpRequest::Rdp { target, jumpoint, username } => client_script(host, "start_rdp_session")
+        JumpRequest::LocalJump { hostname } => {
+            client_script(host, "push_and_start_local").param("hostname", hostname)
+        }
+        JumpRequest::RemoteJump { target, jumpoint } => {
+            client_script(host, "push_and_start_remote")
+                .param("target", target)
+                .param("jumpoint", jumpoint)
+        }
+        JumpRequest::Rdp {
+            target,
+            jumpoint,
+            username,
+        } => client_script(host, "start_rdp_session")
             .param("target", target)
             .param("jumpoint", jumpoint)
             .optional("username", username),
-        JumpRequest::ShellJump { target, jumpoint, username, protocol, port } => {
-            client_script(host, "start_shell_jump_session")
-                .param("target", target)
-                .param("jumpoint", jumpoint)
-                .optional("username", username)
-                .param("protocol", protocol.id())
-                .param("port", &port.to_string())
-        }
+        JumpRequest::ShellJump {
+            target,
+            jumpoint,
+            username,
+            protocol,
+            port,
+        } => client_script(host, "start_shell_jump_session")
+            .param("target", target)
+            .param("jumpoint", jumpoint)
+            .optional("username", username)
+            .param("protocol", protocol.id())
+            .param("port", &port.to_string()),
     };
     query.external_key(ticket_id)
 }
@@ -131,7 +148,9 @@ mod tests {
 
     #[test]
     fn jump_client_url() {
-        let r = JumpRequest::JumpClient { search: "ACME laptop #7".into() };
+        let r = JumpRequest::JumpClient {
+            search: "ACME laptop #7".into(),
+        };
         assert_eq!(
             jump(HOST, 42, &r),
             "https://support.example.com/api/client_script?type=rep&operation=generate&action=start_pinned_client_session&search_string=ACME%20laptop%20%237&session.custom.external_key=42"
@@ -140,7 +159,9 @@ mod tests {
 
     #[test]
     fn local_jump_url() {
-        let r = JumpRequest::LocalJump { hostname: "10.0.0.5".into() };
+        let r = JumpRequest::LocalJump {
+            hostname: "10.0.0.5".into(),
+        };
         assert_eq!(
             jump(HOST, 42, &r),
             "https://support.example.com/api/client_script?type=rep&operation=generate&action=push_and_start_local&hostname=10.0.0.5&session.custom.external_key=42"
@@ -149,7 +170,10 @@ mod tests {
 
     #[test]
     fn remote_jump_url() {
-        let r = JumpRequest::RemoteJump { target: "db-01.corp".into(), jumpoint: "Main Office".into() };
+        let r = JumpRequest::RemoteJump {
+            target: "db-01.corp".into(),
+            jumpoint: "Main Office".into(),
+        };
         assert_eq!(
             jump("bt.example.com:8443", 7, &r),
             "https://bt.example.com:8443/api/client_script?type=rep&operation=generate&action=push_and_start_remote&target=db-01.corp&jumpoint=Main%20Office&session.custom.external_key=7"
@@ -158,12 +182,20 @@ mod tests {
 
     #[test]
     fn rdp_url_with_and_without_username() {
-        let r = JumpRequest::Rdp { target: "ws-9".into(), jumpoint: "DMZ".into(), username: "CORP\\jane".into() };
+        let r = JumpRequest::Rdp {
+            target: "ws-9".into(),
+            jumpoint: "DMZ".into(),
+            username: "CORP\\jane".into(),
+        };
         assert_eq!(
             jump(HOST, 5, &r),
             "https://support.example.com/api/client_script?type=rep&operation=generate&action=start_rdp_session&target=ws-9&jumpoint=DMZ&username=CORP%5Cjane&session.custom.external_key=5"
         );
-        let r = JumpRequest::Rdp { target: "ws-9".into(), jumpoint: "DMZ".into(), username: String::new() };
+        let r = JumpRequest::Rdp {
+            target: "ws-9".into(),
+            jumpoint: "DMZ".into(),
+            username: String::new(),
+        };
         assert_eq!(
             jump(HOST, 5, &r),
             "https://support.example.com/api/client_script?type=rep&operation=generate&action=start_rdp_session&target=ws-9&jumpoint=DMZ&session.custom.external_key=5"
@@ -197,7 +229,11 @@ mod tests {
             start_session(HOST, &s),
             "https://support.example.com/api/start_session?issue_menu=1&codeName=general_tech&c2cjs=1&customer.name=Zo%C3%AB%20O%27Brien&customer.details=Printer%20%26%20scanner&session.custom.external_key=31"
         );
-        let bare = StartSession { issue_code: "x", ticket_id: 1, ..Default::default() };
+        let bare = StartSession {
+            issue_code: "x",
+            ticket_id: 1,
+            ..Default::default()
+        };
         assert_eq!(
             start_session(HOST, &bare),
             "https://support.example.com/api/start_session?issue_menu=1&codeName=x&c2cjs=1&session.custom.external_key=1"
@@ -206,7 +242,11 @@ mod tests {
 
     /// Decodes a query with the `url` crate (an independent parser) into its pairs.
     fn pairs(u: &str) -> Vec<(String, String)> {
-        url::Url::parse(u).expect("valid URL").query_pairs().into_owned().collect()
+        url::Url::parse(u)
+            .expect("valid URL")
+            .query_pairs()
+            .into_owned()
+            .collect()
     }
 
     fn value() -> impl Strategy<Value = String> {

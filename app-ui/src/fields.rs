@@ -33,7 +33,10 @@ pub struct TextFieldProps {
 pub fn TextField(props: &TextFieldProps) -> Html {
     let on_change = props.on_change.clone();
     let oninput = Callback::from(move |e: InputEvent| {
-        on_change.emit(e.target_unchecked_into::<web_sys::HtmlInputElement>().value());
+        on_change.emit(
+            e.target_unchecked_into::<web_sys::HtmlInputElement>()
+                .value(),
+        );
     });
     let invalid = props.error.is_some();
     html! {
@@ -77,7 +80,10 @@ pub struct SelectFieldProps {
 pub fn SelectField(props: &SelectFieldProps) -> Html {
     let on_change = props.on_change.clone();
     let onchange = Callback::from(move |e: Event| {
-        on_change.emit(e.target_unchecked_into::<web_sys::HtmlSelectElement>().value());
+        on_change.emit(
+            e.target_unchecked_into::<web_sys::HtmlSelectElement>()
+                .value(),
+        );
     });
     let invalid = props.error.is_some();
     html! {

@@ -30,7 +30,11 @@ impl I18n {
         let (locale, table) = catalog(&requested)
             .or_else(|| catalog(language))
             .unwrap_or((DEFAULT_LOCALE, fallback));
-        I18n { locale, table, fallback }
+        I18n {
+            locale,
+            table,
+            fallback,
+        }
     }
 
     /// The locale actually used (for `lang` attributes and tests).
@@ -40,7 +44,9 @@ impl I18n {
 
     /// The text of `key`, or `""` if no catalog has it (a test checks every key the UI uses).
     pub fn t(&self, key: &str) -> &'static str {
-        lookup(self.table, key).or_else(|| lookup(self.fallback, key)).unwrap_or("")
+        lookup(self.table, key)
+            .or_else(|| lookup(self.fallback, key))
+            .unwrap_or("")
     }
 
     /// The text of `key` with `{{name}}` placeholders replaced.
@@ -65,7 +71,14 @@ impl I18n {
             .map(|(name, value)| {
                 if name == "toggle" {
                     let label = self.t(&format!("app.parameters.{value}.label"));
-                    (name, if label.is_empty() { value } else { label.to_string() })
+                    (
+                        name,
+                        if label.is_empty() {
+                            value
+                        } else {
+                            label.to_string()
+                        },
+                    )
                 } else {
                     (name, value)
                 }
@@ -76,7 +89,10 @@ impl I18n {
 }
 
 fn lookup(table: &'static [(&'static str, &'static str)], key: &str) -> Option<&'static str> {
-    table.binary_search_by(|(k, _)| (*k).cmp(key)).ok().map(|i| table[i].1)
+    table
+        .binary_search_by(|(k, _)| (*k).cmp(key))
+        .ok()
+        .map(|i| table[i].1)
 }
 
 #[cfg(test)]
@@ -92,8 +108,14 @@ mod tests {
         assert_eq!(I18n::for_locale("en-US").locale(), "en");
         assert_eq!(I18n::for_locale("xx").locale(), "en");
         assert_eq!(I18n::for_locale("").locale(), "en");
-        assert_eq!(I18n::for_locale("de").t("ui.session_key.button"), "Sitzungsschlüssel erzeugen");
-        assert_eq!(I18n::for_locale("fr").t("ui.session_key.button"), "Generate Session Key");
+        assert_eq!(
+            I18n::for_locale("de").t("ui.session_key.button"),
+            "Sitzungsschlüssel erzeugen"
+        );
+        assert_eq!(
+            I18n::for_locale("fr").t("ui.session_key.button"),
+            "Generate Session Key"
+        );
     }
 
     #[test]
@@ -102,7 +124,11 @@ mod tests {
         assert!(en.len() > 40, "en has the ui strings");
         for locale in I18n::locales() {
             let table = catalog(locale).expect("listed").1;
-            let missing: Vec<_> = en.iter().filter(|(k, _)| lookup(table, k).is_none()).map(|(k, _)| *k).collect();
+            let missing: Vec<_> = en
+                .iter()
+                .filter(|(k, _)| lookup(table, k).is_none())
+                .map(|(k, _)| *k)
+                .collect();
             assert!(missing.is_empty(), "{locale} lacks {missing:?}");
         }
     }
@@ -112,15 +138,28 @@ mod tests {
         let i = I18n::for_locale("en");
         let errors = [
             SettingsError::HostnameMissing,
-            SettingsError::HostnameHasScheme { suggestion: "s".into() },
-            SettingsError::HostnameHasPath { suggestion: "s".into() },
+            SettingsError::HostnameHasScheme {
+                suggestion: "s".into(),
+            },
+            SettingsError::HostnameHasPath {
+                suggestion: "s".into(),
+            },
             SettingsError::HostnameHasSpaces,
             SettingsError::HostnameBadCharacter { character: '!' },
             SettingsError::HostnameBadPort { port: "0".into() },
             SettingsError::IssueLineMalformed { line: 1 },
-            SettingsError::IssueCodeDuplicate { line: 2, code: "c".into(), first_line: 1 },
-            SettingsError::JumpointRequired { toggle: JumpType::Rdp },
-            SettingsError::NotABoolean { setting: "allow_rdp", value: "x".into() },
+            SettingsError::IssueCodeDuplicate {
+                line: 2,
+                code: "c".into(),
+                first_line: 1,
+            },
+            SettingsError::JumpointRequired {
+                toggle: JumpType::Rdp,
+            },
+            SettingsError::NotABoolean {
+                setting: "allow_rdp",
+                value: "x".into(),
+            },
         ];
         for e in &errors {
             let text = i.settings_error(e);
@@ -128,7 +167,14 @@ mod tests {
             assert!(!text.contains("{{"), "unreplaced placeholder in {text}");
         }
         use app_core::jump::JumpProblem::*;
-        for p in [TypeNotEnabled, SearchRequired, TargetRequired, TargetHasSpaces, JumpointRequired, PortInvalid] {
+        for p in [
+            TypeNotEnabled,
+            SearchRequired,
+            TargetRequired,
+            TargetHasSpaces,
+            JumpointRequired,
+            PortInvalid,
+        ] {
             assert!(!i.t(p.key()).is_empty(), "{}", p.key());
         }
         for t in JumpType::ALL {
@@ -144,8 +190,13 @@ mod tests {
             "Anliegen, Zeile 4: Schreiben Sie sie als issue_code=Name des Anliegens."
         );
         let en = I18n::for_locale("en");
-        let text = en.settings_error(&SettingsError::JumpointRequired { toggle: JumpType::ShellJump });
-        assert!(text.starts_with("“Allow Remote Console Session” is on"), "{text}");
+        let text = en.settings_error(&SettingsError::JumpointRequired {
+            toggle: JumpType::ShellJump,
+        });
+        assert!(
+            text.starts_with("“Allow Remote Console Session” is on"),
+            "{text}"
+        );
         assert_eq!(en.t("no.such.key"), "");
     }
 }

@@ -34,7 +34,11 @@ pub struct JumpForm {
 impl JumpForm {
     /// A fresh form: the first enabled type; the Jumpoint preselected only when there is just one.
     pub fn new(settings: Rc<Settings>) -> JumpForm {
-        let jump_type = settings.jump_types.first().copied().unwrap_or(JumpType::JumpClient);
+        let jump_type = settings
+            .jump_types
+            .first()
+            .copied()
+            .unwrap_or(JumpType::JumpClient);
         let jumpoint = match settings.jumpoints.as_slice() {
             [only] => only.clone(),
             _ => String::new(),
@@ -126,24 +130,39 @@ mod tests {
         assert!(f.visible_problems().is_empty());
         let f = f.apply(JumpFormAction::Attempted);
         assert_eq!(f.visible_problems(), vec![JumpProblem::TargetRequired]);
-        let f = f.apply(JumpFormAction::SetType(JumpType::ShellJump)).apply(JumpFormAction::SetPort("0".into()));
+        let f = f
+            .apply(JumpFormAction::SetType(JumpType::ShellJump))
+            .apply(JumpFormAction::SetPort("0".into()));
         assert_eq!(
             f.visible_problems(),
-            vec![JumpProblem::TargetRequired, JumpProblem::JumpointRequired, JumpProblem::PortInvalid]
+            vec![
+                JumpProblem::TargetRequired,
+                JumpProblem::JumpointRequired,
+                JumpProblem::PortInvalid
+            ]
         );
         let f = f
             .apply(JumpFormAction::SetTarget("host-1".into()))
             .apply(JumpFormAction::SetJumpoint("B".into()))
             .apply(JumpFormAction::SetPort("2200".into()));
         assert!(f.visible_problems().is_empty());
-        assert!(matches!(f.result(), Ok(JumpRequest::ShellJump { port: 2200, .. })));
+        assert!(matches!(
+            f.result(),
+            Ok(JumpRequest::ShellJump { port: 2200, .. })
+        ));
     }
 
     #[test]
     fn protocol_switch_moves_only_a_default_port() {
-        let f = JumpForm::new(settings(&["A"])).apply(JumpFormAction::SetProtocol(ShellProtocol::Telnet));
+        let f = JumpForm::new(settings(&["A"]))
+            .apply(JumpFormAction::SetProtocol(ShellProtocol::Telnet));
         assert_eq!(f.input.port, "23");
-        let f = f.apply(JumpFormAction::SetPort("2323".into())).apply(JumpFormAction::SetProtocol(ShellProtocol::Ssh));
-        assert_eq!((f.input.port.as_str(), f.input.protocol), ("2323", ShellProtocol::Ssh));
+        let f = f
+            .apply(JumpFormAction::SetPort("2323".into()))
+            .apply(JumpFormAction::SetProtocol(ShellProtocol::Ssh));
+        assert_eq!(
+            (f.input.port.as_str(), f.input.protocol),
+            ("2323", ShellProtocol::Ssh)
+        );
     }
 }

@@ -22,7 +22,10 @@ pub struct JumpPanelProps {
 }
 
 fn error_for(problems: &[JumpProblem], field: Field, i18n: I18n) -> Option<AttrValue> {
-    problems.iter().find(|p| p.field() == field).map(|p| AttrValue::from(i18n.t(p.key())))
+    problems
+        .iter()
+        .find(|p| p.field() == field)
+        .map(|p| AttrValue::from(i18n.t(p.key())))
 }
 
 #[function_component]
@@ -41,7 +44,11 @@ pub fn JumpPanel(props: &JumpPanelProps) -> Html {
 
     let onsubmit = {
         let form = form.clone();
-        let (host, ticket_id, on_launch) = (props.settings.hostname.clone(), props.ticket_id, props.on_launch.clone());
+        let (host, ticket_id, on_launch) = (
+            props.settings.hostname.clone(),
+            props.ticket_id,
+            props.on_launch.clone(),
+        );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             form.dispatch(JumpFormAction::Attempted);
@@ -55,7 +62,12 @@ pub fn JumpPanel(props: &JumpPanelProps) -> Html {
         .settings
         .jump_types
         .iter()
-        .map(|t| (AttrValue::from(t.id()), AttrValue::from(i18n.t(&format!("ui.jump.types.{}", t.id())))))
+        .map(|t| {
+            (
+                AttrValue::from(t.id()),
+                AttrValue::from(i18n.t(&format!("ui.jump.types.{}", t.id()))),
+            )
+        })
         .collect::<Vec<_>>();
     let jumpoints = props
         .settings
@@ -63,11 +75,16 @@ pub fn JumpPanel(props: &JumpPanelProps) -> Html {
         .iter()
         .map(|j| (AttrValue::from(j.clone()), AttrValue::from(j.clone())))
         .collect::<Vec<_>>();
-    let protocols = [ShellProtocol::Ssh, ShellProtocol::Telnet]
-        .map(|p| (AttrValue::from(p.id()), AttrValue::from(p.id().to_uppercase())))
-        .to_vec();
+    let protocols = vec![
+        (AttrValue::from(ShellProtocol::Ssh.id()), AttrValue::from("SSH")),
+        (AttrValue::from(ShellProtocol::Telnet.id()), AttrValue::from("Telnet")),
+    ];
     let kind = input.jump_type;
-    let target_label = if kind == JumpType::JumpClient { "ui.jump.search" } else { "ui.jump.target" };
+    let target_label = if kind == JumpType::JumpClient {
+        "ui.jump.search"
+    } else {
+        "ui.jump.target"
+    };
 
     html! {
         <section class="rs-section" aria-labelledby="rs-jump-title">

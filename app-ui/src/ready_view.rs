@@ -34,7 +34,11 @@ pub fn ReadyView(props: &ReadyViewProps) -> Html {
         })
     };
     let session_key = {
-        let (launch, host, ticket_id) = (launch.clone(), props.settings.hostname.clone(), props.ticket_id);
+        let (launch, host, ticket_id) = (
+            launch.clone(),
+            props.settings.hostname.clone(),
+            props.ticket_id,
+        );
         Callback::from(move |()| launch.emit(urls::generate_session_key(&host, ticket_id)))
     };
     html! {

@@ -33,7 +33,9 @@ pub fn SidebarView(props: &SidebarViewProps) -> Html {
         (Phase::Loading, _) => html! { <MessageView text={i18n.t("ui.loading")} /> },
         (Phase::NotSaved, _) => html! { <MessageView text={i18n.t("ui.not_saved")} /> },
         (Phase::Failed, _) => html! { <MessageView text={i18n.t("ui.load_failed")} /> },
-        (Phase::Invalid(problems), _) => html! { <InvalidView problems={problems.clone()} {i18n} /> },
+        (Phase::Invalid(problems), _) => {
+            html! { <InvalidView problems={problems.clone()} {i18n} /> }
+        }
         (Phase::Ready { ticket_id }, Some(settings)) => html! {
             <ReadyView settings={settings.clone()} ticket_id={*ticket_id} {i18n}
                 is_admin={state.is_admin} on_launch={props.on_launch.clone()} />

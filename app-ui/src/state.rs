@@ -42,7 +42,9 @@ pub struct Loaded {
 pub enum SidebarAction {
     Loaded(Loaded),
     /// `ticket.saved` in the new-ticket sidebar, with the ticket's new id.
-    TicketSaved { ticket_id: u64 },
+    TicketSaved {
+        ticket_id: u64,
+    },
     /// Reading from Zendesk failed (the detail goes to the console, not the agent).
     LoadFailed,
 }
@@ -59,7 +61,12 @@ pub struct Sidebar {
 
 impl Default for Sidebar {
     fn default() -> Sidebar {
-        Sidebar { phase: Phase::Loading, settings: None, i18n: I18n::for_locale(""), is_admin: false }
+        Sidebar {
+            phase: Phase::Loading,
+            settings: None,
+            i18n: I18n::for_locale(""),
+            is_admin: false,
+        }
     }
 }
 
@@ -76,13 +83,23 @@ impl Sidebar {
                         None => (Phase::NotSaved, Some(Rc::new(settings))),
                     },
                 };
-                Sidebar { phase, settings, i18n, is_admin: loaded.is_admin }
+                Sidebar {
+                    phase,
+                    settings,
+                    i18n,
+                    is_admin: loaded.is_admin,
+                }
             }
-            SidebarAction::TicketSaved { ticket_id } if self.phase == Phase::NotSaved => {
-                Sidebar { phase: Phase::Ready { ticket_id }, ..self.clone() }
-            }
+            SidebarAction::TicketSaved { ticket_id } if self.phase == Phase::NotSaved => Sidebar {
+                phase: Phase::Ready { ticket_id },
+                ..self.clone()
+            },
             SidebarAction::TicketSaved { .. } => self.clone(),
-            SidebarAction::LoadFailed => Sidebar { phase: Phase::Failed, settings: None, ..self.clone() },
+            SidebarAction::LoadFailed => Sidebar {
+                phase: Phase::Failed,
+                settings: None,
+                ..self.clone()
+            },
         }
     }
 }
@@ -109,8 +126,16 @@ mod tests {
         }
     }
 
-    fn loaded(settings: Result<Settings, Vec<SettingsError>>, ticket_id: Option<u64>) -> SidebarAction {
-        SidebarAction::Loaded(Loaded { settings, ticket_id, locale: "de-DE".into(), is_admin: true })
+    fn loaded(
+        settings: Result<Settings, Vec<SettingsError>>,
+        ticket_id: Option<u64>,
+    ) -> SidebarAction {
+        SidebarAction::Loaded(Loaded {
+            settings,
+            ticket_id,
+            locale: "de-DE".into(),
+            is_admin: true,
+        })
     }
 
     #[test]
@@ -136,16 +161,25 @@ mod tests {
         let s = s.apply(SidebarAction::TicketSaved { ticket_id: 99 });
         assert_eq!(s.phase, Phase::Ready { ticket_id: 99 });
         // A later save of the same ticket changes nothing.
-        assert_eq!(s.apply(SidebarAction::TicketSaved { ticket_id: 5 }).phase, Phase::Ready { ticket_id: 99 });
+        assert_eq!(
+            s.apply(SidebarAction::TicketSaved { ticket_id: 5 }).phase,
+            Phase::Ready { ticket_id: 99 }
+        );
     }
 
     #[test]
     fn invalid_settings_win_and_stay() {
-        let problems = vec![SettingsError::HostnameMissing, SettingsError::IssueLineMalformed { line: 2 }];
+        let problems = vec![
+            SettingsError::HostnameMissing,
+            SettingsError::IssueLineMalformed { line: 2 },
+        ];
         let s = Sidebar::default().apply(loaded(Err(problems.clone()), None));
         assert_eq!(s.phase, Phase::Invalid(problems.clone()));
         assert!(s.settings.is_none());
-        assert_eq!(s.apply(SidebarAction::TicketSaved { ticket_id: 1 }).phase, Phase::Invalid(problems));
+        assert_eq!(
+            s.apply(SidebarAction::TicketSaved { ticket_id: 1 }).phase,
+            Phase::Invalid(problems)
+        );
     }
 
     #[test]

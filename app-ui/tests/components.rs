@@ -24,7 +24,11 @@ fn settings(types: &[JumpType], jumpoints: &[&str]) -> Settings {
     }
 }
 
-fn state(settings: Result<Settings, Vec<SettingsError>>, ticket_id: Option<u64>, locale: &str) -> Sidebar {
+fn state(
+    settings: Result<Settings, Vec<SettingsError>>,
+    ticket_id: Option<u64>,
+    locale: &str,
+) -> Sidebar {
     Sidebar::default().apply(SidebarAction::Loaded(Loaded {
         settings,
         ticket_id,
@@ -46,7 +50,10 @@ async fn render(state: Sidebar) -> View {
     let record = launched.clone();
     yew::Renderer::<SidebarView>::with_root_and_props(
         root.clone(),
-        app_ui::sidebar_view::SidebarViewProps { state, on_launch: Callback::from(move |u| record.borrow_mut().push(u)) },
+        app_ui::sidebar_view::SidebarViewProps {
+            state,
+            on_launch: Callback::from(move |u| record.borrow_mut().push(u)),
+        },
     )
     .render();
     let view = View { root, launched };
@@ -65,12 +72,15 @@ impl View {
     }
 
     fn get(&self, selector: &str) -> Element {
-        self.find(selector).unwrap_or_else(|| panic!("{selector} not rendered"))
+        self.find(selector)
+            .unwrap_or_else(|| panic!("{selector} not rendered"))
     }
 
     fn texts(&self, selector: &str) -> Vec<String> {
         let list = self.root.query_selector_all(selector).unwrap();
-        (0..list.length()).map(|i| list.item(i).unwrap().text_content().unwrap_or_default()).collect()
+        (0..list.length())
+            .map(|i| list.item(i).unwrap().text_content().unwrap_or_default())
+            .collect()
     }
 
     fn fire(&self, element: &Element, kind: &str) {
@@ -102,40 +112,79 @@ impl View {
 
 #[wasm_bindgen_test]
 async fn session_key_button_launches_and_shows_the_fallback_link() {
-    let v = render(state(Ok(settings(&[JumpType::JumpClient], &[])), Some(8), "en")).await;
-    assert_eq!(v.get("main").get_attribute("data-phase").as_deref(), Some("ready"));
+    let v = render(state(
+        Ok(settings(&[JumpType::JumpClient], &[])),
+        Some(8),
+        "en",
+    ))
+    .await;
+    assert_eq!(
+        v.get("main").get_attribute("data-phase").as_deref(),
+        Some("ready")
+    );
     v.click("#rs-generate-session-key").await;
     let want = format!("{CS}generate_session_key&session.custom.external_key=8");
     assert_eq!(*v.launched.borrow(), vec![want.clone()]);
     assert_eq!(v.get("#rs-fallback-link").get_attribute("href"), Some(want));
-    assert_eq!(v.get("#rs-fallback-link").get_attribute("target").as_deref(), Some("_blank"));
+    assert_eq!(
+        v.get("#rs-fallback-link")
+            .get_attribute("target")
+            .as_deref(),
+        Some("_blank")
+    );
 }
 
 #[wasm_bindgen_test]
 async fn type_picker_holds_only_enabled_types_and_jumpoint_appears_when_needed() {
-    let v = render(state(Ok(settings(&[JumpType::LocalJump, JumpType::Rdp], &["A", "B"])), Some(1), "en")).await;
-    assert_eq!(v.texts("#rs-jump-type option"), vec!["Local Jump", "Remote Desktop (RDP)"]);
+    let v = render(state(
+        Ok(settings(&[JumpType::LocalJump, JumpType::Rdp], &["A", "B"])),
+        Some(1),
+        "en",
+    ))
+    .await;
+    assert_eq!(
+        v.texts("#rs-jump-type option"),
+        vec!["Local Jump", "Remote Desktop (RDP)"]
+    );
     assert!(v.find("#rs-jumpoint").is_none());
     assert!(v.find("#rs-username").is_none());
     v.choose("#rs-jump-type", "rdp").await;
-    assert_eq!(v.texts("#rs-jumpoint option"), vec!["Choose a Jumpoint", "A", "B"]);
+    assert_eq!(
+        v.texts("#rs-jumpoint option"),
+        vec!["Choose a Jumpoint", "A", "B"]
+    );
     assert!(v.find("#rs-username").is_some());
     assert!(v.find("#rs-port").is_none());
 }
 
 #[wasm_bindgen_test]
 async fn invalid_jump_shows_errors_and_launches_nothing() {
-    let v = render(state(Ok(settings(&[JumpType::ShellJump], &["A", "B"])), Some(1), "en")).await;
+    let v = render(state(
+        Ok(settings(&[JumpType::ShellJump], &["A", "B"])),
+        Some(1),
+        "en",
+    ))
+    .await;
     v.type_into("#rs-port", "0").await;
     v.click("#rs-jump").await;
     assert!(v.launched.borrow().is_empty());
     assert_eq!(
         v.texts(".rs-error"),
-        vec!["Choose a Jumpoint.", "Enter a hostname or IP address.", "Enter a port number from 1 to 65535."]
+        vec![
+            "Choose a Jumpoint.",
+            "Enter a hostname or IP address.",
+            "Enter a port number from 1 to 65535."
+        ]
     );
     let target = v.get("#rs-target");
-    assert_eq!(target.get_attribute("aria-invalid").as_deref(), Some("true"));
-    assert_eq!(target.get_attribute("aria-describedby").as_deref(), Some("rs-target-error"));
+    assert_eq!(
+        target.get_attribute("aria-invalid").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        target.get_attribute("aria-describedby").as_deref(),
+        Some("rs-target-error")
+    );
     // Fixing everything launches the exact Shell Jump URL.
     v.choose("#rs-jumpoint", "B").await;
     v.type_into("#rs-target", "sw-1.lan").await;
@@ -154,27 +203,56 @@ async fn invalid_jump_shows_errors_and_launches_nothing() {
 
 #[wasm_bindgen_test]
 async fn labels_are_tied_to_their_fields() {
-    let v = render(state(Ok(settings(&[JumpType::ShellJump], &["A"])), Some(1), "en")).await;
+    let v = render(state(
+        Ok(settings(&[JumpType::ShellJump], &["A"])),
+        Some(1),
+        "en",
+    ))
+    .await;
     let labels = v.root.query_selector_all("label").unwrap();
     assert_eq!(labels.length(), 6);
     for i in 0..labels.length() {
         let label: Element = labels.item(i).unwrap().unchecked_into();
         let target = label.get_attribute("for").expect("label has for");
-        assert!(v.find(&format!("#{target}")).is_some(), "label for {target} has no field");
+        assert!(
+            v.find(&format!("#{target}")).is_some(),
+            "label for {target} has no field"
+        );
     }
 }
 
 #[wasm_bindgen_test]
 async fn invalid_and_not_saved_views_have_no_buttons() {
-    let problems = vec![SettingsError::HostnameMissing, SettingsError::JumpointRequired { toggle: JumpType::Rdp }];
+    let problems = vec![
+        SettingsError::HostnameMissing,
+        SettingsError::JumpointRequired {
+            toggle: JumpType::Rdp,
+        },
+    ];
     let v = render(state(Err(problems), Some(1), "de")).await;
     let items = v.texts(".rs-problems li");
     assert_eq!(items.len(), 2);
-    assert!(items[1].starts_with("„Remotedesktop-Sitzungen (RDP) erlauben“"), "{}", items[1]);
+    assert!(
+        items[1].starts_with("„Remotedesktop-Sitzungen (RDP) erlauben“"),
+        "{}",
+        items[1]
+    );
     assert!(v.find("button").is_none());
 
-    let v = render(state(Ok(settings(&[JumpType::JumpClient], &[])), None, "en")).await;
-    assert_eq!(v.get("main").get_attribute("data-phase").as_deref(), Some("not-saved"));
+    let v = render(state(
+        Ok(settings(&[JumpType::JumpClient], &[])),
+        None,
+        "en",
+    ))
+    .await;
+    assert_eq!(
+        v.get("main").get_attribute("data-phase").as_deref(),
+        Some("not-saved")
+    );
     assert!(v.find("button").is_none());
-    assert!(v.get("[role=status]").text_content().unwrap().contains("once this ticket is saved"));
+    assert!(v
+        .get("[role=status]")
+        .text_content()
+        .unwrap()
+        .contains("once this ticket is saved"));
 }

@@ -21,12 +21,21 @@ pub struct FakeZaf {
 }
 
 impl FakeZaf {
-    pub fn new(location: &str, settings: serde_json::Value, ticket_id: Option<u64>, role: &str, locale: &str) -> FakeZaf {
+    pub fn new(
+        location: &str,
+        settings: serde_json::Value,
+        ticket_id: Option<u64>,
+        role: &str,
+        locale: &str,
+    ) -> FakeZaf {
         FakeZaf {
             location: location.into(),
             settings,
             ticket_id: Cell::new(ticket_id),
-            user: CurrentUser { role: role.into(), locale: locale.into() },
+            user: CurrentUser {
+                role: role.into(),
+                locale: locale.into(),
+            },
             fail_metadata: false,
             handlers: RefCell::new(Vec::new()),
             resizes: RefCell::new(Vec::new()),
@@ -65,7 +74,9 @@ impl ZafClient for FakeZaf {
     }
 
     fn on(&self, event: &str, handler: Box<dyn Fn()>) {
-        self.handlers.borrow_mut().push((event.to_string(), handler));
+        self.handlers
+            .borrow_mut()
+            .push((event.to_string(), handler));
     }
 
     fn resize(&self, height_px: u32) {

@@ -16,11 +16,15 @@ const FRAME_ID: &str = "rs-launch-frame";
 
 /// Navigates a new hidden frame to `url`.
 pub fn launch(url: &str) {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
     if let Some(old) = document.get_element_by_id(FRAME_ID) {
         old.remove();
     }
-    let Ok(frame) = document.create_element("iframe") else { return };
+    let Ok(frame) = document.create_element("iframe") else {
+        return;
+    };
     let _ = frame.set_attribute("id", FRAME_ID);
     let _ = frame.set_attribute("hidden", "");
     let _ = frame.set_attribute("aria-hidden", "true");

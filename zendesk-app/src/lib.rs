@@ -32,8 +32,12 @@ const APP_ID: &str = "app";
 
 #[wasm_bindgen(start)]
 pub fn start() {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
-    let Some(root) = document.get_element_by_id(APP_ID) else { return };
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Some(root) = document.get_element_by_id(APP_ID) else {
+        return;
+    };
     let Some(client) = JsZaf::init() else {
         outside_zendesk(&root);
         return;
@@ -54,13 +58,18 @@ pub fn start() {
 fn mount(client: Rc<JsZaf>, root: web_sys::Element) {
     let for_resize = client.clone();
     resize::observe(&root, move |height| for_resize.resize(height));
-    let props = RootProps { client, launch: Callback::from(|url: String| launcher::launch(&url)) };
+    let props = RootProps {
+        client,
+        launch: Callback::from(|url: String| launcher::launch(&url)),
+    };
     yew::Renderer::<Root<JsZaf>>::with_root_and_props(root, props).render();
 }
 
 /// The page was opened outside Zendesk: a plain sentence, in the browser's language.
 fn outside_zendesk(root: &web_sys::Element) {
-    let language = web_sys::window().and_then(|w| w.navigator().language()).unwrap_or_default();
+    let language = web_sys::window()
+        .and_then(|w| w.navigator().language())
+        .unwrap_or_default();
     let text = app_ui::I18n::for_locale(&language).t("ui.not_zendesk");
     let _ = root.set_attribute("data-phase", "outside-zendesk");
     root.set_text_content(Some(text));

@@ -13,6 +13,15 @@ pub async fn load(client: &impl ZafClient) -> Result<SidebarAction, ZafError> {
     let settings = settings.await?;
     let user = user.await?;
     // A new ticket has no id until it is saved, whatever `ticket.id` says meanwhile.
-    let ticket_id = if location == NEW_TICKET_SIDEBAR { None } else { ticket_id.await? };
-    Ok(SidebarAction::Loaded(Loaded { settings, ticket_id, locale: user.locale.clone(), is_admin: user.is_admin() }))
+    let ticket_id = if location == NEW_TICKET_SIDEBAR {
+        None
+    } else {
+        ticket_id.await?
+    };
+    Ok(SidebarAction::Loaded(Loaded {
+        settings,
+        ticket_id,
+        locale: user.locale.clone(),
+        is_admin: user.is_admin(),
+    }))
 }

@@ -7,7 +7,10 @@ use web_sys::ResizeObserver;
 
 /// Observes `element` and calls `resize(height)` whenever its rounded-up height changes.
 /// Returns the observer (disconnect it to stop).
-pub fn observe(element: &web_sys::Element, resize: impl Fn(u32) + 'static) -> Option<ResizeObserver> {
+pub fn observe(
+    element: &web_sys::Element,
+    resize: impl Fn(u32) + 'static,
+) -> Option<ResizeObserver> {
     let last = Rc::new(Cell::new(0u32));
     let target = element.clone();
     let callback = Closure::<dyn Fn(js_sys::Array)>::new(move |_entries: js_sys::Array| {

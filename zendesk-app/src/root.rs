@@ -30,8 +30,7 @@ pub fn Root<C: ZafClient + 'static>(props: &RootProps<C>) -> Html {
             spawn_local(async move {
                 match load(&*client).await {
                     Ok(action) => {
-                        let waits_for_save =
-                            matches!(&action, SidebarAction::Loaded(l) if l.ticket_id.is_none() && l.settings.is_ok());
+                        let waits_for_save = matches!(&action, SidebarAction::Loaded(l) if l.ticket_id.is_none() && l.settings.is_ok());
                         dispatcher.dispatch(action);
                         if waits_for_save {
                             listen_for_save(client, dispatcher);
@@ -49,7 +48,10 @@ pub fn Root<C: ZafClient + 'static>(props: &RootProps<C>) -> Html {
 }
 
 /// `ticket.saved` in the new-ticket sidebar: the ticket now has an id.
-fn listen_for_save<C: ZafClient + 'static>(client: Rc<C>, dispatcher: UseReducerDispatcher<Sidebar>) {
+fn listen_for_save<C: ZafClient + 'static>(
+    client: Rc<C>,
+    dispatcher: UseReducerDispatcher<Sidebar>,
+) {
     let for_handler = client.clone();
     client.on(
         "ticket.saved",
@@ -57,7 +59,9 @@ fn listen_for_save<C: ZafClient + 'static>(client: Rc<C>, dispatcher: UseReducer
             let (client, dispatcher) = (for_handler.clone(), dispatcher.clone());
             spawn_local(async move {
                 match client.ticket_id().await {
-                    Ok(Some(ticket_id)) => dispatcher.dispatch(SidebarAction::TicketSaved { ticket_id }),
+                    Ok(Some(ticket_id)) => {
+                        dispatcher.dispatch(SidebarAction::TicketSaved { ticket_id })
+                    }
                     Ok(None) => {}
                     Err(e) => web_sys::console::error_1(&format!("Remote Support: {}", e.0).into()),
                 }

@@ -39,14 +39,25 @@ fn mount(client: FakeZaf) -> Mounted {
     let client = Rc::new(client);
     let launched = Rc::new(RefCell::new(Vec::new()));
     let record = launched.clone();
-    let props = RootProps { client: client.clone(), launch: Callback::from(move |url| record.borrow_mut().push(url)) };
+    let props = RootProps {
+        client: client.clone(),
+        launch: Callback::from(move |url| record.borrow_mut().push(url)),
+    };
     yew::Renderer::<Root<FakeZaf>>::with_root_and_props(root.clone(), props).render();
-    Mounted { root, client, launched }
+    Mounted {
+        root,
+        client,
+        launched,
+    }
 }
 
 impl Mounted {
     fn phase(&self) -> Option<String> {
-        self.root.query_selector("[data-phase]").ok().flatten().and_then(|e| e.get_attribute("data-phase"))
+        self.root
+            .query_selector("[data-phase]")
+            .ok()
+            .flatten()
+            .and_then(|e| e.get_attribute("data-phase"))
     }
 
     /// Lets the event loop run until the sidebar reaches `phase` (bounded, fails otherwise).
@@ -70,7 +81,12 @@ impl Mounted {
     }
 
     fn click(&self, selector: &str) {
-        self.root.query_selector(selector).unwrap().unwrap().unchecked_into::<web_sys::HtmlElement>().click();
+        self.root
+            .query_selector(selector)
+            .unwrap()
+            .unwrap()
+            .unchecked_into::<web_sys::HtmlElement>()
+            .click();
     }
 }
 
@@ -80,21 +96,40 @@ async fn settle() {
 
 #[wasm_bindgen_test]
 async fn existing_ticket_is_ready_and_launches_the_session_key_url() {
-    let m = mount(FakeZaf::new("ticket_sidebar", settings(), Some(42), "agent", "en-US"));
+    let m = mount(FakeZaf::new(
+        "ticket_sidebar",
+        settings(),
+        Some(42),
+        "agent",
+        "en-US",
+    ));
     m.until_phase("ready").await;
     m.click("#rs-generate-session-key");
     settle().await;
     let want = "https://support.example.com/api/client_script?type=rep&operation=generate&action=generate_session_key&session.custom.external_key=42";
     assert_eq!(*m.launched.borrow(), vec![want.to_string()]);
-    let link = m.root.query_selector("#rs-fallback-link").unwrap().expect("fallback link");
+    let link = m
+        .root
+        .query_selector("#rs-fallback-link")
+        .unwrap()
+        .expect("fallback link");
     assert_eq!(link.get_attribute("href").as_deref(), Some(want));
 }
 
 #[wasm_bindgen_test]
 async fn new_ticket_waits_for_ticket_saved() {
-    let m = mount(FakeZaf::new("new_ticket_sidebar", settings(), None, "agent", "en"));
+    let m = mount(FakeZaf::new(
+        "new_ticket_sidebar",
+        settings(),
+        None,
+        "agent",
+        "en",
+    ));
     m.until_phase("not-saved").await;
-    assert!(m.root.query_selector("button").unwrap().is_none(), "no buttons before saving");
+    assert!(
+        m.root.query_selector("button").unwrap().is_none(),
+        "no buttons before saving"
+    );
     assert!(m.text("[data-phase]").contains("once this ticket is saved"));
     m.client.ticket_id.set(Some(77));
     m.client.fire("ticket.saved");
@@ -114,7 +149,10 @@ async fn invalid_settings_list_every_problem_in_the_agents_language() {
     let text = m.text(".rs-problems");
     assert!(text.contains("bt.example.com"), "{text}");
     assert!(text.contains("Zeile 1"), "{text}");
-    assert!(text.contains("Remotedesktop-Sitzungen (RDP) erlauben"), "{text}");
+    assert!(
+        text.contains("Remotedesktop-Sitzungen (RDP) erlauben"),
+        "{text}"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -123,13 +161,32 @@ async fn a_zendesk_failure_is_shown_not_swallowed() {
     client.fail_metadata = true;
     let m = mount(client);
     m.until_phase("failed").await;
-    assert!(m.text("[data-phase]").contains("could not read its settings"));
+    assert!(m
+        .text("[data-phase]")
+        .contains("could not read its settings"));
 }
 
 #[wasm_bindgen_test]
 async fn german_agent_sees_german_buttons() {
-    let m = mount(FakeZaf::new("ticket_sidebar", settings(), Some(5), "admin", "de-DE"));
+    let m = mount(FakeZaf::new(
+        "ticket_sidebar",
+        settings(),
+        Some(5),
+        "admin",
+        "de-DE",
+    ));
     m.until_phase("ready").await;
-    assert_eq!(m.text("#rs-generate-session-key").trim(), "Sitzungsschlüssel erzeugen");
-    assert_eq!(m.root.query_selector("main").unwrap().unwrap().get_attribute("lang").as_deref(), Some("de"));
+    assert_eq!(
+        m.text("#rs-generate-session-key").trim(),
+        "Sitzungsschlüssel erzeugen"
+    );
+    assert_eq!(
+        m.root
+            .query_selector("main")
+            .unwrap()
+            .unwrap()
+            .get_attribute("lang")
+            .as_deref(),
+        Some("de")
+    );
 }

@@ -33,7 +33,10 @@ pub struct JsZaf {
 }
 
 fn err(context: &str, e: JsValue) -> ZafError {
-    ZafError(format!("{context}: {}", e.as_string().unwrap_or_else(|| format!("{e:?}"))))
+    ZafError(format!(
+        "{context}: {}",
+        e.as_string().unwrap_or_else(|| format!("{e:?}"))
+    ))
 }
 
 fn field(object: &JsValue, key: &str) -> JsValue {
@@ -41,9 +44,17 @@ fn field(object: &JsValue, key: &str) -> JsValue {
 }
 
 /// Starts a promise now; the returned future awaits it.
-fn call(what: &'static str, started: Result<Promise, JsValue>) -> impl Future<Output = Result<JsValue, ZafError>> {
+fn call(
+    what: &'static str,
+    started: Result<Promise, JsValue>,
+) -> impl Future<Output = Result<JsValue, ZafError>> {
     let future = started.map(JsFuture::from);
-    async move { future.map_err(|e| err(what, e))?.await.map_err(|e| err(what, e)) }
+    async move {
+        future
+            .map_err(|e| err(what, e))?
+            .await
+            .map_err(|e| err(what, e))
+    }
 }
 
 fn raw(value: JsValue) -> RawValue {
@@ -59,7 +70,9 @@ fn raw(value: JsValue) -> RawValue {
 }
 
 fn positive_id(value: &JsValue) -> Option<u64> {
-    let n = value.as_f64().or_else(|| value.as_string().and_then(|s| s.trim().parse().ok()))?;
+    let n = value
+        .as_f64()
+        .or_else(|| value.as_string().and_then(|s| s.trim().parse().ok()))?;
     (n >= 1.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0).then_some(n as u64)
 }
 
@@ -72,7 +85,9 @@ impl JsZaf {
         if client.is_falsy() || !client.is_object() {
             return None;
         }
-        Some(JsZaf { client: client.unchecked_into() })
+        Some(JsZaf {
+            client: client.unchecked_into(),
+        })
     }
 }
 
@@ -81,7 +96,9 @@ impl ZafClient for JsZaf {
         let pending = call("context()", self.client.context());
         async move {
             let context = pending.await?;
-            field(&context, "location").as_string().ok_or_else(|| ZafError("context() has no location".into()))
+            field(&context, "location")
+                .as_string()
+                .ok_or_else(|| ZafError("context() has no location".into()))
         }
     }
 
@@ -97,12 +114,18 @@ impl ZafClient for JsZaf {
     }
 
     fn ticket_id(&self) -> impl Future<Output = Result<Option<u64>, ZafError>> {
-        let pending = call("get('ticket.id')", self.client.get(&JsValue::from_str("ticket.id")));
+        let pending = call(
+            "get('ticket.id')",
+            self.client.get(&JsValue::from_str("ticket.id")),
+        );
         async move { Ok(positive_id(&field(&pending.await?, "ticket.id"))) }
     }
 
     fn current_user(&self) -> impl Future<Output = Result<CurrentUser, ZafError>> {
-        let pending = call("get('currentUser')", self.client.get(&JsValue::from_str("currentUser")));
+        let pending = call(
+            "get('currentUser')",
+            self.client.get(&JsValue::from_str("currentUser")),
+        );
         async move {
             let user = field(&pending.await?, "currentUser");
             Ok(CurrentUser {
