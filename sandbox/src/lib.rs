@@ -12,6 +12,8 @@ mod error;
 mod faults;
 mod recorded;
 mod server;
+#[cfg(test)]
+mod test_support;
 mod tls;
 pub mod zendesk;
 

@@ -15,6 +15,9 @@ mod reporting;
 mod sessions;
 mod xml;
 
+#[cfg(test)]
+mod tests;
+
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 

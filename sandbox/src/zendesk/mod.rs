@@ -9,6 +9,9 @@ mod model;
 mod rate_limit;
 mod tickets;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
