@@ -215,13 +215,19 @@ pub fn parse_hostname(raw: &str) -> Result<String, SettingsError> {
         return Err(SettingsError::HostnameMissing);
     }
     if let Some((_, rest)) = host.split_once("://") {
-        return Err(SettingsError::HostnameHasScheme {
-            suggestion: host_part(rest).to_string(),
+        return Err(match host_part(rest) {
+            "" => SettingsError::HostnameMissing,
+            host => SettingsError::HostnameHasScheme {
+                suggestion: host.to_string(),
+            },
         });
     }
     if host.contains(['/', '?', '#']) {
-        return Err(SettingsError::HostnameHasPath {
-            suggestion: host_part(host).to_string(),
+        return Err(match host_part(host) {
+            "" => SettingsError::HostnameMissing,
+            host => SettingsError::HostnameHasPath {
+                suggestion: host.to_string(),
+            },
         });
     }
     if host.chars().any(char::is_whitespace) {
@@ -404,6 +410,14 @@ mod tests {
     #[test]
     fn hostname_errors_say_what_to_fix() {
         assert_eq!(parse_hostname("  "), Err(SettingsError::HostnameMissing));
+        assert_eq!(
+            parse_hostname("https://"),
+            Err(SettingsError::HostnameMissing)
+        );
+        assert_eq!(
+            parse_hostname("/login"),
+            Err(SettingsError::HostnameMissing)
+        );
         assert_eq!(
             parse_hostname("https://support.example.com/login"),
             Err(SettingsError::HostnameHasScheme {

@@ -50,12 +50,27 @@ impl I18n {
     }
 
     /// The text of `key` with `{{name}}` placeholders replaced.
+    /// Single pass: a value that itself contains `{{...}}` is never substituted again; an
+    /// unknown placeholder stays as written.
     pub fn format(&self, key: &str, args: &[(&str, String)]) -> String {
-        let mut text = self.t(key).to_string();
-        for (name, value) in args {
-            text = text.replace(&format!("{{{{{name}}}}}"), value);
+        let mut rest = self.t(key);
+        let mut out = String::with_capacity(rest.len());
+        while let Some(start) = rest.find("{{") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let Some(end) = after.find("}}") else {
+                out.push_str(&rest[start..]);
+                return out;
+            };
+            let name = &after[..end];
+            match args.iter().find(|(n, _)| *n == name) {
+                Some((_, value)) => out.push_str(value),
+                None => out.push_str(&rest[start..start + 2 + end + 2]),
+            }
+            rest = &after[end + 2..];
         }
-        text
+        out.push_str(rest);
+        out
     }
 
     /// Every locale with a catalog.
@@ -198,5 +213,14 @@ mod tests {
             "{text}"
         );
         assert_eq!(en.t("no.such.key"), "");
+        // Values are inserted once, never re-expanded.
+        let text = en.format(
+            "ui.settings_error.issue_code_duplicate",
+            &[("line", "{{code}}".into()), ("code", "c".into())],
+        );
+        assert_eq!(
+            text,
+            "Issues, line {{code}}: the code “c” is already used on line {{first_line}}."
+        );
     }
 }
