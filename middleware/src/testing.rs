@@ -109,6 +109,15 @@ impl TestApp {
         }
     }
 
+    /// Processes the events that are due right now, without waiting for later ones.
+    pub async fn process_due(&self) -> usize {
+        let mut n = 0;
+        while crate::worker::process_next(&self.shared).await.expect("process") {
+            n += 1;
+        }
+        n
+    }
+
     /// [`drain_for`](Self::drain_for) with a 60 s bound.
     pub async fn drain(&self) {
         self.drain_for(Duration::from_secs(60)).await

@@ -1,0 +1,151 @@
+//! Shared setup: a sandbox (appliance + Zendesk) and an in-process middleware pointed at it.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use middleware::config::{self, Config};
+use middleware::testing::{fast_tuning, temp_database_url, TestApp};
+use middleware::Tuning;
+use sandbox::{Sandbox, SandboxOptions};
+
+pub const APPLIANCE_ID: &str = "sandbox";
+pub const END: &str = "support_conference_end";
+pub const CUST_SURVEY: &str = "support_conference_customer_exit_survey_completed";
+pub const REP_SURVEY: &str = "support_conference_rep_exit_survey_completed";
+
+/// Knobs for one test's configuration.
+#[derive(Clone)]
+pub struct Setup {
+    pub workers: usize,
+    pub tuning: Tuning,
+    /// Extra lines for `[configuration.beyondtrust]` (override defaults by adding keys).
+    pub beyondtrust: String,
+    pub zendesk: String,
+    pub legacy: bool,
+    pub allow_invalid_certificates: bool,
+    pub retry_attempt_limit: u32,
+    pub database_url: String,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self {
+            workers: 0,
+            tuning: fast_tuning(),
+            beyondtrust: String::new(),
+            zendesk: String::new(),
+            legacy: false,
+            allow_invalid_certificates: true,
+            retry_attempt_limit: 5,
+            database_url: temp_database_url("it"),
+        }
+    }
+}
+
+pub fn config_text(sb: &Sandbox, setup: &Setup) -> String {
+    let auth = if setup.legacy {
+        format!("username = \"{}\"\npassword = \"{}\"", sb.appliance.legacy_username(), sb.appliance.legacy_password())
+    } else {
+        format!("client_id = \"{}\"\nclient_secret = \"{}\"", sb.appliance.client_id(), sb.appliance.client_secret())
+    };
+    let outbound = if setup.beyondtrust.contains("outbound_event_types") {
+        String::new()
+    } else {
+        format!("outbound_event_types = [\"{END}\", \"{CUST_SURVEY}\", \"{REP_SURVEY}\"]")
+    };
+    format!(
+        r#"
+[server]
+database_url = "{db}"
+
+[[configuration]]
+name = "Sandbox"
+appliance_id = "{APPLIANCE_ID}"
+[configuration.beyondtrust]
+host = "{host}"
+{auth}
+locale = "en-us"
+allow_invalid_certificates = {allow}
+{outbound}
+retry_attempt_limit = {limit}
+{bt_extra}
+[configuration.zendesk]
+url = "{zd}"
+username = "{email}"
+token = "{token}"
+{zd_extra}
+"#,
+        db = setup.database_url,
+        host = sb.appliance.host(),
+        allow = setup.allow_invalid_certificates,
+        limit = setup.retry_attempt_limit,
+        bt_extra = setup.beyondtrust,
+        zd = sb.zendesk.base_url(),
+        email = sb.zendesk.email(),
+        token = sb.zendesk.api_token(),
+        zd_extra = setup.zendesk,
+    )
+}
+
+pub fn config(sb: &Sandbox, setup: &Setup) -> Config {
+    config::parse(&config_text(sb, setup), "test.toml", &|_| None).expect("test config")
+}
+
+pub struct Env {
+    pub sb: Sandbox,
+    pub app: TestApp,
+    pub setup: Setup,
+}
+
+impl Env {
+    pub async fn start(setup: Setup) -> Env {
+        Self::start_with(SandboxOptions::default(), setup).await
+    }
+
+    pub async fn start_with(opts: SandboxOptions, setup: Setup) -> Env {
+        let sb = Sandbox::start(opts).await.expect("sandbox");
+        let app = TestApp::spawn(config(&sb, &setup), setup.tuning.clone(), setup.workers).await.expect("app");
+        sb.appliance.set_events_url(Some(app.events_url(Some(APPLIANCE_ID))));
+        Env { sb, app, setup }
+    }
+
+    /// Starts another middleware on the same database (after a crash or shutdown).
+    pub async fn restart(&mut self, old: TestApp) {
+        old.crash().await;
+        self.app = TestApp::spawn(config(&self.sb, &self.setup), self.setup.tuning.clone(), self.setup.workers)
+            .await
+            .expect("restarted app");
+        self.sb.appliance.set_events_url(Some(self.app.events_url(Some(APPLIANCE_ID))));
+    }
+
+    pub async fn delivered(&self, n: usize) {
+        self.sb.appliance.wait_events_delivered(n, Duration::from_secs(20)).await.expect("events delivered");
+    }
+
+    /// Ticket updates (PUT tickets/{id}.json) the Zendesk simulator received.
+    pub fn comment_puts(&self) -> usize {
+        self.sb
+            .zendesk
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PUT" && r.path.starts_with("/api/v2/tickets/") && !r.path.ends_with("/tags.json"))
+            .count()
+    }
+}
+
+/// Polls `cond` until true (for conditions no component signals, e.g. a row reaching a state).
+pub async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut cond: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !cond().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+pub fn marker(lsid: &str, event: &str) -> String {
+    format!("rsz:{APPLIANCE_ID}:{lsid}:{event}")
+}
