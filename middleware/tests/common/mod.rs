@@ -109,12 +109,14 @@ impl Env {
         Env { sb, app, setup }
     }
 
-    /// Starts another middleware on the same database (after a crash or shutdown).
-    pub async fn restart(&mut self, old: TestApp) {
-        old.crash().await;
-        self.app = TestApp::spawn(config(&self.sb, &self.setup), self.setup.tuning.clone(), self.setup.workers)
+    /// Kills the middleware (tasks dropped wherever they are) and starts a new one on the same
+    /// database, as after a crash.
+    pub async fn restart(&mut self) {
+        let new = TestApp::spawn(config(&self.sb, &self.setup), self.setup.tuning.clone(), self.setup.workers)
             .await
             .expect("restarted app");
+        let old = std::mem::replace(&mut self.app, new);
+        old.crash().await;
         self.sb.appliance.set_events_url(Some(self.app.events_url(Some(APPLIANCE_ID))));
     }
 
