@@ -165,7 +165,9 @@ impl hyper::body::Body for TruncatedBody {
             ))))
         } else {
             self.sent = true;
-            Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(b"<?xml version=\"1.0\"")))))
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(
+                b"<?xml version=\"1.0\"",
+            )))))
         }
     }
 }
@@ -217,7 +219,10 @@ mod tests {
         faults.timeout_next(1);
         let req = Request::builder().uri("/x").body(Body::empty()).unwrap();
         let answer = tokio::time::timeout(Duration::from_secs(600), app.clone().oneshot(req)).await;
-        assert!(answer.is_err(), "the call must not answer within 10 minutes");
+        assert!(
+            answer.is_err(),
+            "the call must not answer within 10 minutes"
+        );
         assert_eq!(status(&app).await, 200, "only one call hangs");
     }
 

@@ -93,6 +93,9 @@ impl Sandbox {
     /// Stops accepting, lets in-flight answers finish (briefly), stops the event worker.
     pub async fn shutdown(self) {
         self.appliance.stop_worker();
-        tokio::join!(self.appliance_server.shutdown(), self.zendesk_server.shutdown());
+        tokio::join!(
+            self.appliance_server.shutdown(),
+            self.zendesk_server.shutdown()
+        );
     }
 }

@@ -9,7 +9,10 @@ use sandbox::{Sandbox, SandboxOptions};
 use serde_json::json;
 
 #[derive(Parser)]
-#[command(name = "sandbox", about = "Simulated BeyondTrust appliance and Zendesk instance")]
+#[command(
+    name = "sandbox",
+    about = "Simulated BeyondTrust appliance and Zendesk instance"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -47,6 +50,9 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let Cli { command } = Cli::parse();
+    // Listen for signals before announcing anything: a caller may interrupt right after
+    // reading the JSON line.
+    let stop = stop_signal().context("installing the signal handlers")?;
     let Command::Serve {
         appliance_port,
         zendesk_port,
@@ -79,14 +85,46 @@ async fn main() -> anyhow::Result<()> {
         "zendesk_control_url": z.control_url(),
     });
     println!("{line}");
-    println!("BeyondTrust appliance: {} (control: {})", a.base_url(), a.control_url());
-    println!("Zendesk:               {} (control: {})", z.base_url(), z.control_url());
+    println!(
+        "BeyondTrust appliance: {} (control: {})",
+        a.base_url(),
+        a.control_url()
+    );
+    println!(
+        "Zendesk:               {} (control: {})",
+        z.base_url(),
+        z.control_url()
+    );
     println!(
         "Outbound events:       {}",
-        events_url.as_deref().unwrap_or("held until PUT /_control/events_url")
+        events_url
+            .as_deref()
+            .unwrap_or("held until PUT /_control/events_url")
     );
     println!("Press Ctrl-C to stop.");
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    stop.await;
     sandbox.shutdown().await;
     Ok(())
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
+#[cfg(unix)]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+/// Resolves on Ctrl-C.
+#[cfg(not(unix))]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

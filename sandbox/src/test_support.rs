@@ -65,7 +65,12 @@ pub(crate) fn post_form(uri: &str, auth: Option<&str>, form: &str) -> Request<Bo
     req.body(Body::from(form.to_string())).expect("request")
 }
 
-pub(crate) fn json_request(method: &str, uri: &str, auth: Option<&str>, body: &str) -> Request<Body> {
+pub(crate) fn json_request(
+    method: &str,
+    uri: &str,
+    auth: Option<&str>,
+    body: &str,
+) -> Request<Body> {
     let mut req = Request::builder()
         .method(method)
         .uri(uri)

@@ -81,7 +81,16 @@ pub(crate) fn validate_client_script(params: &Params) -> Result<String, String> 
             one_of(
                 params,
                 "jump.method",
-                &["pinned", "local_push", "remote_push", "rdp", "shell", "vnc", "web", "protocol_tunnel"],
+                &[
+                    "pinned",
+                    "local_push",
+                    "remote_push",
+                    "rdp",
+                    "shell",
+                    "vnc",
+                    "web",
+                    "protocol_tunnel",
+                ],
             )?;
             require(params, "search_string")?;
         }
@@ -111,7 +120,8 @@ pub(crate) fn validate_client_script(params: &Params) -> Result<String, String> 
 
 /// A small BRCS-like script the representative console would run.
 fn brcs(action: &str, params: &Params) -> String {
-    let mut script = format!("# BeyondTrust representative console script (sandbox)\naction {action}\n");
+    let mut script =
+        format!("# BeyondTrust representative console script (sandbox)\naction {action}\n");
     for (k, v) in &params.0 {
         if !matches!(k.as_str(), "type" | "operation" | "action") {
             script.push_str(&format!("set {k} {v}\n"));
@@ -131,14 +141,18 @@ pub(crate) async fn client_script(
         Ok(action) => action,
         Err(message) => return error_page(&message),
     };
-    appliance
-        .state()
-        .client_scripts
-        .push(params.record(&method, "/api/client_script", Some(&action)));
+    appliance.state().client_scripts.push(params.record(
+        &method,
+        "/api/client_script",
+        Some(&action),
+    ));
     (
         StatusCode::OK,
         [
-            (header::CONTENT_TYPE, "application/x-bomgar-rep-script".to_string()),
+            (
+                header::CONTENT_TYPE,
+                "application/x-bomgar-rep-script".to_string(),
+            ),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"bomgar-rcs-{action}.brcs\""),
@@ -179,11 +193,16 @@ pub(crate) async fn start_session(
         return error_page(&message);
     }
     let chat = params.get("c2cjs") == Some("1");
-    appliance
-        .state()
-        .start_sessions
-        .push(params.record(&method, "/api/start_session", params.get("codeName")));
-    let mode = if chat { "click-to-chat in the browser" } else { "the customer client download" };
+    appliance.state().start_sessions.push(params.record(
+        &method,
+        "/api/start_session",
+        params.get("codeName"),
+    ));
+    let mode = if chat {
+        "click-to-chat in the browser"
+    } else {
+        "the customer client download"
+    };
     Html(format!(
         "<!DOCTYPE html>\n<html><head><title>Support session</title></head>\
          <body><h1>Your support session is starting</h1><p>Starting with {mode}. Please wait for a representative.</p></body></html>\n"

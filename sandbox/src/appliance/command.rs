@@ -22,7 +22,12 @@ const DEFAULT_KEY_TTL: u64 = 7200;
 pub(crate) const API_VERSION: &str = "1.24.1";
 
 pub(crate) fn xml_ok(body: String) -> Response {
-    (StatusCode::OK, [(header::CONTENT_TYPE, xml::CONTENT_TYPE)], body).into_response()
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, xml::CONTENT_TYPE)],
+        body,
+    )
+        .into_response()
 }
 
 pub(crate) async fn handle(
@@ -108,7 +113,11 @@ pub(crate) fn check_custom_fields(params: &Params) -> Result<(), String> {
     Ok(())
 }
 
-fn generate_session_key(appliance: &Appliance, params: &Params, ns: &str) -> Result<String, String> {
+fn generate_session_key(
+    appliance: &Appliance,
+    params: &Params,
+    ns: &str,
+) -> Result<String, String> {
     match params.get("type") {
         None => return Err("Missing required parameter: type.".into()),
         Some("support") => {}
@@ -132,7 +141,9 @@ fn generate_session_key(appliance: &Appliance, params: &Params, ns: &str) -> Res
     let base = appliance.base_url();
     let key_url = format!("{base}/?ak={}", random_hex(32));
     let expires = unix_now() + ttl as i64;
-    let external_key = params.get("session.custom.external_key").map(str::to_string);
+    let external_key = params
+        .get("session.custom.external_key")
+        .map(str::to_string);
     appliance.state().session_keys.push(IssuedSessionKey {
         short_key: short_key.clone(),
         queue_id: queue_id.to_string(),
@@ -157,8 +168,14 @@ fn generate_session_key(appliance: &Appliance, params: &Params, ns: &str) -> Res
     Ok(doc.finish())
 }
 
-fn set_session_attributes(appliance: &Appliance, params: &Params, ns: &str) -> Result<String, String> {
-    let lsid = params.get("lsid").ok_or("Missing required parameter: lsid.")?;
+fn set_session_attributes(
+    appliance: &Appliance,
+    params: &Params,
+    ns: &str,
+) -> Result<String, String> {
+    let lsid = params
+        .get("lsid")
+        .ok_or("Missing required parameter: lsid.")?;
     let fields = params.custom_fields();
     if fields.is_empty() {
         return Err("No session attributes were given.".into());

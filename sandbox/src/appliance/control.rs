@@ -57,7 +57,11 @@ async fn create_session(State(a): State<Appliance>, Json(spec): Json<SessionSpec
 }
 
 fn unknown_session() -> Response {
-    (StatusCode::NOT_FOUND, Json(json!({"error": "unknown lsid"}))).into_response()
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({"error": "unknown lsid"})),
+    )
+        .into_response()
 }
 
 async fn end_session(State(a): State<Appliance>, Path(lsid): Path<String>) -> Response {
@@ -73,7 +77,11 @@ struct LagRequest {
     fetches: u32,
 }
 
-async fn lag(State(a): State<Appliance>, Path(lsid): Path<String>, Json(req): Json<LagRequest>) -> Response {
+async fn lag(
+    State(a): State<Appliance>,
+    Path(lsid): Path<String>,
+    Json(req): Json<LagRequest>,
+) -> Response {
     if !a.session_ids().contains(&lsid) {
         return unknown_session();
     }
@@ -93,7 +101,11 @@ async fn queue_event(
     Path(lsid): Path<String>,
     Json(req): Json<EventRequest>,
 ) -> Response {
-    let extra: Vec<(&str, &str)> = req.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let extra: Vec<(&str, &str)> = req
+        .fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     if !a.queue_event(&lsid, &req.event, &extra) {
         return unknown_session();
     }
@@ -122,7 +134,10 @@ struct LifetimeRequest {
     seconds: u64,
 }
 
-async fn token_lifetime(State(a): State<Appliance>, Json(req): Json<LifetimeRequest>) -> Json<Value> {
+async fn token_lifetime(
+    State(a): State<Appliance>,
+    Json(req): Json<LifetimeRequest>,
+) -> Json<Value> {
     a.set_token_lifetime(Duration::from_secs(req.seconds));
     Json(json!({"token_lifetime": req.seconds}))
 }

@@ -27,7 +27,9 @@ use rand::Rng;
 use serde::Serialize;
 
 pub use outbound::DeliveredEvent;
-pub use sessions::{Customer, Party, Rep, ScriptedEvent, SessionSpec, SurveyQuestion, SysInfoCategory};
+pub use sessions::{
+    Customer, Party, Rep, ScriptedEvent, SessionSpec, SurveyQuestion, SysInfoCategory,
+};
 pub use xml::XmlNamespace;
 
 use crate::faults::{self, Faults};
@@ -108,7 +110,9 @@ pub(crate) fn unix_now() -> i64 {
 }
 
 /// Binds the appliance and starts its server and outbound worker.
-pub(crate) async fn start(opts: &SandboxOptions) -> Result<(Appliance, ServerHandle), SandboxError> {
+pub(crate) async fn start(
+    opts: &SandboxOptions,
+) -> Result<(Appliance, ServerHandle), SandboxError> {
     let listener = server::bind("the appliance", opts.appliance_port).await?;
     let port = listener
         .local_addr()
@@ -353,7 +357,10 @@ impl Appliance {
             ("event".to_string(), event.to_string()),
             ("version".to_string(), outbound::EVENT_VERSION.to_string()),
             ("timestamp".to_string(), timestamp.to_string()),
-            ("appliance_id".to_string(), self.inner.config.appliance_id.clone()),
+            (
+                "appliance_id".to_string(),
+                self.inner.config.appliance_id.clone(),
+            ),
             ("lsid".to_string(), session.lsid.clone()),
         ];
         if let Some(key) = session.external_key.as_ref().filter(|k| !k.is_empty()) {
@@ -382,11 +389,19 @@ impl Appliance {
 
     /// Lsids of all sessions, oldest first.
     pub fn session_ids(&self) -> Vec<String> {
-        self.state().sessions.iter().map(|s| s.lsid.clone()).collect()
+        self.state()
+            .sessions
+            .iter()
+            .map(|s| s.lsid.clone())
+            .collect()
     }
 
     /// Waits (on a notification) until at least `n` events were delivered with a 200 answer.
-    pub async fn wait_events_delivered(&self, n: usize, timeout: Duration) -> Result<(), SandboxError> {
+    pub async fn wait_events_delivered(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<(), SandboxError> {
         self.inner.outbound.wait_delivered(n, timeout).await
     }
     /// Events delivered so far, in delivery order.

@@ -160,6 +160,7 @@ pub(crate) async fn token(
 
 /// Checks a Bearer token or, on older appliances, `username`/`password` parameters. The
 /// error is the 401 answer to send.
+#[allow(clippy::result_large_err)] // the error is the finished HTTP answer
 pub(crate) fn authenticate(
     appliance: &Appliance,
     headers: &HeaderMap,

@@ -135,7 +135,10 @@ impl Queue {
     }
 
     /// The front event and the URL to send it to, once both exist; `None` when stopping.
-    async fn next(&self, stop: &mut watch::Receiver<bool>) -> Option<(String, Vec<(String, String)>)> {
+    async fn next(
+        &self,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Option<(String, Vec<(String, String)>)> {
         loop {
             if *stop.borrow() {
                 return None;
@@ -186,7 +189,9 @@ impl Queue {
                         fields,
                         attempts,
                     });
-                    self.shared.delivered_count.send_replace(state.delivered.len());
+                    self.shared
+                        .delivered_count
+                        .send_replace(state.delivered.len());
                     true
                 } else {
                     false

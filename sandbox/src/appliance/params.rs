@@ -11,7 +11,11 @@ pub(crate) struct Params(pub Vec<(String, String)>);
 impl Params {
     pub fn parse(method: &Method, query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Params {
         let mut pairs: Vec<(String, String)> = query
-            .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
             .unwrap_or_default();
         let is_form = headers
             .get(header::CONTENT_TYPE)
@@ -26,7 +30,10 @@ impl Params {
 
     /// First value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// First value of `name`, trimmed, `None` when missing or empty.

@@ -5,8 +5,8 @@ use time::macros::format_description;
 use time::OffsetDateTime;
 
 use super::sessions::{Customer, Party, Rep, ScriptedEvent, Session, SessionSpec, SurveyQuestion};
-use super::xml::{base64, needs_encoding, Doc};
 use super::unix_now;
+use super::xml::{base64, needs_encoding, Doc};
 
 /// `2023-11-14T22:13:20+00:00`.
 pub(crate) fn iso(unix: i64) -> String {
@@ -51,11 +51,19 @@ impl Members {
         match party {
             Party::Rep(i) => {
                 let i = if i < self.reps.len() { i } else { 0 };
-                ("representative", self.rep_gs(i), self.reps[i].display_name.clone())
+                (
+                    "representative",
+                    self.rep_gs(i),
+                    self.reps[i].display_name.clone(),
+                )
             }
             Party::Customer(i) => {
                 let i = if i < self.customers.len() { i } else { 0 };
-                ("customer", self.customer_gs(i), self.customers[i].name.clone())
+                (
+                    "customer",
+                    self.customer_gs(i),
+                    self.customers[i].name.clone(),
+                )
             }
             Party::System => ("system", "0".into(), "System".into()),
         }
@@ -105,7 +113,11 @@ fn write_session(doc: &mut Doc, base: &str, s: &Session, shows_end: bool) {
     doc.open("session", &[("lsid", &s.lsid)]);
     doc.text("session_type", &[], "support");
     doc.text("lseq", &[], &s.lseq.to_string());
-    doc.text("start_time", &[("timestamp", &s.start_time.to_string())], &iso(s.start_time));
+    doc.text(
+        "start_time",
+        &[("timestamp", &s.start_time.to_string())],
+        &iso(s.start_time),
+    );
     if let Some(end) = end {
         doc.text("end_time", &[("timestamp", &end.to_string())], &iso(end));
     }
@@ -114,31 +126,59 @@ fn write_session(doc: &mut Doc, base: &str, s: &Session, shows_end: bool) {
     doc.text("external_key", &[], s.external_key.as_deref().unwrap_or(""));
     doc.open("custom_attributes", &[]);
     for (code, display, value) in &s.custom_attributes {
-        doc.text("custom_attribute", &[("display_name", display), ("code_name", code)], value);
+        doc.text(
+            "custom_attribute",
+            &[("display_name", display), ("code_name", code)],
+            value,
+        );
     }
     doc.close("custom_attributes");
     let chat = download_url(base, &s.lsid, "chat");
-    doc.text("session_chat_view_url", &[], &format!("{chat}&dl_action=chat&view=1"));
-    doc.text("session_chat_download_url", &[], &format!("{chat}&dl_action=chat"));
+    doc.text(
+        "session_chat_view_url",
+        &[],
+        &format!("{chat}&dl_action=chat&view=1"),
+    );
+    doc.text(
+        "session_chat_download_url",
+        &[],
+        &format!("{chat}&dl_action=chat"),
+    );
     if s.spec.has_recording {
         let screen = download_url(base, &s.lsid, "screen");
-        doc.text("session_recording_view_url", &[], &format!("{screen}&view=1"));
+        doc.text(
+            "session_recording_view_url",
+            &[],
+            &format!("{screen}&view=1"),
+        );
         doc.text("session_recording_download_url", &[], &screen);
     }
     let transfers = s
         .spec
         .events
         .iter()
-        .filter(|e| matches!(e, ScriptedEvent::FileUpload { .. } | ScriptedEvent::FileDownload { .. }))
+        .filter(|e| {
+            matches!(
+                e,
+                ScriptedEvent::FileUpload { .. } | ScriptedEvent::FileDownload { .. }
+            )
+        })
         .count();
     doc.text("file_transfer_count", &[], &transfers.to_string());
     doc.text("file_move_count", &[], "0");
     doc.text("file_delete_count", &[], "0");
     let rep0 = &members.reps[0];
-    doc.text("primary_customer", &[("gsnumber", &members.customer_gs(0))], &members.customers[0].name);
+    doc.text(
+        "primary_customer",
+        &[("gsnumber", &members.customer_gs(0))],
+        &members.customers[0].name,
+    );
     doc.text(
         "primary_rep",
-        &[("gsnumber", &members.rep_gs(0)), ("id", &rep0.id.to_string())],
+        &[
+            ("gsnumber", &members.rep_gs(0)),
+            ("id", &rep0.id.to_string()),
+        ],
         &rep0.display_name,
     );
     doc.open("customer_list", &[]);
@@ -162,7 +202,10 @@ fn write_session(doc: &mut Doc, base: &str, s: &Session, shows_end: bool) {
     doc.close("customer_list");
     doc.open("rep_list", &[]);
     for (i, r) in members.reps.iter().enumerate() {
-        doc.open("representative", &[("gsnumber", &members.rep_gs(i)), ("id", &r.id.to_string())]);
+        doc.open(
+            "representative",
+            &[("gsnumber", &members.rep_gs(i)), ("id", &r.id.to_string())],
+        );
         doc.text("username", &[], &r.username);
         doc.text("display_name", &[], &r.display_name);
         doc.text("public_display_name", &[], &r.public_display_name);
@@ -173,7 +216,11 @@ fn write_session(doc: &mut Doc, base: &str, s: &Session, shows_end: bool) {
         doc.text("os", &[], &r.os);
         doc.text("session_owner", &[], if i == 0 { "1" } else { "0" });
         doc.text("primary_rep", &[], if i == 0 { "1" } else { "0" });
-        doc.text("seconds_involved", &[], &(until - s.start_time).max(0).to_string());
+        doc.text(
+            "seconds_involved",
+            &[],
+            &(until - s.start_time).max(0).to_string(),
+        );
         doc.text("invited", &[], if i == 0 { "0" } else { "1" });
         doc.close("representative");
     }
@@ -187,19 +234,30 @@ fn write_session(doc: &mut Doc, base: &str, s: &Session, shows_end: bool) {
 }
 
 fn event_open(doc: &mut Doc, at: i64, kind: &str) {
-    doc.open("event", &[("timestamp", &at.to_string()), ("event_type", kind)]);
+    doc.open(
+        "event",
+        &[("timestamp", &at.to_string()), ("event_type", kind)],
+    );
 }
 
 fn write_events(doc: &mut Doc, s: &Session, members: &Members, end: Option<i64>) {
     doc.open("session_details", &[]);
     event_open(doc, s.start_time, "Session Start");
-    doc.text("destination", &[("type", "system"), ("gsnumber", "0")], "Pre-start Conference");
+    doc.text(
+        "destination",
+        &[("type", "system"), ("gsnumber", "0")],
+        "Pre-start Conference",
+    );
     doc.close("event");
     let joins = (0..members.reps.len())
         .map(Party::Rep)
         .chain((0..members.customers.len()).map(Party::Customer));
     for (i, party) in joins.enumerate() {
-        event_open(doc, s.start_time + (i as i64 + 1).min(9), "Conference Member Added");
+        event_open(
+            doc,
+            s.start_time + (i as i64 + 1).min(9),
+            "Conference Member Added",
+        );
         party_elem(doc, members, "destination", party);
         doc.close("event");
     }
@@ -214,7 +272,8 @@ fn write_events(doc: &mut Doc, s: &Session, members: &Members, end: Option<i64>)
                 }
                 body_elem(doc, text);
             }
-            ScriptedEvent::FileUpload { by, name, size } | ScriptedEvent::FileDownload { by, name, size } => {
+            ScriptedEvent::FileUpload { by, name, size }
+            | ScriptedEvent::FileDownload { by, name, size } => {
                 let kind = if matches!(event, ScriptedEvent::FileUpload { .. }) {
                     "File Upload"
                 } else {
@@ -336,7 +395,10 @@ pub(crate) fn summary_list(ns: &str, sessions: &[&Session]) -> String {
             &[
                 ("lsid", &s.lsid),
                 ("external_key", s.external_key.as_deref().unwrap_or("")),
-                ("has_recording", if s.spec.has_recording { "1" } else { "0" }),
+                (
+                    "has_recording",
+                    if s.spec.has_recording { "1" } else { "0" },
+                ),
             ],
         );
     }
@@ -349,16 +411,33 @@ pub(crate) fn exit_survey_list(ns: &str, sessions: &[&Session], which: Survey) -
     doc.open("exit_survey_list", &[("xmlns", ns)]);
     for s in sessions {
         let members = Members::of(&s.spec);
-        doc.open("exit_survey", &[("lsid", &s.lsid), ("timestamp", &which.timestamp(s).to_string())]);
+        doc.open(
+            "exit_survey",
+            &[
+                ("lsid", &s.lsid),
+                ("timestamp", &which.timestamp(s).to_string()),
+            ],
+        );
         let (kind, by) = match which {
             Survey::Customer => ("cust", members.party(Party::CUSTOMER)),
             Survey::Rep => ("rep", members.party(Party::REP)),
         };
-        doc.text("submitted_by", &[("type", kind), ("gsnumber", &by.1)], &by.2);
-        doc.text("primary_customer", &[("gsnumber", &members.customer_gs(0))], &members.customers[0].name);
+        doc.text(
+            "submitted_by",
+            &[("type", kind), ("gsnumber", &by.1)],
+            &by.2,
+        );
+        doc.text(
+            "primary_customer",
+            &[("gsnumber", &members.customer_gs(0))],
+            &members.customers[0].name,
+        );
         doc.text(
             "primary_rep",
-            &[("gsnumber", &members.rep_gs(0)), ("id", &members.reps[0].id.to_string())],
+            &[
+                ("gsnumber", &members.rep_gs(0)),
+                ("id", &members.reps[0].id.to_string()),
+            ],
             &members.reps[0].display_name,
         );
         question_list(&mut doc, which.questions(&s.spec));

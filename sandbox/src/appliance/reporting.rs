@@ -42,7 +42,9 @@ pub(crate) async fn handle(
         None => Err("Missing required parameter: generate_report.".to_string()),
         Some("SupportSession") => support_session(&appliance, &params, ns),
         Some("SupportSessionListing") => listing(&appliance, &params, ns),
-        Some("SupportCustExitSurvey") => surveys(&appliance, &params, ns, report_xml::Survey::Customer),
+        Some("SupportCustExitSurvey") => {
+            surveys(&appliance, &params, ns, report_xml::Survey::Customer)
+        }
         Some("SupportRepExitSurvey") => surveys(&appliance, &params, ns, report_xml::Survey::Rep),
         Some(other) => Err(format!("Invalid report type: {other}.")),
     };
@@ -53,7 +55,11 @@ pub(crate) async fn handle(
 enum Selection {
     Lsids(Vec<String>),
     /// Sessions whose start (or end) time lies in `[from, to]`.
-    Window { by_end: bool, from: i64, to: i64 },
+    Window {
+        by_end: bool,
+        from: i64,
+        to: i64,
+    },
 }
 
 fn parse_unix(params: &Params, name: &str) -> Result<Option<i64>, String> {
@@ -114,7 +120,7 @@ fn selection(params: &Params) -> Result<Selection, String> {
 
 fn matches(session: &Session, selection: &Selection) -> bool {
     match selection {
-        Selection::Lsids(lsids) => lsids.iter().any(|l| *l == session.lsid),
+        Selection::Lsids(lsids) => lsids.contains(&session.lsid),
         Selection::Window { by_end, from, to } => {
             let at = if *by_end {
                 match session.end_time {

@@ -136,7 +136,10 @@ mod tests {
         let mut doc = Doc::new();
         doc.text("a", &[("v", "x\"<&")], "1 < 2 & <b>");
         let out = doc.finish();
-        assert!(out.contains(r#"<a v="x&quot;&lt;&amp;">1 &lt; 2 &amp; &lt;b&gt;</a>"#), "{out}");
+        assert!(
+            out.contains(r#"<a v="x&quot;&lt;&amp;">1 &lt; 2 &amp; &lt;b&gt;</a>"#),
+            "{out}"
+        );
     }
 
     #[test]
@@ -150,7 +153,10 @@ mod tests {
 
     #[test]
     fn error_body_has_the_error_root_and_namespace() {
-        let body = error_body(XmlNamespace::Bomgar.reporting(), "No archives found for the given search criteria.");
+        let body = error_body(
+            XmlNamespace::Bomgar.reporting(),
+            "No archives found for the given search criteria.",
+        );
         assert!(body.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"));
         assert!(body.contains(r#"<error xmlns="http://www.bomgar.com/namespaces/API/reporting">No archives found for the given search criteria.</error>"#));
     }

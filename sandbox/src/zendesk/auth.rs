@@ -52,7 +52,9 @@ fn identify(zendesk: &Zendesk, headers: &HeaderMap) -> Option<Option<Caller>> {
         let config = &zendesk.inner.config;
         if email.eq_ignore_ascii_case(&config.email) && token == config.api_token {
             Some(Caller::Agent)
-        } else if email.eq_ignore_ascii_case(&config.end_user_email) && token == config.end_user_token {
+        } else if email.eq_ignore_ascii_case(&config.end_user_email)
+            && token == config.end_user_token
+        {
             Some(Caller::EndUser)
         } else {
             None
@@ -84,7 +86,10 @@ pub(crate) async fn gate(State(zendesk): State<Zendesk>, req: Request, next: Nex
                 StatusCode::TOO_MANY_REQUESTS,
                 [
                     (header::RETRY_AFTER, retry_after_secs.to_string()),
-                    (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+                    (
+                        header::CONTENT_TYPE,
+                        "text/plain; charset=utf-8".to_string(),
+                    ),
                 ],
                 "Too Many Requests\n",
             )
@@ -105,12 +110,18 @@ pub(crate) async fn gate(State(zendesk): State<Zendesk>, req: Request, next: Nex
         params: parts
             .uri
             .query()
-            .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
             .unwrap_or_default(),
         body: (!bytes.is_empty()).then(|| String::from_utf8_lossy(&bytes).into_owned()),
     });
     parts.extensions.insert(caller);
-    let mut response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    let mut response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
     rate_headers(&mut response, limit, remaining);
     response
 }

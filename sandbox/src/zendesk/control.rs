@@ -51,7 +51,11 @@ async fn create_ticket(State(z): State<Zendesk>, Json(req): Json<NewTicket>) -> 
 async fn ticket(State(z): State<Zendesk>, Path(id): Path<u64>) -> Response {
     match z.ticket(id) {
         Some(ticket) => Json(json!({"ticket": ticket})).into_response(),
-        None => (StatusCode::NOT_FOUND, Json(json!({"error": "unknown ticket"}))).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": "unknown ticket"})),
+        )
+            .into_response(),
     }
 }
 

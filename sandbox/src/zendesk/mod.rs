@@ -74,7 +74,12 @@ pub(crate) async fn start(opts: &SandboxOptions) -> Result<(Zendesk, ServerHandl
         })?
         .port();
     let zendesk = Zendesk::new(format!("http://127.0.0.1:{port}"), opts, random_token(40));
-    let handle = server::spawn(listener, zendesk.router(), None, zendesk.inner.faults.clone());
+    let handle = server::spawn(
+        listener,
+        zendesk.router(),
+        None,
+        zendesk.inner.faults.clone(),
+    );
     Ok((zendesk, handle))
 }
 
@@ -117,8 +122,14 @@ impl Zendesk {
         let api = Router::new()
             .route("/api/v2/users/me.json", get(tickets::me))
             .route("/api/v2/tickets.json", post(tickets::create))
-            .route("/api/v2/tickets/{file}", get(tickets::show).put(tickets::update))
-            .route("/api/v2/tickets/{id}/{file}", get(tickets::comments).put(tickets::add_tags))
+            .route(
+                "/api/v2/tickets/{file}",
+                get(tickets::show).put(tickets::update),
+            )
+            .route(
+                "/api/v2/tickets/{id}/{file}",
+                get(tickets::comments).put(tickets::add_tags),
+            )
             .layer(middleware::from_fn_with_state(self.clone(), auth::gate))
             .layer(middleware::from_fn_with_state(
                 self.inner.faults.clone(),

@@ -70,11 +70,35 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn budget_is_spent_then_refilled_after_a_minute() {
         let mut limiter = RateLimiter::new(2);
-        assert_eq!(limiter.check(), Verdict::Allowed { limit: 2, remaining: 1 });
-        assert_eq!(limiter.check(), Verdict::Allowed { limit: 2, remaining: 0 });
+        assert_eq!(
+            limiter.check(),
+            Verdict::Allowed {
+                limit: 2,
+                remaining: 1
+            }
+        );
+        assert_eq!(
+            limiter.check(),
+            Verdict::Allowed {
+                limit: 2,
+                remaining: 0
+            }
+        );
         tokio::time::advance(Duration::from_secs(20)).await;
-        assert_eq!(limiter.check(), Verdict::Limited { limit: 2, retry_after_secs: 40 });
+        assert_eq!(
+            limiter.check(),
+            Verdict::Limited {
+                limit: 2,
+                retry_after_secs: 40
+            }
+        );
         tokio::time::advance(Duration::from_secs(40)).await;
-        assert_eq!(limiter.check(), Verdict::Allowed { limit: 2, remaining: 1 });
+        assert_eq!(
+            limiter.check(),
+            Verdict::Allowed {
+                limit: 2,
+                remaining: 1
+            }
+        );
     }
 }

@@ -33,7 +33,10 @@ async fn me_identifies_the_agent() {
     let answer = send(&r, get("/api/v2/users/me.json", Some(&auth))).await;
     assert_eq!(answer.status, 200);
     let user = &answer.json()["user"];
-    assert_eq!((user["id"].as_u64(), user["role"].as_str()), (Some(z.agent_id()), Some("agent")));
+    assert_eq!(
+        (user["id"].as_u64(), user["role"].as_str()),
+        (Some(z.agent_id()), Some("agent"))
+    );
     assert_eq!(user["email"], z.email());
 }
 
@@ -60,7 +63,10 @@ async fn bad_credentials_are_401_couldnt_authenticate_you() {
             assert_eq!(answer.json(), json!({"error": "Couldn't authenticate you"}));
         }
     }
-    assert_eq!(send(&r, get("/api/v2/tickets/1.json", None)).await.status, 401);
+    assert_eq!(
+        send(&r, get("/api/v2/tickets/1.json", None)).await.status,
+        401
+    );
     assert!(z.requests().is_empty());
 }
 
@@ -68,12 +74,26 @@ async fn bad_credentials_are_401_couldnt_authenticate_you() {
 async fn non_agents_get_403() {
     let (z, r, _auth) = zendesk();
     let id = z.create_ticket("x");
-    let auth = basic(&format!("{}/token", z.end_user_email()), &z.end_user_token());
-    assert_eq!(send(&r, get("/api/v2/users/me.json", Some(&auth))).await.json()["user"]["role"], "end-user");
+    let auth = basic(
+        &format!("{}/token", z.end_user_email()),
+        &z.end_user_token(),
+    );
+    assert_eq!(
+        send(&r, get("/api/v2/users/me.json", Some(&auth)))
+            .await
+            .json()["user"]["role"],
+        "end-user"
+    );
     let answer = send(&r, get(&format!("/api/v2/tickets/{id}.json"), Some(&auth))).await;
     assert_eq!(answer.status, 403);
     assert_eq!(answer.json()["error"], "Forbidden");
-    let answer = put(&r, &auth, &format!("/api/v2/tickets/{id}.json"), json!({"ticket": {"comment": {"body": "x"}}})).await;
+    let answer = put(
+        &r,
+        &auth,
+        &format!("/api/v2/tickets/{id}.json"),
+        json!({"ticket": {"comment": {"body": "x"}}}),
+    )
+    .await;
     assert_eq!(answer.status, 403);
     assert!(z.comments(id).is_empty());
 }
@@ -84,7 +104,13 @@ async fn unknown_tickets_are_404_record_not_found() {
     let expected = json!({"error": "RecordNotFound", "description": "Not found"});
     let answer = send(&r, get("/api/v2/tickets/999.json", Some(&auth))).await;
     assert_eq!((answer.status, answer.json()), (404, expected.clone()));
-    let answer = put(&r, &auth, "/api/v2/tickets/999.json", json!({"ticket": {"comment": {"body": "x"}}})).await;
+    let answer = put(
+        &r,
+        &auth,
+        "/api/v2/tickets/999.json",
+        json!({"ticket": {"comment": {"body": "x"}}}),
+    )
+    .await;
     assert_eq!((answer.status, answer.json()), (404, expected.clone()));
     let answer = send(&r, get("/api/v2/tickets/999/comments.json", Some(&auth))).await;
     assert_eq!((answer.status, answer.json()), (404, expected));
@@ -97,8 +123,14 @@ async fn get_ticket_answers_the_ticket() {
     let answer = send(&r, get(&format!("/api/v2/tickets/{id}.json"), Some(&auth))).await;
     assert_eq!(answer.status, 200);
     let ticket = &answer.json()["ticket"];
-    assert_eq!((ticket["id"].as_u64(), ticket["subject"].as_str()), (Some(id), Some("Printer")));
-    assert_eq!(ticket["url"], format!("{}/api/v2/tickets/{id}.json", z.base_url()));
+    assert_eq!(
+        (ticket["id"].as_u64(), ticket["subject"].as_str()),
+        (Some(id), Some("Printer"))
+    );
+    assert_eq!(
+        ticket["url"],
+        format!("{}/api/v2/tickets/{id}.json", z.base_url())
+    );
 }
 
 #[tokio::test]
@@ -106,12 +138,21 @@ async fn private_html_comment_is_appended_with_ticket_and_audit() {
     let (z, r, auth) = zendesk();
     let id = z.create_ticket("Printer");
     let html = "<p>Session <b>report</b> &amp; notes</p>";
-    let answer = put(&r, &auth, &format!("/api/v2/tickets/{id}.json"), json!({"ticket": {"comment": {"html_body": html, "public": false}}})).await;
+    let answer = put(
+        &r,
+        &auth,
+        &format!("/api/v2/tickets/{id}.json"),
+        json!({"ticket": {"comment": {"html_body": html, "public": false}}}),
+    )
+    .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     let json = answer.json();
     assert_eq!(json["ticket"]["id"].as_u64(), Some(id));
     let event = &json["audit"]["events"][0];
-    assert_eq!((event["type"].as_str(), event["public"].as_bool()), (Some("Comment"), Some(false)));
+    assert_eq!(
+        (event["type"].as_str(), event["public"].as_bool()),
+        (Some("Comment"), Some(false))
+    );
     let comments = z.comments(id);
     assert_eq!(comments.len(), 1);
     assert_eq!(comments[0].html_body, html);
@@ -124,7 +165,13 @@ async fn private_html_comment_is_appended_with_ticket_and_audit() {
 async fn plain_comment_defaults_to_public_and_gets_html() {
     let (z, r, auth) = zendesk();
     let id = z.create_ticket("Printer");
-    let answer = put(&r, &auth, &format!("/api/v2/tickets/{id}.json"), json!({"ticket": {"comment": {"body": "a < b"}}})).await;
+    let answer = put(
+        &r,
+        &auth,
+        &format!("/api/v2/tickets/{id}.json"),
+        json!({"ticket": {"comment": {"body": "a < b"}}}),
+    )
+    .await;
     assert_eq!(answer.status, 200);
     let c = &z.comments(id)[0];
     assert!(c.public);
@@ -136,8 +183,18 @@ async fn plain_comment_defaults_to_public_and_gets_html() {
 async fn blank_comment_is_422_record_invalid() {
     let (z, r, auth) = zendesk();
     let id = z.create_ticket("Printer");
-    for comment in [json!({"body": "  "}), json!({"html_body": "<p> </p>"}), json!({"public": false})] {
-        let answer = put(&r, &auth, &format!("/api/v2/tickets/{id}.json"), json!({"ticket": {"comment": comment}})).await;
+    for comment in [
+        json!({"body": "  "}),
+        json!({"html_body": "<p> </p>"}),
+        json!({"public": false}),
+    ] {
+        let answer = put(
+            &r,
+            &auth,
+            &format!("/api/v2/tickets/{id}.json"),
+            json!({"ticket": {"comment": comment}}),
+        )
+        .await;
         assert_eq!(answer.status, 422, "{comment}");
         assert_eq!(answer.json()["error"], "RecordInvalid");
         assert!(answer.json()["details"].is_object());
@@ -153,9 +210,25 @@ async fn a_ticket_holds_at_most_max_comments() {
     let id = z.create_ticket("Printer");
     let uri = format!("/api/v2/tickets/{id}.json");
     for _ in 0..2 {
-        assert_eq!(put(&r, &auth, &uri, json!({"ticket": {"comment": {"body": "x"}}})).await.status, 200);
+        assert_eq!(
+            put(
+                &r,
+                &auth,
+                &uri,
+                json!({"ticket": {"comment": {"body": "x"}}})
+            )
+            .await
+            .status,
+            200
+        );
     }
-    let answer = put(&r, &auth, &uri, json!({"ticket": {"comment": {"body": "x"}}})).await;
+    let answer = put(
+        &r,
+        &auth,
+        &uri,
+        json!({"ticket": {"comment": {"body": "x"}}}),
+    )
+    .await;
     assert_eq!(answer.status, 422);
     assert_eq!(answer.json()["error"], "RecordInvalid");
     assert_eq!(z.comments(id).len(), 2);
@@ -165,10 +238,28 @@ async fn a_ticket_holds_at_most_max_comments() {
 async fn ticket_tags_replace_and_tags_endpoint_adds() {
     let (z, r, auth) = zendesk();
     let id = z.create_ticket("Printer");
-    put(&r, &auth, &format!("/api/v2/tickets/{id}.json"), json!({"ticket": {"tags": ["a", "b"]}})).await;
-    put(&r, &auth, &format!("/api/v2/tickets/{id}.json"), json!({"ticket": {"tags": ["c"]}})).await;
+    put(
+        &r,
+        &auth,
+        &format!("/api/v2/tickets/{id}.json"),
+        json!({"ticket": {"tags": ["a", "b"]}}),
+    )
+    .await;
+    put(
+        &r,
+        &auth,
+        &format!("/api/v2/tickets/{id}.json"),
+        json!({"ticket": {"tags": ["c"]}}),
+    )
+    .await;
     assert_eq!(z.ticket(id).unwrap().tags, vec!["c"]);
-    let answer = put(&r, &auth, &format!("/api/v2/tickets/{id}/tags.json"), json!({"tags": ["d", "c"]})).await;
+    let answer = put(
+        &r,
+        &auth,
+        &format!("/api/v2/tickets/{id}/tags.json"),
+        json!({"tags": ["d", "c"]}),
+    )
+    .await;
     assert_eq!(answer.status, 200);
     assert_eq!(answer.json()["tags"], json!(["c", "d"]));
     assert_eq!(z.ticket(id).unwrap().tags, vec!["c", "d"]);
@@ -179,9 +270,24 @@ async fn custom_fields_are_kept_and_merged_by_id() {
     let (z, r, auth) = zendesk();
     let id = z.create_ticket("Printer");
     let uri = format!("/api/v2/tickets/{id}.json");
-    put(&r, &auth, &uri, json!({"ticket": {"custom_fields": [{"id": 1, "value": "x"}, {"id": 2, "value": 5}]}})).await;
-    let answer = put(&r, &auth, &uri, json!({"ticket": {"custom_fields": [{"id": 1, "value": "y"}], "comment": {"body": "c"}}})).await;
-    assert_eq!(answer.json()["ticket"]["custom_fields"], json!([{"id": 1, "value": "y"}, {"id": 2, "value": 5}]));
+    put(
+        &r,
+        &auth,
+        &uri,
+        json!({"ticket": {"custom_fields": [{"id": 1, "value": "x"}, {"id": 2, "value": 5}]}}),
+    )
+    .await;
+    let answer = put(
+        &r,
+        &auth,
+        &uri,
+        json!({"ticket": {"custom_fields": [{"id": 1, "value": "y"}], "comment": {"body": "c"}}}),
+    )
+    .await;
+    assert_eq!(
+        answer.json()["ticket"]["custom_fields"],
+        json!([{"id": 1, "value": "y"}, {"id": 2, "value": 5}])
+    );
     assert_eq!(z.ticket(id).unwrap().custom_fields.len(), 2);
 }
 
@@ -190,9 +296,19 @@ async fn comments_endpoint_lists_comments_oldest_first() {
     let (z, r, auth) = zendesk();
     let id = z.create_ticket("Printer");
     for body in ["one", "two"] {
-        put(&r, &auth, &format!("/api/v2/tickets/{id}.json"), json!({"ticket": {"comment": {"body": body, "public": false}}})).await;
+        put(
+            &r,
+            &auth,
+            &format!("/api/v2/tickets/{id}.json"),
+            json!({"ticket": {"comment": {"body": body, "public": false}}}),
+        )
+        .await;
     }
-    let answer = send(&r, get(&format!("/api/v2/tickets/{id}/comments.json"), Some(&auth))).await;
+    let answer = send(
+        &r,
+        get(&format!("/api/v2/tickets/{id}/comments.json"), Some(&auth)),
+    )
+    .await;
     assert_eq!(answer.status, 200);
     let json = answer.json();
     assert_eq!(json["count"], 2);
@@ -204,12 +320,31 @@ async fn comments_endpoint_lists_comments_oldest_first() {
 #[tokio::test]
 async fn post_tickets_creates_with_201_and_requires_a_comment() {
     let (z, r, auth) = zendesk();
-    let answer = send(&r, json_request("POST", "/api/v2/tickets.json", Some(&auth), &json!({"ticket": {"subject": "New", "comment": {"body": "Help"}, "tags": ["x"]}}).to_string())).await;
+    let answer = send(
+        &r,
+        json_request(
+            "POST",
+            "/api/v2/tickets.json",
+            Some(&auth),
+            &json!({"ticket": {"subject": "New", "comment": {"body": "Help"}, "tags": ["x"]}})
+                .to_string(),
+        ),
+    )
+    .await;
     assert_eq!(answer.status, 201);
     let id = answer.json()["ticket"]["id"].as_u64().unwrap();
     assert_eq!(z.ticket(id).unwrap().subject, "New");
     assert_eq!(z.comments(id)[0].body, "Help");
-    let answer = send(&r, json_request("POST", "/api/v2/tickets.json", Some(&auth), &json!({"ticket": {"subject": "No comment"}}).to_string())).await;
+    let answer = send(
+        &r,
+        json_request(
+            "POST",
+            "/api/v2/tickets.json",
+            Some(&auth),
+            &json!({"ticket": {"subject": "No comment"}}).to_string(),
+        ),
+    )
+    .await;
     assert_eq!(answer.status, 422);
     assert_eq!(z.tickets().len(), 1);
 }
@@ -218,7 +353,16 @@ async fn post_tickets_creates_with_201_and_requires_a_comment() {
 async fn malformed_json_is_400() {
     let (z, r, auth) = zendesk();
     let id = z.create_ticket("x");
-    let answer = send(&r, json_request("PUT", &format!("/api/v2/tickets/{id}.json"), Some(&auth), "{not json")).await;
+    let answer = send(
+        &r,
+        json_request(
+            "PUT",
+            &format!("/api/v2/tickets/{id}.json"),
+            Some(&auth),
+            "{not json",
+        ),
+    )
+    .await;
     assert_eq!(answer.status, 400);
     assert!(answer.json()["error"].is_string());
 }
@@ -230,7 +374,10 @@ async fn rate_limit_headers_then_429_with_retry_after() {
         let answer = send(&r, get("/api/v2/users/me.json", Some(&auth))).await;
         assert_eq!(answer.status, 200);
         assert_eq!(answer.header("x-rate-limit"), "3");
-        assert_eq!(answer.header("x-rate-limit-remaining"), remaining.to_string());
+        assert_eq!(
+            answer.header("x-rate-limit-remaining"),
+            remaining.to_string()
+        );
     }
     tokio::time::advance(Duration::from_secs(15)).await;
     let limited = send(&r, get("/api/v2/users/me.json", Some(&auth))).await;
@@ -238,25 +385,49 @@ async fn rate_limit_headers_then_429_with_retry_after() {
     assert_eq!(limited.header("retry-after"), "45");
     assert_eq!(limited.header("x-rate-limit-remaining"), "0");
     tokio::time::advance(Duration::from_secs(45)).await;
-    assert_eq!(send(&r, get("/api/v2/users/me.json", Some(&auth))).await.status, 200);
+    assert_eq!(
+        send(&r, get("/api/v2/users/me.json", Some(&auth)))
+            .await
+            .status,
+        200
+    );
 }
 
 #[tokio::test]
 async fn set_rate_limit_takes_effect_immediately() {
     let (z, r, auth) = zendesk();
     z.set_rate_limit(1);
-    assert_eq!(send(&r, get("/api/v2/users/me.json", Some(&auth))).await.status, 200);
-    assert_eq!(send(&r, get("/api/v2/users/me.json", Some(&auth))).await.status, 429);
+    assert_eq!(
+        send(&r, get("/api/v2/users/me.json", Some(&auth)))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        send(&r, get("/api/v2/users/me.json", Some(&auth)))
+            .await
+            .status,
+        429
+    );
 }
 
 #[tokio::test]
 async fn requests_are_recorded_with_bodies_and_without_credentials() {
     let (z, r, auth) = zendesk();
     let id = z.create_ticket("x");
-    put(&r, &auth, &format!("/api/v2/tickets/{id}.json"), json!({"ticket": {"comment": {"body": "hi"}}})).await;
+    put(
+        &r,
+        &auth,
+        &format!("/api/v2/tickets/{id}.json"),
+        json!({"ticket": {"comment": {"body": "hi"}}}),
+    )
+    .await;
     let requests = z.requests();
     assert_eq!(requests.len(), 1);
-    assert_eq!((requests[0].method.as_str(), requests[0].path.clone()), ("PUT", format!("/api/v2/tickets/{id}.json")));
+    assert_eq!(
+        (requests[0].method.as_str(), requests[0].path.clone()),
+        ("PUT", format!("/api/v2/tickets/{id}.json"))
+    );
     assert!(requests[0].body.as_deref().unwrap().contains("\"hi\""));
     let dump = format!("{requests:?}");
     assert!(!dump.contains(&z.api_token()));
@@ -269,18 +440,41 @@ async fn faults_apply_to_the_api_but_not_to_control_routes() {
     assert_eq!(send(&r, get("/_control/state", None)).await.status, 200);
     let failed = send(&r, get("/api/v2/users/me.json", Some(&auth))).await;
     assert_eq!(failed.status, 503);
-    assert_eq!(send(&r, get("/api/v2/users/me.json", Some(&auth))).await.status, 200);
+    assert_eq!(
+        send(&r, get("/api/v2/users/me.json", Some(&auth)))
+            .await
+            .status,
+        200
+    );
 }
 
 #[tokio::test]
 async fn control_api_creates_and_lists_tickets() {
     let (z, r, _auth) = zendesk();
-    let answer = send(&r, json_request("POST", "/_control/tickets", None, r#"{"subject":"From control"}"#)).await;
+    let answer = send(
+        &r,
+        json_request(
+            "POST",
+            "/_control/tickets",
+            None,
+            r#"{"subject":"From control"}"#,
+        ),
+    )
+    .await;
     let id = answer.json()["id"].as_u64().unwrap();
     assert_eq!(z.ticket(id).unwrap().subject, "From control");
     let listed = send(&r, get(&format!("/_control/tickets/{id}"), None)).await;
     assert_eq!(listed.json()["ticket"]["subject"], "From control");
-    let faults = send(&r, json_request("POST", "/_control/faults", None, r#"{"fail_next":2,"status":502}"#)).await;
+    let faults = send(
+        &r,
+        json_request(
+            "POST",
+            "/_control/faults",
+            None,
+            r#"{"fail_next":2,"status":502}"#,
+        ),
+    )
+    .await;
     assert_eq!(faults.json()["pending_faults"], 2);
     assert_eq!(z.faults().pending(), 2);
 }

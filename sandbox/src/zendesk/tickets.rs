@@ -55,6 +55,7 @@ fn bad_json(detail: &str) -> Response {
         .into_response()
 }
 
+#[allow(clippy::result_large_err)] // the error is the finished HTTP answer
 fn require_agent(caller: Caller) -> Result<(), Response> {
     match caller {
         Caller::Agent => Ok(()),
@@ -68,7 +69,10 @@ fn ticket_id(file: &str) -> Option<u64> {
     file.strip_suffix(".json")?.parse().ok()
 }
 
-pub(crate) async fn me(State(z): State<Zendesk>, Extension(caller): Extension<Caller>) -> Json<Value> {
+pub(crate) async fn me(
+    State(z): State<Zendesk>,
+    Extension(caller): Extension<Caller>,
+) -> Json<Value> {
     let c = &z.inner.config;
     let user = match caller {
         Caller::Agent => json!({
@@ -99,7 +103,10 @@ pub(crate) async fn show(
         return not_found();
     };
     match z.ticket(id) {
-        Some(ticket) => Json(json!({"ticket": ticket.to_json(&z.base_url(), z.inner.config.end_user_id)})).into_response(),
+        Some(ticket) => {
+            Json(json!({"ticket": ticket.to_json(&z.base_url(), z.inner.config.end_user_id)}))
+                .into_response()
+        }
         None => not_found(),
     }
 }
@@ -126,6 +133,7 @@ struct TicketEnvelope {
     ticket: TicketIn,
 }
 
+#[allow(clippy::result_large_err)] // the error is the finished HTTP answer
 fn parse_ticket(body: &Bytes) -> Result<TicketIn, Response> {
     serde_json::from_slice::<TicketEnvelope>(body)
         .map(|e| e.ticket)
@@ -135,6 +143,7 @@ fn parse_ticket(body: &Bytes) -> Result<TicketIn, Response> {
 const STATUSES: [&str; 6] = ["new", "open", "pending", "hold", "solved", "closed"];
 
 /// Applies an update to a ticket; returns the new comment if any.
+#[allow(clippy::result_large_err)] // the error is the finished HTTP answer
 fn apply(
     z: &Zendesk,
     ticket: &mut Ticket,
@@ -144,7 +153,12 @@ fn apply(
 ) -> Result<Option<Comment>, Response> {
     if let Some(status) = &input.status {
         if !STATUSES.contains(&status.as_str()) {
-            return Err(invalid("Record validation errors", "status", "InvalidValue", "Status: is invalid"));
+            return Err(invalid(
+                "Record validation errors",
+                "status",
+                "InvalidValue",
+                "Status: is invalid",
+            ));
         }
     }
     let comment = match input.comment {
@@ -156,7 +170,12 @@ fn apply(
                 (_, Some(html)) => (html_to_text(&html), html),
                 (Some(text), None) => (text.clone(), text_to_html(&text)),
                 (None, None) => {
-                    return Err(invalid("Record validation errors", "base", "BlankValue", "Comment: cannot be blank"))
+                    return Err(invalid(
+                        "Record validation errors",
+                        "base",
+                        "BlankValue",
+                        "Comment: cannot be blank",
+                    ))
                 }
             };
             if ticket.comments.len() >= max_comments {
@@ -244,7 +263,13 @@ pub(crate) async fn update(
     let Some(ticket) = state.tickets.get_mut(&id) else {
         return not_found();
     };
-    match apply(&z, ticket, &mut state.next_comment, state.max_comments, input) {
+    match apply(
+        &z,
+        ticket,
+        &mut state.next_comment,
+        state.max_comments,
+        input,
+    ) {
         Ok(comment) => Json(json!({
             "ticket": ticket.to_json(&z.base_url(), z.inner.config.end_user_id),
             "audit": audit(&z, ticket, comment.as_ref()),
@@ -267,7 +292,12 @@ pub(crate) async fn create(
         Err(e) => return e,
     };
     if input.comment.is_none() {
-        return invalid("Record validation errors", "description", "BlankValue", "Description: cannot be blank");
+        return invalid(
+            "Record validation errors",
+            "description",
+            "BlankValue",
+            "Description: cannot be blank",
+        );
     }
     let id = z.create_ticket(input.subject.as_deref().unwrap_or(""));
     let mut state = z.state();
@@ -275,7 +305,13 @@ pub(crate) async fn create(
     let Some(ticket) = state.tickets.get_mut(&id) else {
         return not_found();
     };
-    match apply(&z, ticket, &mut state.next_comment, state.max_comments, input) {
+    match apply(
+        &z,
+        ticket,
+        &mut state.next_comment,
+        state.max_comments,
+        input,
+    ) {
         Ok(comment) => (
             StatusCode::CREATED,
             Json(json!({

@@ -19,8 +19,16 @@ async fn every_action_with_its_required_parameters_answers_a_brcs_attachment() {
     for query in valid {
         let answer = send(&r, get(&format!("{BASE}&{query}"), None)).await;
         assert_eq!(answer.status, 200, "{query}: {}", answer.body);
-        assert_eq!(answer.header("content-type"), "application/x-bomgar-rep-script");
-        assert!(answer.header("content-disposition").starts_with("attachment; filename="), "{query}");
+        assert_eq!(
+            answer.header("content-type"),
+            "application/x-bomgar-rep-script"
+        );
+        assert!(
+            answer
+                .header("content-disposition")
+                .starts_with("attachment; filename="),
+            "{query}"
+        );
         assert!(answer.body.contains("set session.custom.external_key 123"));
     }
     let calls = a.client_scripts();
@@ -51,9 +59,23 @@ async fn missing_required_parameters_answer_an_error_page_and_are_not_recorded()
         assert!(answer.header("content-type").starts_with("text/html"));
         assert!(answer.body.contains("<h1>Error</h1>"));
     }
-    let wrong_type = send(&r, get("/api/client_script?type=customer&operation=generate&action=generate_session_key", None)).await;
+    let wrong_type = send(
+        &r,
+        get(
+            "/api/client_script?type=customer&operation=generate&action=generate_session_key",
+            None,
+        ),
+    )
+    .await;
     assert_eq!(wrong_type.status, 400);
-    let wrong_op = send(&r, get("/api/client_script?type=rep&operation=run&action=generate_session_key", None)).await;
+    let wrong_op = send(
+        &r,
+        get(
+            "/api/client_script?type=rep&operation=run&action=generate_session_key",
+            None,
+        ),
+    )
+    .await;
     assert_eq!(wrong_op.status, 400);
     assert!(a.client_scripts().is_empty());
 }
@@ -75,16 +97,32 @@ async fn start_session_answers_a_page_and_records_the_call() {
 async fn start_session_validates_its_parameters() {
     let (a, r) = appliance();
     let name_100 = "n".repeat(100);
-    let ok = send(&r, get(&format!("/api/start_session?issue_menu=1&codeName=x&customer.name={name_100}"), None)).await;
+    let ok = send(
+        &r,
+        get(
+            &format!("/api/start_session?issue_menu=1&codeName=x&customer.name={name_100}"),
+            None,
+        ),
+    )
+    .await;
     assert_eq!(ok.status, 200);
     for query in [
         format!("issue_menu=1&codeName=x&customer.name={}", "n".repeat(101)),
-        format!("issue_menu=1&codeName=x&customer.company={}", "c".repeat(101)),
-        format!("issue_menu=1&codeName=x&customer.company_code={}", "c".repeat(101)),
+        format!(
+            "issue_menu=1&codeName=x&customer.company={}",
+            "c".repeat(101)
+        ),
+        format!(
+            "issue_menu=1&codeName=x&customer.company_code={}",
+            "c".repeat(101)
+        ),
         "issue_menu=1".to_string(),
         "issue_menu=2&codeName=x".to_string(),
         "issue_menu=1&codeName=x&c2cjs=yes".to_string(),
-        format!("issue_menu=1&codeName=x&session.custom.external_key={}", "k".repeat(1025)),
+        format!(
+            "issue_menu=1&codeName=x&session.custom.external_key={}",
+            "k".repeat(1025)
+        ),
     ] {
         let answer = send(&r, get(&format!("/api/start_session?{query}"), None)).await;
         assert_eq!(answer.status, 400, "{query}");

@@ -13,7 +13,10 @@ pub(crate) struct Node {
 
 impl Node {
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
     pub fn child(&self, name: &str) -> Option<&Node> {
         self.children.iter().find(|c| c.name == name)
@@ -35,7 +38,10 @@ pub(crate) fn parse(xml: &str) -> Node {
     let mut reader = Reader::from_str(xml);
     let mut stack: Vec<Node> = vec![Node::default()];
     loop {
-        match reader.read_event().unwrap_or_else(|e| panic!("bad XML: {e}\n{xml}")) {
+        match reader
+            .read_event()
+            .unwrap_or_else(|e| panic!("bad XML: {e}\n{xml}"))
+        {
             Event::Start(start) => stack.push(node(&start)),
             Event::Empty(start) => {
                 let n = node(&start);
@@ -54,7 +60,13 @@ pub(crate) fn parse(xml: &str) -> Node {
         }
     }
     assert_eq!(stack.len(), 1, "unbalanced XML");
-    stack.pop().unwrap().children.into_iter().next().expect("root")
+    stack
+        .pop()
+        .unwrap()
+        .children
+        .into_iter()
+        .next()
+        .expect("root")
 }
 
 fn node(start: &quick_xml::events::BytesStart<'_>) -> Node {

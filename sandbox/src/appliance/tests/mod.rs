@@ -26,13 +26,24 @@ pub(super) fn appliance() -> (Appliance, Router) {
 
 pub(super) async fn token_answer(appliance: &Appliance, router: &Router) -> Answer {
     let auth = basic(&appliance.client_id(), &appliance.client_secret());
-    send(router, post_form("/oauth2/token", Some(&auth), "grant_type=client_credentials")).await
+    send(
+        router,
+        post_form(
+            "/oauth2/token",
+            Some(&auth),
+            "grant_type=client_credentials",
+        ),
+    )
+    .await
 }
 
 pub(super) async fn bearer(appliance: &Appliance, router: &Router) -> String {
     let answer = token_answer(appliance, router).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
-    format!("Bearer {}", answer.json()["access_token"].as_str().expect("token"))
+    format!(
+        "Bearer {}",
+        answer.json()["access_token"].as_str().expect("token")
+    )
 }
 
 /// GET `uri` with a fresh token.

@@ -8,7 +8,9 @@ async fn token_answers_bearer_json_with_expires_in() {
     let (a, r) = appliance();
     let answer = token_answer(&a, &r).await;
     assert_eq!(answer.status, 200);
-    assert!(answer.header("content-type").starts_with("application/json"));
+    assert!(answer
+        .header("content-type")
+        .starts_with("application/json"));
     assert_eq!(answer.header("cache-control"), "no-store");
     let json = answer.json();
     assert_eq!(json["token_type"], "Bearer");
@@ -22,10 +24,22 @@ async fn token_answers_bearer_json_with_expires_in() {
 async fn token_with_bad_client_credentials_is_401_json() {
     let (a, r) = appliance();
     let auth = basic(&a.client_id(), "wrong");
-    let answer = send(&r, post_form("/oauth2/token", Some(&auth), "grant_type=client_credentials")).await;
+    let answer = send(
+        &r,
+        post_form(
+            "/oauth2/token",
+            Some(&auth),
+            "grant_type=client_credentials",
+        ),
+    )
+    .await;
     assert_eq!(answer.status, 401);
     assert_eq!(answer.json()["error"], "invalid_client");
-    let answer = send(&r, post_form("/oauth2/token", None, "grant_type=client_credentials")).await;
+    let answer = send(
+        &r,
+        post_form("/oauth2/token", None, "grant_type=client_credentials"),
+    )
+    .await;
     assert_eq!(answer.status, 401);
     assert_eq!(a.live_tokens(), 0);
 }
@@ -35,10 +49,24 @@ async fn token_requires_the_client_credentials_grant() {
     let (a, r) = appliance();
     let auth = basic(&a.client_id(), &a.client_secret());
     let missing = send(&r, post_form("/oauth2/token", Some(&auth), "")).await;
-    assert_eq!((missing.status, missing.json()["error"].clone()), (400, "invalid_request".into()));
-    let other = send(&r, post_form("/oauth2/token", Some(&auth), "grant_type=password")).await;
-    assert_eq!((other.status, other.json()["error"].clone()), (400, "unsupported_grant_type".into()));
-    let via_get = send(&r, get("/oauth2/token?grant_type=client_credentials", Some(&auth))).await;
+    assert_eq!(
+        (missing.status, missing.json()["error"].clone()),
+        (400, "invalid_request".into())
+    );
+    let other = send(
+        &r,
+        post_form("/oauth2/token", Some(&auth), "grant_type=password"),
+    )
+    .await;
+    assert_eq!(
+        (other.status, other.json()["error"].clone()),
+        (400, "unsupported_grant_type".into())
+    );
+    let via_get = send(
+        &r,
+        get("/oauth2/token?grant_type=client_credentials", Some(&auth)),
+    )
+    .await;
     assert_eq!(via_get.status, 405);
 }
 
@@ -64,9 +92,19 @@ async fn expired_tokens_are_refused() {
     let (a, r) = appliance_with(lifetime(60));
     let token = bearer(&a, &r).await;
     tokio::time::advance(Duration::from_secs(59)).await;
-    assert_eq!(send(&r, get("/api/command?action=get_api_info", Some(&token))).await.status, 200);
+    assert_eq!(
+        send(&r, get("/api/command?action=get_api_info", Some(&token)))
+            .await
+            .status,
+        200
+    );
     tokio::time::advance(Duration::from_secs(2)).await;
-    assert_eq!(send(&r, get("/api/command?action=get_api_info", Some(&token))).await.status, 401);
+    assert_eq!(
+        send(&r, get("/api/command?action=get_api_info", Some(&token)))
+            .await
+            .status,
+        401
+    );
     assert_eq!(a.live_tokens(), 0);
 }
 
@@ -82,7 +120,14 @@ async fn api_calls_without_credentials_are_401() {
     let (_a, r) = appliance();
     let answer = send(&r, get("/api/command?action=get_api_info", None)).await;
     assert_eq!(answer.status, 401);
-    let answer = send(&r, get("/api/reporting?generate_report=SupportSession&lsid=x", Some("Bearer nope"))).await;
+    let answer = send(
+        &r,
+        get(
+            "/api/reporting?generate_report=SupportSession&lsid=x",
+            Some("Bearer nope"),
+        ),
+    )
+    .await;
     assert_eq!(answer.status, 401);
 }
 
@@ -97,10 +142,22 @@ async fn legacy_username_and_password_work_on_older_appliances() {
     let answer = send(&r, get(&uri, None)).await;
     assert_eq!(answer.status, 200);
     assert!(answer.body.contains("<api_information"));
-    let wrong = format!("/api/command?action=get_api_info&username={}&password=x", a.legacy_username());
+    let wrong = format!(
+        "/api/command?action=get_api_info&username={}&password=x",
+        a.legacy_username()
+    );
     assert_eq!(send(&r, get(&wrong, None)).await.status, 401);
-    let form = format!("action=get_api_info&username={}&password={}", a.legacy_username(), a.legacy_password());
-    assert_eq!(send(&r, post_form("/api/command", None, &form)).await.status, 200);
+    let form = format!(
+        "action=get_api_info&username={}&password={}",
+        a.legacy_username(),
+        a.legacy_password()
+    );
+    assert_eq!(
+        send(&r, post_form("/api/command", None, &form))
+            .await
+            .status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -117,7 +174,10 @@ async fn oauth_only_appliances_refuse_legacy_credentials() {
     let answer = send(&r, get(&uri, None)).await;
     assert_eq!(answer.status, 401);
     assert!(answer.body.contains("OAuth"));
-    assert_eq!(api(&a, &r, "/api/command?action=get_api_info").await.status, 200);
+    assert_eq!(
+        api(&a, &r, "/api/command?action=get_api_info").await.status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -133,5 +193,8 @@ async fn recorded_api_calls_never_hold_passwords() {
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].action.as_deref(), Some("get_api_info"));
     assert_eq!(calls[0].param("username"), Some("api_user"));
-    assert!(calls[0].params.iter().all(|(k, v)| k != "password" && *v != a.legacy_password()));
+    assert!(calls[0]
+        .params
+        .iter()
+        .all(|(k, v)| k != "password" && *v != a.legacy_password()));
 }

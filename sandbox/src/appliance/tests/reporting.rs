@@ -34,13 +34,23 @@ fn full_spec() -> SessionSpec {
         .custom_attribute("zendesk_ticket", "Zendesk Ticket", "12345")
         .chat(Party::REP, "Hello, I will take a look now.")
         .chat(Party::CUSTOMER, "Bell \u{7} and <tags> & ünïcode")
-        .file_upload(Party::REP, r"C:\Users\jcustomer\Desktop\driver.zip", 1_048_576)
+        .file_upload(
+            Party::REP,
+            r"C:\Users\jcustomer\Desktop\driver.zip",
+            1_048_576,
+        )
         .file_download(Party::Rep(1), "log.txt", 2048)
         .note(Party::REP, "Reinstalled printer driver.")
         .system_info(vec![SysInfoCategory {
             name: "Overview".into(),
-            columns: vec![("OS".into(), "Operating System".into()), ("Memory".into(), "Memory".into())],
-            rows: vec![vec![("OS".into(), "Windows 11 Pro".into()), ("Memory".into(), "16 GB".into())]],
+            columns: vec![
+                ("OS".into(), "Operating System".into()),
+                ("Memory".into(), "Memory".into()),
+            ],
+            rows: vec![vec![
+                ("OS".into(), "Windows 11 Pro".into()),
+                ("Memory".into(), "16 GB".into()),
+            ]],
         }])
         .customer_survey([("rating", "5"), ("comments", "Great help, thanks!")])
         .rep_survey([("resolved", "yes")])
@@ -52,25 +62,59 @@ async fn support_session_by_lsid_has_the_fixture_shape() {
     let (a, r) = appliance();
     let lsid = a.create_session(full_spec());
     a.end_session(&lsid);
-    let list = report(&a, &r, &format!("generate_report=SupportSession&lsid={lsid}")).await;
+    let list = report(
+        &a,
+        &r,
+        &format!("generate_report=SupportSession&lsid={lsid}"),
+    )
+    .await;
     assert_eq!(list.name, "session_list");
     assert_eq!(list.attr("xmlns"), Some(REPORTING_NS));
     let s = list.child("session").expect("session");
     assert_eq!(s.attr("lsid"), Some(lsid.as_str()));
     assert_eq!(s.text_at(&["session_type"]), Some("support"));
-    assert_eq!(s.path(&["start_time"]).unwrap().attr("timestamp"), Some("1700000000"));
-    assert_eq!(s.text_at(&["start_time"]), Some("2023-11-14T22:13:20+00:00"));
+    assert_eq!(
+        s.path(&["start_time"]).unwrap().attr("timestamp"),
+        Some("1700000000")
+    );
+    assert_eq!(
+        s.text_at(&["start_time"]),
+        Some("2023-11-14T22:13:20+00:00")
+    );
     let end = s.path(&["end_time"]).expect("end_time");
     assert!(end.attr("timestamp").unwrap().parse::<i64>().unwrap() > 1_700_000_000);
     assert_eq!(s.text_at(&["external_key"]), Some("12345"));
     let attr = s.path(&["custom_attributes", "custom_attribute"]).unwrap();
-    assert_eq!((attr.attr("code_name"), attr.attr("display_name"), attr.text.as_str()), (Some("zendesk_ticket"), Some("Zendesk Ticket"), "12345"));
-    for url in ["session_chat_view_url", "session_chat_download_url", "session_recording_view_url", "session_recording_download_url"] {
-        assert!(s.text_at(&[url]).unwrap().starts_with(&format!("{}/session_download?lsid=", a.base_url())), "{url}");
+    assert_eq!(
+        (
+            attr.attr("code_name"),
+            attr.attr("display_name"),
+            attr.text.as_str()
+        ),
+        (Some("zendesk_ticket"), Some("Zendesk Ticket"), "12345")
+    );
+    for url in [
+        "session_chat_view_url",
+        "session_chat_download_url",
+        "session_recording_view_url",
+        "session_recording_download_url",
+    ] {
+        assert!(
+            s.text_at(&[url])
+                .unwrap()
+                .starts_with(&format!("{}/session_download?lsid=", a.base_url())),
+            "{url}"
+        );
     }
-    assert!(s.text_at(&["session_chat_view_url"]).unwrap().ends_with("&dl_action=chat&view=1"));
+    assert!(s
+        .text_at(&["session_chat_view_url"])
+        .unwrap()
+        .ends_with("&dl_action=chat&view=1"));
     assert_eq!(s.text_at(&["file_transfer_count"]), Some("2"));
-    assert_eq!(s.path(&["primary_customer"]).unwrap().attr("gsnumber"), Some("3"));
+    assert_eq!(
+        s.path(&["primary_customer"]).unwrap().attr("gsnumber"),
+        Some("3")
+    );
     assert_eq!(s.path(&["primary_rep"]).unwrap().attr("id"), Some("7"));
     assert_eq!(s.text_at(&["primary_rep"]), Some("John Rep"));
 }
@@ -80,16 +124,30 @@ async fn support_session_lists_every_customer_and_rep() {
     let (a, r) = appliance();
     let lsid = a.create_session(full_spec());
     a.end_session(&lsid);
-    let list = report(&a, &r, &format!("generate_report=SupportSession&lsid={lsid}")).await;
+    let list = report(
+        &a,
+        &r,
+        &format!("generate_report=SupportSession&lsid={lsid}"),
+    )
+    .await;
     let s = list.child("session").unwrap();
     let customers = s.child("customer_list").unwrap().all("customer");
     assert_eq!(customers.len(), 2);
     assert_eq!(customers[0].text_at(&["primary_cust"]), Some("1"));
-    assert_eq!(customers[1].text_at(&["info", "name"]), Some("Jürgen Ünïcode ✓"));
-    assert_eq!(customers[0].text_at(&["info", "company"]), Some("Example Corp"));
+    assert_eq!(
+        customers[1].text_at(&["info", "name"]),
+        Some("Jürgen Ünïcode ✓")
+    );
+    assert_eq!(
+        customers[0].text_at(&["info", "company"]),
+        Some("Example Corp")
+    );
     let reps = s.child("rep_list").unwrap().all("representative");
     assert_eq!(reps.len(), 2);
-    assert_eq!((reps[1].attr("gsnumber"), reps[1].attr("id")), (Some("2"), Some("9")));
+    assert_eq!(
+        (reps[1].attr("gsnumber"), reps[1].attr("id")),
+        (Some("2"), Some("9"))
+    );
     assert_eq!(reps[0].text_at(&["session_owner"]), Some("1"));
     assert_eq!(reps[1].text_at(&["display_name"]), Some("Second Rep"));
     assert_eq!(events(s, "Conference Member Added").len(), 4);
@@ -100,28 +158,68 @@ async fn support_session_events_carry_chat_files_notes_and_system_info() {
     let (a, r) = appliance();
     let lsid = a.create_session(full_spec());
     a.end_session(&lsid);
-    let list = report(&a, &r, &format!("generate_report=SupportSession&lsid={lsid}")).await;
+    let list = report(
+        &a,
+        &r,
+        &format!("generate_report=SupportSession&lsid={lsid}"),
+    )
+    .await;
     let s = list.child("session").unwrap();
-    let kinds: Vec<&str> = s.child("session_details").unwrap().all("event").iter().filter_map(|e| e.attr("event_type")).collect();
+    let kinds: Vec<&str> = s
+        .child("session_details")
+        .unwrap()
+        .all("event")
+        .iter()
+        .filter_map(|e| e.attr("event_type"))
+        .collect();
     assert_eq!(kinds.first(), Some(&"Session Start"));
     assert_eq!(kinds.last(), Some(&"Session End"));
     let chats = events(s, "Chat Message");
-    assert_eq!(chats[0].text_at(&["body"]), Some("Hello, I will take a look now."));
-    assert_eq!(chats[0].path(&["performed_by"]).unwrap().attr("type"), Some("representative"));
-    assert_eq!(chats[0].path(&["destination"]).unwrap().attr("type"), Some("customer"));
+    assert_eq!(
+        chats[0].text_at(&["body"]),
+        Some("Hello, I will take a look now.")
+    );
+    assert_eq!(
+        chats[0].path(&["performed_by"]).unwrap().attr("type"),
+        Some("representative")
+    );
+    assert_eq!(
+        chats[0].path(&["destination"]).unwrap().attr("type"),
+        Some("customer")
+    );
     let upload = events(s, "File Upload")[0];
-    assert_eq!(upload.text_at(&["filename"]), Some(r"C:\Users\jcustomer\Desktop\driver.zip"));
+    assert_eq!(
+        upload.text_at(&["filename"]),
+        Some(r"C:\Users\jcustomer\Desktop\driver.zip")
+    );
     assert_eq!(upload.text_at(&["filesize"]), Some("1048576"));
     let download = events(s, "File Download")[0];
     assert_eq!(download.path(&["performed_by"]).unwrap().text, "Second Rep");
-    assert_eq!(events(s, "Session Note Added")[0].text_at(&["body"]), Some("Reinstalled printer driver."));
-    let category = events(s, "System Information Retrieved")[0].path(&["system_information", "category"]).unwrap();
+    assert_eq!(
+        events(s, "Session Note Added")[0].text_at(&["body"]),
+        Some("Reinstalled printer driver.")
+    );
+    let category = events(s, "System Information Retrieved")[0]
+        .path(&["system_information", "category"])
+        .unwrap();
     assert_eq!(category.attr("name"), Some("Overview"));
     let columns = category.child("description").unwrap().all("field");
-    assert_eq!((columns[0].attr("name"), columns[0].text.as_str()), (Some("OS"), "Operating System"));
+    assert_eq!(
+        (columns[0].attr("name"), columns[0].text.as_str()),
+        (Some("OS"), "Operating System")
+    );
     let row = category.path(&["data", "row"]).unwrap().all("field");
-    assert_eq!((row[1].attr("name"), row[1].text.as_str()), (Some("Memory"), "16 GB"));
-    let times: Vec<i64> = s.child("session_details").unwrap().all("event").iter().map(|e| e.attr("timestamp").unwrap().parse().unwrap()).collect();
+    assert_eq!(
+        (row[1].attr("name"), row[1].text.as_str()),
+        (Some("Memory"), "16 GB")
+    );
+    let times: Vec<i64> = s
+        .child("session_details")
+        .unwrap()
+        .all("event")
+        .iter()
+        .map(|e| e.attr("timestamp").unwrap().parse().unwrap())
+        .collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
 }
 
@@ -130,13 +228,23 @@ async fn text_xml_cannot_carry_goes_in_encoded_body() {
     let (a, r) = appliance();
     let lsid = a.create_session(full_spec());
     a.end_session(&lsid);
-    let answer = api(&a, &r, &format!("/api/reporting?generate_report=SupportSession&lsid={lsid}")).await;
+    let answer = api(
+        &a,
+        &r,
+        &format!("/api/reporting?generate_report=SupportSession&lsid={lsid}"),
+    )
+    .await;
     assert!(!answer.body.contains('\u{7}'));
     let list = parse(&answer.body);
     let chat = events(list.child("session").unwrap(), "Chat Message")[1];
     assert!(chat.child("body").is_none());
-    let decoded = base64::engine::general_purpose::STANDARD.decode(chat.text_at(&["encoded_body"]).unwrap()).unwrap();
-    assert_eq!(String::from_utf8(decoded).unwrap(), "Bell \u{7} and <tags> & ünïcode");
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(chat.text_at(&["encoded_body"]).unwrap())
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(decoded).unwrap(),
+        "Bell \u{7} and <tags> & ünïcode"
+    );
 }
 
 #[tokio::test]
@@ -144,9 +252,17 @@ async fn session_surveys_appear_in_the_session_report() {
     let (a, r) = appliance();
     let lsid = a.create_session(full_spec());
     a.end_session(&lsid);
-    let list = report(&a, &r, &format!("generate_report=SupportSession&lsid={lsid}")).await;
+    let list = report(
+        &a,
+        &r,
+        &format!("generate_report=SupportSession&lsid={lsid}"),
+    )
+    .await;
     let s = list.child("session").unwrap();
-    let q = s.path(&["cust_survey_list", "cust_exit_survey", "question_list"]).unwrap().all("question");
+    let q = s
+        .path(&["cust_survey_list", "cust_exit_survey", "question_list"])
+        .unwrap()
+        .all("question");
     assert_eq!(q[0].text_at(&["answer_list", "answer"]), Some("5"));
     assert!(s.path(&["rep_survey_list", "rep_exit_survey"]).is_some());
 }
@@ -154,7 +270,12 @@ async fn session_surveys_appear_in_the_session_report() {
 #[tokio::test]
 async fn unknown_lsid_answers_no_archives_found() {
     let (a, r) = appliance();
-    let answer = api(&a, &r, "/api/reporting?generate_report=SupportSession&lsid=00000000000000000000000000000000").await;
+    let answer = api(
+        &a,
+        &r,
+        "/api/reporting?generate_report=SupportSession&lsid=00000000000000000000000000000000",
+    )
+    .await;
     assert_eq!(answer.status, 200);
     assert!(answer.body.contains(&format!(r#"<error xmlns="{REPORTING_NS}">No archives found for the given search criteria.</error>"#)), "{}", answer.body);
 }
@@ -163,12 +284,31 @@ async fn unknown_lsid_answers_no_archives_found() {
 async fn missing_and_unknown_reports_are_errors() {
     let (a, r) = appliance();
     let missing = parse(&api(&a, &r, "/api/reporting?lsid=x").await.body);
-    assert_eq!((missing.name.as_str(), missing.text.as_str()), ("error", "Missing required parameter: generate_report."));
-    let unknown = parse(&api(&a, &r, "/api/reporting?generate_report=Nope").await.body);
+    assert_eq!(
+        (missing.name.as_str(), missing.text.as_str()),
+        ("error", "Missing required parameter: generate_report.")
+    );
+    let unknown = parse(
+        &api(&a, &r, "/api/reporting?generate_report=Nope")
+            .await
+            .body,
+    );
     assert_eq!(unknown.text, "Invalid report type: Nope.");
-    let no_criteria = parse(&api(&a, &r, "/api/reporting?generate_report=SupportSession").await.body);
+    let no_criteria = parse(
+        &api(&a, &r, "/api/reporting?generate_report=SupportSession")
+            .await
+            .body,
+    );
     assert_eq!(no_criteria.name, "error");
-    let no_duration = parse(&api(&a, &r, "/api/reporting?generate_report=SupportSession&end_time=1").await.body);
+    let no_duration = parse(
+        &api(
+            &a,
+            &r,
+            "/api/reporting?generate_report=SupportSession&end_time=1",
+        )
+        .await
+        .body,
+    );
     assert_eq!(no_duration.text, "Missing required parameter: duration.");
 }
 
@@ -177,8 +317,17 @@ async fn lsids_returns_each_known_session() {
     let (a, r) = appliance();
     let one = a.create_session(SessionSpec::default().external_key("1"));
     let two = a.create_session(SessionSpec::default().external_key("2"));
-    let list = report(&a, &r, &format!("generate_report=SupportSession&lsids={one},{two},ffff")).await;
-    let lsids: Vec<&str> = list.all("session").iter().filter_map(|s| s.attr("lsid")).collect();
+    let list = report(
+        &a,
+        &r,
+        &format!("generate_report=SupportSession&lsids={one},{two},ffff"),
+    )
+    .await;
+    let lsids: Vec<&str> = list
+        .all("session")
+        .iter()
+        .filter_map(|s| s.attr("lsid"))
+        .collect();
     assert_eq!(lsids, vec![one.as_str(), two.as_str()]);
 }
 
@@ -191,12 +340,29 @@ async fn end_time_window_selects_sessions_that_ended_in_it() {
     a.end_session(&recent);
     let running = a.create_session(SessionSpec::default());
     let since = crate::appliance::unix_now() - 60;
-    let list = report(&a, &r, &format!("generate_report=SupportSession&end_time={since}&duration=0")).await;
-    let lsids: Vec<&str> = list.all("session").iter().filter_map(|s| s.attr("lsid")).collect();
+    let list = report(
+        &a,
+        &r,
+        &format!("generate_report=SupportSession&end_time={since}&duration=0"),
+    )
+    .await;
+    let lsids: Vec<&str> = list
+        .all("session")
+        .iter()
+        .filter_map(|s| s.attr("lsid"))
+        .collect();
     assert!(lsids.contains(&recent.as_str()));
-    assert!(lsids.contains(&old.as_str()), "ended now, although started long ago");
+    assert!(
+        lsids.contains(&old.as_str()),
+        "ended now, although started long ago"
+    );
     assert!(!lsids.contains(&running.as_str()));
-    let before = report(&a, &r, "generate_report=SupportSession&end_time=0&duration=100").await;
+    let before = report(
+        &a,
+        &r,
+        "generate_report=SupportSession&end_time=0&duration=100",
+    )
+    .await;
     assert_eq!(before.name, "error");
 }
 
@@ -204,7 +370,12 @@ async fn end_time_window_selects_sessions_that_ended_in_it() {
 async fn running_sessions_have_no_end_time() {
     let (a, r) = appliance();
     let lsid = a.create_session(SessionSpec::default());
-    let list = report(&a, &r, &format!("generate_report=SupportSession&lsid={lsid}")).await;
+    let list = report(
+        &a,
+        &r,
+        &format!("generate_report=SupportSession&lsid={lsid}"),
+    )
+    .await;
     let s = list.child("session").unwrap();
     assert!(s.child("end_time").is_none());
     assert!(events(s, "Session End").is_empty());
@@ -219,7 +390,10 @@ async fn report_lag_hides_end_time_for_the_first_fetches() {
     let query = format!("generate_report=SupportSession&lsid={lsid}");
     for fetch in 1..=2 {
         let list = report(&a, &r, &query).await;
-        assert!(list.child("session").unwrap().child("end_time").is_none(), "fetch {fetch}");
+        assert!(
+            list.child("session").unwrap().child("end_time").is_none(),
+            "fetch {fetch}"
+        );
     }
     let list = report(&a, &r, &query).await;
     assert!(list.child("session").unwrap().child("end_time").is_some());
@@ -233,12 +407,30 @@ async fn listing_gives_lsid_external_key_and_recording() {
     a.end_session(&with);
     a.end_session(&without);
     let since = crate::appliance::unix_now() - 60;
-    let list = report(&a, &r, &format!("generate_report=SupportSessionListing&end_time={since}&duration=0")).await;
+    let list = report(
+        &a,
+        &r,
+        &format!("generate_report=SupportSessionListing&end_time={since}&duration=0"),
+    )
+    .await;
     assert_eq!(list.name, "session_summary_list");
     let items = list.all("session_summary");
     assert_eq!(items.len(), 2);
-    assert_eq!((items[0].attr("lsid"), items[0].attr("external_key"), items[0].attr("has_recording")), (Some(with.as_str()), Some("77"), Some("1")));
-    assert_eq!((items[1].attr("external_key"), items[1].attr("has_recording")), (Some(""), Some("0")));
+    assert_eq!(
+        (
+            items[0].attr("lsid"),
+            items[0].attr("external_key"),
+            items[0].attr("has_recording")
+        ),
+        (Some(with.as_str()), Some("77"), Some("1"))
+    );
+    assert_eq!(
+        (
+            items[1].attr("external_key"),
+            items[1].attr("has_recording")
+        ),
+        (Some(""), Some("0"))
+    );
 }
 
 #[tokio::test]
@@ -246,22 +438,56 @@ async fn exit_survey_reports_follow_the_fixture() {
     let (a, r) = appliance();
     let lsid = a.create_session(full_spec());
     a.end_session(&lsid);
-    let cust = report(&a, &r, &format!("generate_report=SupportCustExitSurvey&lsid={lsid}&report_type=rep")).await;
+    let cust = report(
+        &a,
+        &r,
+        &format!("generate_report=SupportCustExitSurvey&lsid={lsid}&report_type=rep"),
+    )
+    .await;
     assert_eq!(cust.name, "exit_survey_list");
     let survey = cust.child("exit_survey").unwrap();
     assert_eq!(survey.attr("lsid"), Some(lsid.as_str()));
     assert!(survey.attr("timestamp").is_some());
-    assert_eq!(survey.path(&["submitted_by"]).unwrap().attr("type"), Some("cust"));
+    assert_eq!(
+        survey.path(&["submitted_by"]).unwrap().attr("type"),
+        Some("cust")
+    );
     let questions = survey.child("question_list").unwrap().all("question");
     assert_eq!(questions[0].text_at(&["name"]), Some("rating"));
     assert_eq!(questions[0].text_at(&["type"]), Some("radio"));
-    assert_eq!(questions[1].text_at(&["answer_list", "answer"]), Some("Great help, thanks!"));
-    let rep = report(&a, &r, &format!("generate_report=SupportRepExitSurvey&lsid={lsid}&report_type=rep")).await;
-    assert_eq!(rep.path(&["exit_survey", "submitted_by"]).unwrap().attr("type"), Some("rep"));
-    let missing = report(&a, &r, &format!("generate_report=SupportRepExitSurvey&lsid={lsid}")).await;
+    assert_eq!(
+        questions[1].text_at(&["answer_list", "answer"]),
+        Some("Great help, thanks!")
+    );
+    let rep = report(
+        &a,
+        &r,
+        &format!("generate_report=SupportRepExitSurvey&lsid={lsid}&report_type=rep"),
+    )
+    .await;
+    assert_eq!(
+        rep.path(&["exit_survey", "submitted_by"])
+            .unwrap()
+            .attr("type"),
+        Some("rep")
+    );
+    let missing = report(
+        &a,
+        &r,
+        &format!("generate_report=SupportRepExitSurvey&lsid={lsid}"),
+    )
+    .await;
     assert_eq!(missing.text, "Missing required parameter: report_type.");
     let none = a.create_session(SessionSpec::default());
     a.end_session(&none);
-    let empty = report(&a, &r, &format!("generate_report=SupportCustExitSurvey&lsid={none}&report_type=rep")).await;
-    assert_eq!(empty.text, "No archives found for the given search criteria.");
+    let empty = report(
+        &a,
+        &r,
+        &format!("generate_report=SupportCustExitSurvey&lsid={none}&report_type=rep"),
+    )
+    .await;
+    assert_eq!(
+        empty.text,
+        "No archives found for the given search criteria."
+    );
 }
