@@ -14,6 +14,8 @@ pub struct RecordedCall {
     pub params: Vec<(String, String)>,
     /// Request body for JSON APIs (Zendesk), `None` otherwise.
     pub body: Option<String>,
+    /// HTTP status of the answer.
+    pub status: u16,
 }
 
 impl RecordedCall {

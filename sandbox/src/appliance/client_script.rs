@@ -145,6 +145,7 @@ pub(crate) async fn client_script(
         &method,
         "/api/client_script",
         Some(&action),
+        200,
     ));
     (
         StatusCode::OK,
@@ -197,6 +198,7 @@ pub(crate) async fn start_session(
         &method,
         "/api/start_session",
         params.get("codeName"),
+        200,
     ));
     let mode = if chat {
         "click-to-chat in the browser"

@@ -42,20 +42,24 @@ pub(crate) async fn handle(
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
     let params = Params::parse(&method, query.as_deref(), &headers, &body);
+    let response = answer(&appliance, &headers, &params);
+    let status = response.status().as_u16();
+    let record = params.record(&method, uri.path(), params.get("action"), status);
+    appliance.state().api_calls.push(record);
+    response
+}
+
+/// Every call is recorded, including refused ones, with the status it got.
+fn answer(appliance: &Appliance, headers: &HeaderMap, params: &Params) -> Response {
     let ns = appliance.state().namespace.command();
-    if let Err(denied) = oauth::authenticate(&appliance, &headers, &params, ns) {
+    if let Err(denied) = oauth::authenticate(appliance, headers, params, ns) {
         return denied;
     }
-    let action = params.get("action");
-    appliance
-        .state()
-        .api_calls
-        .push(params.record(&method, uri.path(), action));
-    let result = match action {
+    let result = match params.get("action") {
         None => Err("Missing required parameter: action.".to_string()),
         Some("get_api_info") => Ok(api_info(ns)),
-        Some("generate_session_key") => generate_session_key(&appliance, &params, ns),
-        Some("set_session_attributes") => set_session_attributes(&appliance, &params, ns),
+        Some("generate_session_key") => generate_session_key(appliance, params, ns),
+        Some("set_session_attributes") => set_session_attributes(appliance, params, ns),
         Some(other) => Err(format!("Invalid action: {other}.")),
     };
     xml_ok(result.unwrap_or_else(|message| xml::error_body(ns, &message)))

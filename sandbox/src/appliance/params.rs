@@ -50,7 +50,13 @@ impl Params {
     }
 
     /// A record of this call without secrets.
-    pub fn record(&self, method: &Method, path: &str, action: Option<&str>) -> RecordedCall {
+    pub fn record(
+        &self,
+        method: &Method,
+        path: &str,
+        action: Option<&str>,
+        status: u16,
+    ) -> RecordedCall {
         RecordedCall {
             method: method.to_string(),
             path: path.to_string(),
@@ -62,6 +68,7 @@ impl Params {
                 .cloned()
                 .collect(),
             body: None,
+            status,
         }
     }
 }

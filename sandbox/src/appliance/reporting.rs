@@ -29,23 +29,27 @@ pub(crate) async fn handle(
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
     let params = Params::parse(&method, query.as_deref(), &headers, &body);
+    let response = answer(&appliance, &headers, &params);
+    let status = response.status().as_u16();
+    let record = params.record(&method, uri.path(), params.get("generate_report"), status);
+    appliance.state().api_calls.push(record);
+    response
+}
+
+/// Every call is recorded, including refused ones, with the status it got.
+fn answer(appliance: &Appliance, headers: &HeaderMap, params: &Params) -> Response {
     let ns = appliance.state().namespace.reporting();
-    if let Err(denied) = oauth::authenticate(&appliance, &headers, &params, ns) {
+    if let Err(denied) = oauth::authenticate(appliance, headers, params, ns) {
         return denied;
     }
-    let report = params.get("generate_report");
-    appliance
-        .state()
-        .api_calls
-        .push(params.record(&method, uri.path(), report));
-    let result = match report {
+    let result = match params.get("generate_report") {
         None => Err("Missing required parameter: generate_report.".to_string()),
-        Some("SupportSession") => support_session(&appliance, &params, ns),
-        Some("SupportSessionListing") => listing(&appliance, &params, ns),
+        Some("SupportSession") => support_session(appliance, params, ns),
+        Some("SupportSessionListing") => listing(appliance, params, ns),
         Some("SupportCustExitSurvey") => {
-            surveys(&appliance, &params, ns, report_xml::Survey::Customer)
+            surveys(appliance, params, ns, report_xml::Survey::Customer)
         }
-        Some("SupportRepExitSurvey") => surveys(&appliance, &params, ns, report_xml::Survey::Rep),
+        Some("SupportRepExitSurvey") => surveys(appliance, params, ns, report_xml::Survey::Rep),
         Some(other) => Err(format!("Invalid report type: {other}.")),
     };
     xml_ok(result.unwrap_or_else(|message| xml::error_body(ns, &message)))

@@ -103,7 +103,7 @@ pub(crate) async fn gate(State(zendesk): State<Zendesk>, req: Request, next: Nex
         Ok(bytes) => bytes,
         Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
     };
-    zendesk.state().requests.push(RecordedCall {
+    let mut record = RecordedCall {
         method: parts.method.to_string(),
         path: parts.uri.path().to_string(),
         action: None,
@@ -117,11 +117,14 @@ pub(crate) async fn gate(State(zendesk): State<Zendesk>, req: Request, next: Nex
             })
             .unwrap_or_default(),
         body: (!bytes.is_empty()).then(|| String::from_utf8_lossy(&bytes).into_owned()),
-    });
+        status: 0,
+    };
     parts.extensions.insert(caller);
     let mut response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
+    record.status = response.status().as_u16();
+    zendesk.state().requests.push(record);
     rate_headers(&mut response, limit, remaining);
     response
 }

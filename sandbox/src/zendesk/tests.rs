@@ -424,6 +424,7 @@ async fn requests_are_recorded_with_bodies_and_without_credentials() {
     .await;
     let requests = z.requests();
     assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].status, 200);
     assert_eq!(
         (requests[0].method.as_str(), requests[0].path.clone()),
         ("PUT", format!("/api/v2/tickets/{id}.json"))

@@ -117,7 +117,7 @@ async fn set_token_lifetime_applies_to_new_tokens() {
 
 #[tokio::test]
 async fn api_calls_without_credentials_are_401() {
-    let (_a, r) = appliance();
+    let (a, r) = appliance();
     let answer = send(&r, get("/api/command?action=get_api_info", None)).await;
     assert_eq!(answer.status, 401);
     let answer = send(
@@ -129,6 +129,8 @@ async fn api_calls_without_credentials_are_401() {
     )
     .await;
     assert_eq!(answer.status, 401);
+    let statuses: Vec<u16> = a.api_calls().iter().map(|c| c.status).collect();
+    assert_eq!(statuses, vec![401, 401], "refused calls are recorded too");
 }
 
 #[tokio::test]
