@@ -685,3 +685,19 @@ token = "zd-t0ken"
         assert!(!err.contains("zd-t0ken") && !err.contains("s3cr3t-client"));
     }
 }
+
+#[cfg(test)]
+mod example_tests {
+    #[test]
+    fn the_example_file_is_valid() {
+        let text = include_str!("../middleware.example.toml");
+        let env = |n: &str| match n {
+            "BT_CLIENT_SECRET" => Some("x".to_string()),
+            "ZENDESK_API_TOKEN" => Some("y".to_string()),
+            _ => None,
+        };
+        let c = super::parse(text, "middleware.example.toml", &env).unwrap();
+        assert_eq!(c.configurations.len(), 1);
+        assert_eq!(c.server.workers, 4);
+    }
+}

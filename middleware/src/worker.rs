@@ -102,6 +102,8 @@ pub async fn process_next(shared: &Arc<Shared>) -> Result<bool, crate::store::St
     let outcome = process(shared, &event).instrument(span).await;
     record(shared, &event, outcome).await?;
     shared.progress.notify_waiters();
+    // Finishing one event can make another due (a survey waits for its session's end).
+    shared.wake.notify_waiters();
     Ok(true)
 }
 

@@ -26,7 +26,8 @@ fn full_spec(ticket: u64) -> SessionSpec {
 
 #[tokio::test]
 async fn full_session_lands_as_three_private_comments() {
-    let env = Env::start(Setup::default()).await;
+    // Background workers process concurrently; the session comment still comes first.
+    let env = Env::start(Setup { workers: 3, ..Setup::default() }).await;
     let ticket = env.sb.zendesk.create_ticket("Printer");
     let lsid = env.sb.appliance.create_session(full_spec(ticket));
     env.sb.appliance.end_session(&lsid);
@@ -39,7 +40,7 @@ async fn full_session_lands_as_three_private_comments() {
     assert_eq!(ours.len(), 3, "{comments:#?}");
     assert!(ours.iter().all(|c| !c.public), "every comment is private");
     let session = ours[0];
-    assert!(session.body.contains(&marker(&lsid, END)));
+    assert!(session.body.contains(&marker(&lsid, END)), "session comment first");
     for needle in [
         lsid.as_str(),
         "Jane Customer",

@@ -176,6 +176,12 @@ fn row_to_event(row: &AnyRow) -> Result<StoredEvent> {
     })
 }
 
+/// Condition on `events e`: not a survey whose session's end event is still pending.
+const NOT_WAITING_FOR_SESSION_END: &str = "(e.event_type = 'support_conference_end' OR NOT EXISTS (\
+     SELECT 1 FROM events p WHERE p.appliance_id = e.appliance_id AND p.lsid = e.lsid \
+     AND p.event_type = 'support_conference_end' AND p.id < e.id \
+     AND p.status IN ('received', 'retry', 'processing')))";
+
 /// Milliseconds since the Unix epoch (the unit of every time column).
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
@@ -271,6 +277,9 @@ impl Store {
     }
 
     /// Atomically claims the oldest due event (or one whose lease expired) for `lease`.
+    ///
+    /// A survey waits while the same session's end event is still pending, so the session
+    /// comment lands on the ticket before the survey comments.
     pub async fn claim_due(&self, lease: Duration) -> Result<Option<StoredEvent>> {
         let now = now_ms();
         let token: i64 = rand::random::<i64>() & i64::MAX;
@@ -278,8 +287,10 @@ impl Store {
                    OR (status = 'processing' AND lease_until <= $2))";
         let sql = format!(
             "UPDATE events SET status = 'processing', lease_until = $1, claim_token = $3, updated_at = $2 \
-             WHERE id = (SELECT id FROM events WHERE {due} ORDER BY next_attempt_at, id LIMIT 1) AND {due} \
-             RETURNING {COLUMNS}"
+             WHERE id = (SELECT e.id FROM events e WHERE {} AND {} ORDER BY e.next_attempt_at, e.id LIMIT 1) AND {due} \
+             RETURNING {COLUMNS}",
+            due.replace("status", "e.status").replace("next_attempt_at", "e.next_attempt_at").replace("lease_until", "e.lease_until"),
+            NOT_WAITING_FOR_SESSION_END,
         );
         let row = sqlx::query(&sql)
             .bind(now + lease.as_millis() as i64)
@@ -292,13 +303,12 @@ impl Store {
 
     /// When the next event becomes due (or a lease expires); `None` when nothing is pending.
     pub async fn next_due_at(&self) -> Result<Option<i64>> {
-        let row = sqlx::query(
+        let sql = format!(
             "SELECT MIN(t) AS t FROM (\
-               SELECT next_attempt_at AS t FROM events WHERE status IN ('received', 'retry') \
-               UNION ALL SELECT lease_until AS t FROM events WHERE status = 'processing' AND lease_until IS NOT NULL) AS due",
-        )
-        .fetch_one(&self.pool)
-        .await?;
+               SELECT e.next_attempt_at AS t FROM events e WHERE e.status IN ('received', 'retry') AND {NOT_WAITING_FOR_SESSION_END} \
+               UNION ALL SELECT lease_until AS t FROM events WHERE status = 'processing' AND lease_until IS NOT NULL) AS due"
+        );
+        let row = sqlx::query(&sql).fetch_one(&self.pool).await?;
         Ok(row.try_get::<Option<i64>, _>("t")?)
     }
 

@@ -130,3 +130,23 @@ async fn checkpoints_persist_across_connections() {
     let again = Store::connect(&url).await.unwrap();
     assert_eq!(again.checkpoint("P").await.unwrap(), Some(20));
 }
+
+#[tokio::test]
+async fn surveys_wait_for_their_session_end() {
+    let store = Store::connect(&temp_db_url("order")).await.unwrap();
+    store.insert_event(&event("a", "1", END)).await.unwrap();
+    store.insert_event(&event("a", "2", SURVEY)).await.unwrap();
+    store.insert_event(&event("b", "3", SURVEY)).await.unwrap();
+    let lease = Duration::from_secs(60);
+    let first = store.claim_due(lease).await.unwrap().unwrap();
+    assert_eq!((first.lsid.as_str(), first.event_type.as_str()), ("a", END));
+    let second = store.claim_due(lease).await.unwrap().unwrap();
+    assert_eq!(second.lsid, "b", "a's survey waits while a's end is processing");
+    assert!(store.claim_due(lease).await.unwrap().is_none());
+    // Only the end event's lease is pending: no busy wake-up for the blocked survey.
+    let due = store.next_due_at().await.unwrap().unwrap();
+    assert!(due > now_ms() + 50_000);
+    store.mark_done(&first, Some(1)).await.unwrap();
+    let third = store.claim_due(lease).await.unwrap().unwrap();
+    assert_eq!((third.lsid.as_str(), third.event_type.as_str()), ("a", SURVEY));
+}
