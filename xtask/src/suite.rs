@@ -1,0 +1,222 @@
+//! `cargo xtask test`: every test the project has, as a list of steps. Each step streams its
+//! runner's output, its passed/failed counts are read from that output, a failing step does not
+//! stop the others, and the run ends with a table and one line `N passed, N failed`.
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use xtask::test_counts::{self, Counts};
+
+use crate::process::{self, Captured};
+use crate::scratch::{self, Scratch};
+use crate::setup::{self, CHROMEDRIVER, CHROMIUM};
+use crate::package;
+use crate::workspace::Workspace;
+
+/// The flags this machine's closed network needs (without them chromium keeps dialling out).
+const CHROMIUM_ARGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+const BROWSER_TESTS: &str = "tests/browser";
+/// Longest a runner may take before it is stopped (cold builds on 2 cores included).
+const CARGO_LIMIT: Duration = Duration::from_secs(45 * 60);
+const BROWSER_LIMIT: Duration = Duration::from_secs(15 * 60);
+/// Longest one browser test may take; a hung page fails its test instead of the whole run.
+const BROWSER_TEST_TIMEOUT_MS: u32 = 120_000;
+
+struct Step {
+    name: &'static str,
+    run: fn(&Ctx) -> Outcome,
+}
+
+/// The steps, in order. Adding a step is one line here plus its function below.
+const STEPS: &[Step] = &[
+    Step { name: "setup", run: setup_step },
+    Step { name: "cargo test (native)", run: native_tests },
+    Step { name: "cargo test (wasm, headless chromium)", run: wasm_tests },
+    Step { name: "package + validate", run: package_step },
+    Step { name: "browser tests (node --test)", run: browser_tests },
+];
+
+struct Ctx<'a> {
+    ws: &'a Workspace,
+    scratch: Scratch,
+}
+
+enum Status {
+    Passed,
+    Failed,
+    /// The step could not run or its runner failed without reporting a failed test (a build
+    /// error, a crash); counted as one failure.
+    Error(String),
+    Skipped(String),
+}
+
+struct Outcome {
+    counts: Counts,
+    status: Status,
+}
+
+impl Outcome {
+    fn error(e: impl std::fmt::Display) -> Outcome {
+        Outcome { counts: Counts::default(), status: Status::Error(e.to_string()) }
+    }
+
+    /// Judges a runner from its exit status and the counts read from its output.
+    fn of(run: Result<Captured>, parse: fn(&str) -> Counts) -> Outcome {
+        let run = match run {
+            Ok(run) => run,
+            Err(e) => return Outcome::error(format!("{e:#}")),
+        };
+        let counts = parse(&run.output);
+        let status = match (run.status.success(), counts.failed) {
+            (true, 0) => Status::Passed,
+            (_, failed) if failed > 0 => Status::Failed,
+            (false, _) => Status::Error(format!("runner exited with {}", run.status)),
+            (true, _) => Status::Failed,
+        };
+        Outcome { counts, status }
+    }
+
+    /// Failures including one per step that errored.
+    fn failures(&self) -> u64 {
+        self.counts.failed + u64::from(matches!(self.status, Status::Error(_)))
+    }
+}
+
+pub fn run(ws: &Workspace) -> Result<ExitCode> {
+    let started = Instant::now();
+    let ctx = Ctx { ws, scratch: Scratch::new(&ws.root, "test")? };
+    let mut rows: Vec<(&str, Outcome, Duration)> = Vec::new();
+    for step in STEPS {
+        println!("\n==> {}", step.name);
+        let start = Instant::now();
+        let outcome = (step.run)(&ctx);
+        if let Status::Error(why) = &outcome.status {
+            println!("==> {}: could not run: {why}", step.name);
+        }
+        rows.push((step.name, outcome, start.elapsed()));
+    }
+    drop(ctx);
+
+    println!("\n{:<40} {:<10} {:>7} {:>7} {:>8}", "step", "result", "passed", "failed", "time");
+    for (name, outcome, took) in &rows {
+        let result = match &outcome.status {
+            Status::Passed => "ok",
+            Status::Failed => "FAILED",
+            Status::Error(_) => "ERROR",
+            Status::Skipped(_) => "skipped",
+        };
+        println!(
+            "{name:<40} {result:<10} {:>7} {:>7} {:>7.1}s",
+            outcome.counts.passed,
+            outcome.failures(),
+            took.as_secs_f64()
+        );
+        match &outcome.status {
+            Status::Error(why) | Status::Skipped(why) => println!("    {why}"),
+            _ => {}
+        }
+    }
+    println!("total time {:.1}s", started.elapsed().as_secs_f64());
+    let passed: u64 = rows.iter().map(|(_, o, _)| o.counts.passed).sum();
+    let failed: u64 = rows.iter().map(|(_, o, _)| o.failures()).sum();
+    println!("{passed} passed, {failed} failed");
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn setup_step(ctx: &Ctx) -> Outcome {
+    match setup::run(ctx.ws) {
+        Ok(()) => Outcome { counts: Counts::default(), status: Status::Passed },
+        Err(e) => Outcome::error(format!("{e:#}")),
+    }
+}
+
+fn native_tests(ctx: &Ctx) -> Outcome {
+    let mut cmd = ctx.ws.cargo();
+    cmd.args(["test", "--workspace", "--exclude", "zendesk-app"]);
+    Outcome::of(process::stream(&mut cmd, CARGO_LIMIT), test_counts::from_libtest)
+}
+
+/// wasm-bindgen-test in headless chromium: `.cargo/config.toml` makes wasm-bindgen-test-runner
+/// the runner of wasm32 binaries; it drives chromium through chromedriver with our flags.
+fn wasm_tests(ctx: &Ctx) -> Outcome {
+    let webdriver_json = ctx.scratch.path().join("webdriver.json");
+    let caps = serde_json::json!({ "goog:chromeOptions": { "binary": CHROMIUM, "args": CHROMIUM_ARGS } });
+    if let Err(e) = std::fs::write(&webdriver_json, caps.to_string()) {
+        return Outcome::error(format!("writing {}: {e}", webdriver_json.display()));
+    }
+    let mut cmd = ctx.ws.cargo();
+    cmd.args(["test", "--target", setup::WASM_TARGET, "-p", "app-ui", "-p", "zendesk-app"])
+        .env("CHROMEDRIVER", CHROMEDRIVER)
+        .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver_json)
+        .env("WASM_BINDGEN_USE_BROWSER", "1")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+        .env("HOME", ctx.scratch.home())
+        .env("TMPDIR", ctx.scratch.tmp())
+        .envs(scratch::tool_homes());
+    Outcome::of(process::stream(&mut cmd, CARGO_LIMIT), test_counts::from_libtest)
+}
+
+fn package_step(ctx: &Ctx) -> Outcome {
+    match package::run(ctx.ws) {
+        Ok(()) => Outcome { counts: Counts { passed: 1, failed: 0 }, status: Status::Passed },
+        Err(e) if e.downcast_ref::<package::ValidationFailed>().is_some() => {
+            Outcome { counts: Counts { passed: 0, failed: 1 }, status: Status::Failed }
+        }
+        Err(e) => Outcome::error(format!("{e:#}")),
+    }
+}
+
+fn browser_tests(ctx: &Ctx) -> Outcome {
+    let mut files = Vec::new();
+    find_tests(&ctx.ws.root.join(BROWSER_TESTS), &mut files);
+    files.sort();
+    if files.is_empty() {
+        return Outcome {
+            counts: Counts::default(),
+            status: Status::Skipped(format!("no *.test.mjs files in {BROWSER_TESTS}/")),
+        };
+    }
+    let mut cmd = Command::new("node");
+    cmd.args(["--test", "--test-reporter=tap", &format!("--test-timeout={BROWSER_TEST_TIMEOUT_MS}")])
+        .args(&files)
+        .current_dir(&ctx.ws.root)
+        .envs(browser_env(ctx.ws, &ctx.scratch));
+    Outcome::of(process::stream(&mut cmd, BROWSER_LIMIT), test_counts::from_tap)
+}
+
+fn find_tests(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            find_tests(&path, out);
+        } else if path.to_string_lossy().ends_with(".test.mjs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The environment of browser tests and benchmarks (see tests/browser/lib/harness.mjs).
+pub fn browser_env(ws: &Workspace, scratch: &Scratch) -> Vec<(&'static str, OsString)> {
+    let mut env: Vec<(&'static str, OsString)> = vec![
+        ("RSZ_DIST_APP", ws.dist_app().into()),
+        ("RSZ_CHROMIUM", CHROMIUM.into()),
+        ("RSZ_ARTIFACTS", ws.target_dir.join("browser-artifacts").into()),
+        ("RSZ_SCRATCH", scratch.path().into()),
+        ("HOME", scratch.home().into()),
+        ("TMPDIR", scratch.tmp().into()),
+    ];
+    env.extend(scratch::tool_homes().into_iter().map(|(k, v)| (k, v.into_os_string())));
+    env
+}
