@@ -28,6 +28,8 @@ use crate::{SandboxError, SandboxOptions};
 
 /// Zendesk's limit of comments per ticket.
 pub const MAX_COMMENTS: usize = 5000;
+/// Zendesk's limit of updates of one ticket by one user per ten minutes.
+pub const TICKET_UPDATES_PER_10_MINUTES: usize = 30;
 
 #[derive(Debug)]
 struct Config {
@@ -47,6 +49,7 @@ struct State {
     next_comment: u64,
     requests: Vec<RecordedCall>,
     limiter: rate_limit::RateLimiter,
+    ticket_updates: rate_limit::TicketUpdates,
     max_comments: usize,
 }
 
@@ -102,6 +105,7 @@ impl Zendesk {
                     next_comment: 10_001,
                     requests: Vec::new(),
                     limiter: rate_limit::RateLimiter::new(opts.zendesk_rate_limit_per_minute),
+                    ticket_updates: rate_limit::TicketUpdates::new(TICKET_UPDATES_PER_10_MINUTES),
                     max_comments: MAX_COMMENTS,
                 }),
                 faults: Faults::default(),
@@ -207,6 +211,10 @@ impl Zendesk {
     /// Requests allowed per minute (starts a fresh window).
     pub fn set_rate_limit(&self, per_minute: u32) {
         self.state().limiter.set_limit(per_minute);
+    }
+    /// Updates of one ticket allowed per ten minutes (30 by default); past it `PUT` answers 429.
+    pub fn set_ticket_update_limit(&self, per_10_minutes: usize) {
+        self.state().ticket_updates.set_limit(per_10_minutes);
     }
     /// Comments a ticket may hold (5000 by default) — lower it to test the 422.
     pub fn set_max_comments(&self, max: usize) {

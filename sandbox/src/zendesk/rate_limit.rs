@@ -102,3 +102,74 @@ mod tests {
         );
     }
 }
+
+/// Zendesk's per-ticket update limit: at most `limit` updates of one ticket by one user in
+/// ten minutes (30 by default), sliding window.
+#[derive(Debug)]
+pub(crate) struct TicketUpdates {
+    limit: usize,
+    recent: std::collections::HashMap<u64, std::collections::VecDeque<Instant>>,
+}
+
+/// Ten minutes.
+const TICKET_WINDOW: Duration = Duration::from_secs(600);
+
+impl TicketUpdates {
+    pub fn new(limit: usize) -> TicketUpdates {
+        TicketUpdates {
+            limit,
+            recent: Default::default(),
+        }
+    }
+
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit;
+        self.recent.clear();
+    }
+
+    /// `Err(seconds to wait)` when the ticket had `limit` updates in the last ten minutes.
+    pub fn check(&mut self, ticket: u64) -> Result<(), u64> {
+        let now = Instant::now();
+        let recent = self.recent.entry(ticket).or_default();
+        while recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= TICKET_WINDOW)
+        {
+            recent.pop_front();
+        }
+        match recent.front() {
+            Some(oldest) if recent.len() >= self.limit => {
+                let left = TICKET_WINDOW.saturating_sub(now.duration_since(*oldest));
+                Err((left.as_secs() + u64::from(left.subsec_nanos() > 0)).max(1))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts one applied update.
+    pub fn record(&mut self, ticket: u64) {
+        self.recent
+            .entry(ticket)
+            .or_default()
+            .push_back(Instant::now());
+    }
+}
+
+#[cfg(test)]
+mod ticket_tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn thirty_updates_per_ticket_per_ten_minutes() {
+        let mut updates = TicketUpdates::new(30);
+        for _ in 0..30 {
+            assert_eq!(updates.check(1), Ok(()));
+            updates.record(1);
+            tokio::time::advance(Duration::from_secs(1)).await;
+        }
+        assert_eq!(updates.check(1), Err(570));
+        assert_eq!(updates.check(2), Ok(()), "other tickets are not affected");
+        tokio::time::advance(Duration::from_secs(570)).await;
+        assert_eq!(updates.check(1), Ok(()));
+    }
+}

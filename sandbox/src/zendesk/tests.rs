@@ -479,3 +479,57 @@ async fn control_api_creates_and_lists_tickets() {
     assert_eq!(faults.json()["pending_faults"], 2);
     assert_eq!(z.faults().pending(), 2);
 }
+
+#[tokio::test(start_paused = true)]
+async fn updates_of_one_ticket_are_limited_per_ten_minutes() {
+    let (z, r, auth) = zendesk_with(1000);
+    assert_eq!(super::TICKET_UPDATES_PER_10_MINUTES, 30);
+    z.set_ticket_update_limit(2);
+    let id = z.create_ticket("busy");
+    let other = z.create_ticket("quiet");
+    let uri = format!("/api/v2/tickets/{id}.json");
+    for _ in 0..2 {
+        assert_eq!(
+            put(
+                &r,
+                &auth,
+                &uri,
+                json!({"ticket": {"comment": {"body": "x"}}})
+            )
+            .await
+            .status,
+            200
+        );
+    }
+    let limited = put(
+        &r,
+        &auth,
+        &uri,
+        json!({"ticket": {"comment": {"body": "x"}}}),
+    )
+    .await;
+    assert_eq!(limited.status, 429);
+    assert_eq!(limited.header("retry-after"), "600");
+    assert!(!limited.header("x-rate-limit").is_empty());
+    assert_eq!(z.comments(id).len(), 2);
+    let elsewhere = put(
+        &r,
+        &auth,
+        &format!("/api/v2/tickets/{other}.json"),
+        json!({"ticket": {"comment": {"body": "x"}}}),
+    )
+    .await;
+    assert_eq!(elsewhere.status, 200);
+    tokio::time::advance(Duration::from_secs(600)).await;
+    assert_eq!(
+        put(
+            &r,
+            &auth,
+            &uri,
+            json!({"ticket": {"comment": {"body": "x"}}})
+        )
+        .await
+        .status,
+        200
+    );
+}

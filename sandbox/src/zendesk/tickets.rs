@@ -56,6 +56,23 @@ fn bad_json(detail: &str) -> Response {
 }
 
 #[allow(clippy::result_large_err)] // the error is the finished HTTP answer
+/// 429 for the per-ticket update limit (the account budget's headers are added by the gate).
+fn too_many_updates(retry_after: u64) -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [
+            (axum::http::header::RETRY_AFTER, retry_after.to_string()),
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
+        ],
+        "Too Many Requests: ticket update limit (30 per 10 minutes)\n",
+    )
+        .into_response()
+}
+
+#[allow(clippy::result_large_err)] // the error is the finished HTTP answer
 fn require_agent(caller: Caller) -> Result<(), Response> {
     match caller {
         Caller::Agent => Ok(()),
@@ -263,13 +280,20 @@ pub(crate) async fn update(
     let Some(ticket) = state.tickets.get_mut(&id) else {
         return not_found();
     };
-    match apply(
+    if let Err(retry_after) = state.ticket_updates.check(id) {
+        return too_many_updates(retry_after);
+    }
+    let applied = apply(
         &z,
         ticket,
         &mut state.next_comment,
         state.max_comments,
         input,
-    ) {
+    );
+    if applied.is_ok() {
+        state.ticket_updates.record(id);
+    }
+    match applied {
         Ok(comment) => Json(json!({
             "ticket": ticket.to_json(&z.base_url(), z.inner.config.end_user_id),
             "audit": audit(&z, ticket, comment.as_ref()),

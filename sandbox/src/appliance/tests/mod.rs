@@ -2,6 +2,7 @@
 
 mod client_script;
 mod command;
+mod control;
 mod dom;
 mod oauth;
 mod reporting;
