@@ -492,7 +492,10 @@ impl Validator<'_> {
         let z = c.zendesk.into_inner();
         let url = z.url.get_ref().trim().trim_end_matches('/').to_string();
         match url::Url::parse(&url) {
-            Ok(u) if (u.scheme() == "https" || u.scheme() == "http") && u.host().is_some() => {}
+            Ok(u) if (u.scheme() == "https" || u.scheme() == "http")
+                && u.host().is_some()
+                && u.username().is_empty()
+                && u.password().is_none() => {}
             _ => return Err(self.error_at(z.url.span().start, "zendesk.url", "expected https://SUBDOMAIN.zendesk.com")),
         }
         if z.username.get_ref().trim().is_empty() {

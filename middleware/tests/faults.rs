@@ -54,6 +54,7 @@ async fn expired_token_is_refreshed_before_use() {
     env.app.drain().await;
     assert_eq!((our_comments(&env, t1), our_comments(&env, t2)), (1, 1));
     assert_eq!(env.sb.appliance.token_requests(), 2);
+    assert!(env.sb.appliance.api_calls().iter().all(|c| c.status == 200), "refreshed before expiry, never a 401");
 }
 
 #[tokio::test]
@@ -83,6 +84,8 @@ async fn evicted_token_gets_one_fresh_token_and_a_retry() {
     assert_eq!(env.sb.appliance.token_requests(), 32, "ours, thirty others, and our one refresh");
     let events = env.app.events().await;
     assert!(events.iter().all(|e| e.status == Status::Done && e.attempts == 0), "the 401 was absorbed: {events:#?}");
+    let statuses: Vec<u16> = env.sb.appliance.api_calls().iter().map(|c| c.status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 1, "one 401, then the retry with a fresh token: {statuses:?}");
 }
 
 #[tokio::test]
@@ -330,3 +333,26 @@ async fn restart_with_work_in_flight_loses_and_duplicates_nothing() {
     assert!(events.iter().all(|e| e.status == Status::Done), "{events:#?}");
 }
 
+
+#[tokio::test]
+async fn own_rate_limit_keeps_a_burst_under_zendesk_limit() {
+    // Zendesk allows 60 requests a minute; so does the middleware's limiter for this instance.
+    let env = Env::start(Setup { workers: 4, zendesk: "update_rate_per_minute = 60".into(), ..Setup::default() }).await;
+    env.sb.zendesk.set_rate_limit(60);
+    let mut tickets = Vec::new();
+    for i in 0..8 {
+        let (t, lsid) = one_session(&env, &format!("burst{i}")).await;
+        env.sb.appliance.end_session(&lsid);
+        tickets.push(t);
+    }
+    env.delivered(8).await;
+    let started = std::time::Instant::now();
+    env.app.drain().await;
+    for t in tickets {
+        assert_eq!(our_comments(&env, t), 1);
+    }
+    // Burst of 6 (a tenth of the budget), then 0.9 per second: requests 7 and 8 were held back.
+    assert!(started.elapsed() >= Duration::from_millis(2000), "limiter spaced the burst: {:?}", started.elapsed());
+    let statuses: Vec<u16> = env.sb.zendesk.requests().iter().map(|r| r.status).collect();
+    assert!(!statuses.contains(&429), "no 429 storm: {statuses:?}");
+}
