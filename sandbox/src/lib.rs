@@ -5,6 +5,31 @@
 //! parameters are validated the way the reference (`shared/reference/`) documents, errors come
 //! back in the real shapes, and faults (failures, timeouts, dropped connections, outages) can be
 //! planned from Rust ([`Faults`]) or over each server's `/_control/...` JSON API.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), sandbox::SandboxError> {
+//! use std::time::Duration;
+//! use sandbox::{Party, Sandbox, SandboxOptions, SessionSpec};
+//!
+//! let sb = Sandbox::start(SandboxOptions {
+//!     events_url: Some("http://127.0.0.1:8180/ERSPost".into()),
+//!     ..SandboxOptions::default()
+//! })
+//! .await?;
+//! let ticket = sb.zendesk.create_ticket("Printer");
+//! let lsid = sb.appliance.create_session(
+//!     SessionSpec::default()
+//!         .external_key(ticket.to_string())
+//!         .chat(Party::REP, "Hello")
+//!         .customer_survey([("rating", "5")]),
+//! );
+//! sb.appliance.end_session(&lsid); // queues support_conference_end, then the survey event
+//! sb.appliance.wait_events_delivered(2, Duration::from_secs(10)).await?;
+//! sb.zendesk.faults().fail_next(2, 503);
+//! sb.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod appliance;
 mod control;

@@ -15,6 +15,7 @@ pub(crate) const CONTENT_TYPE: &str = "text/xml; charset=UTF-8";
 pub enum XmlNamespace {
     /// `https://www.beyondtrust.com/namespaces/API/...` (current documentation).
     #[default]
+    #[serde(rename = "beyondtrust")]
     BeyondTrust,
     /// `http://www.bomgar.com/namespaces/API/...` (older appliances).
     Bomgar,
