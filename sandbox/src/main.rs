@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sandbox::{Sandbox, SandboxOptions};
+use sandbox::{Sandbox, SandboxOptions, XmlNamespace};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -37,6 +37,15 @@ enum Command {
         /// Refuse legacy username/password authentication ("16.2.1 or newer").
         #[arg(long)]
         oauth_only: bool,
+        /// Answer XML in the older bomgar.com namespaces.
+        #[arg(long)]
+        bomgar_namespace: bool,
+        /// Lifetime of OAuth tokens, in seconds.
+        #[arg(long, default_value_t = 3600)]
+        token_lifetime_secs: u64,
+        /// Zendesk requests allowed per minute.
+        #[arg(long, default_value_t = 100)]
+        zendesk_rate_limit: u32,
     },
 }
 
@@ -59,6 +68,9 @@ async fn main() -> anyhow::Result<()> {
         events_url,
         plain_http,
         oauth_only,
+        bomgar_namespace,
+        token_lifetime_secs,
+        zendesk_rate_limit,
     } = command;
     let sandbox = Sandbox::start(SandboxOptions {
         appliance_port,
@@ -66,6 +78,13 @@ async fn main() -> anyhow::Result<()> {
         events_url: events_url.clone(),
         appliance_tls: !plain_http,
         oauth_only,
+        token_lifetime: std::time::Duration::from_secs(token_lifetime_secs),
+        zendesk_rate_limit_per_minute: zendesk_rate_limit,
+        xml_namespace: if bomgar_namespace {
+            XmlNamespace::Bomgar
+        } else {
+            XmlNamespace::BeyondTrust
+        },
         ..SandboxOptions::default()
     })
     .await
