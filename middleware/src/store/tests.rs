@@ -23,9 +23,8 @@ fn event(lsid: &str, ts: &str, event_type: &str) -> NewEvent {
 const END: &str = crate::config::SESSION_END;
 const SURVEY: &str = crate::config::CUSTOMER_SURVEY;
 
-#[tokio::test]
-async fn redelivery_and_polled_duplicates_are_rejected() {
-    let store = Store::connect(&temp_db_url("dedup")).await.unwrap();
+async fn redelivery_and_polled_duplicates_are_rejected(url: String) {
+    let store = Store::connect(&url).await.unwrap();
     assert!(matches!(store.insert_event(&event("a", "100", END)).await.unwrap(), Inserted::New(_)));
     assert_eq!(store.insert_event(&event("a", "100", END)).await.unwrap(), Inserted::Duplicate);
     // A polled end for the same session (no outbound timestamp) is the same event.
@@ -41,9 +40,8 @@ async fn redelivery_and_polled_duplicates_are_rejected() {
     assert_eq!(all[0].fields[1], ("lsid".to_string(), "a".to_string()));
 }
 
-#[tokio::test]
-async fn claims_are_exclusive_and_outcomes_stick() {
-    let store = Store::connect(&temp_db_url("claim")).await.unwrap();
+async fn claims_are_exclusive_and_outcomes_stick(url: String) {
+    let store = Store::connect(&url).await.unwrap();
     store.insert_event(&event("a", "1", END)).await.unwrap();
     let mut skipped = event("s", "1", "support_conference_begin");
     skipped.status = Status::Skipped;
@@ -61,9 +59,8 @@ async fn claims_are_exclusive_and_outcomes_stick() {
     assert_eq!(store.next_due_at().await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn concurrent_claims_never_share_an_event() {
-    let store = Store::connect(&temp_db_url("race")).await.unwrap();
+async fn concurrent_claims_never_share_an_event(url: String) {
+    let store = Store::connect(&url).await.unwrap();
     for i in 0..20 {
         store.insert_event(&event(&format!("l{i}"), "1", END)).await.unwrap();
     }
@@ -89,9 +86,8 @@ async fn concurrent_claims_never_share_an_event() {
     assert_eq!(all.len(), 20);
 }
 
-#[tokio::test]
-async fn expired_lease_is_reclaimed_and_stale_worker_cannot_overwrite() {
-    let store = Store::connect(&temp_db_url("lease")).await.unwrap();
+async fn expired_lease_is_reclaimed_and_stale_worker_cannot_overwrite(url: String) {
+    let store = Store::connect(&url).await.unwrap();
     store.insert_event(&event("a", "1", END)).await.unwrap();
     let first = store.claim_due(Duration::from_millis(0)).await.unwrap().unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await; // wall-clock lease expiry
@@ -105,9 +101,8 @@ async fn expired_lease_is_reclaimed_and_stale_worker_cannot_overwrite() {
     assert_eq!(store.attempts(e.id).await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn retries_wait_until_due_and_keep_every_error() {
-    let store = Store::connect(&temp_db_url("retry")).await.unwrap();
+async fn retries_wait_until_due_and_keep_every_error(url: String) {
+    let store = Store::connect(&url).await.unwrap();
     store.insert_event(&event("a", "1", END)).await.unwrap();
     let e = store.claim_due(Duration::from_secs(60)).await.unwrap().unwrap();
     let at = now_ms() + 60_000;
@@ -119,9 +114,7 @@ async fn retries_wait_until_due_and_keep_every_error() {
     assert_eq!(store.attempts(e.id).await.unwrap()[0].error, "HTTP 503");
 }
 
-#[tokio::test]
-async fn checkpoints_persist_across_connections() {
-    let url = temp_db_url("ckpt");
+async fn checkpoints_persist_across_connections(url: String) {
     let store = Store::connect(&url).await.unwrap();
     assert_eq!(store.checkpoint("P").await.unwrap(), None);
     store.set_checkpoint("P", 10).await.unwrap();
@@ -131,9 +124,8 @@ async fn checkpoints_persist_across_connections() {
     assert_eq!(again.checkpoint("P").await.unwrap(), Some(20));
 }
 
-#[tokio::test]
-async fn surveys_wait_for_their_session_end() {
-    let store = Store::connect(&temp_db_url("order")).await.unwrap();
+async fn surveys_wait_for_their_session_end(url: String) {
+    let store = Store::connect(&url).await.unwrap();
     store.insert_event(&event("a", "1", END)).await.unwrap();
     store.insert_event(&event("a", "2", SURVEY)).await.unwrap();
     store.insert_event(&event("b", "3", SURVEY)).await.unwrap();
@@ -150,3 +142,45 @@ async fn surveys_wait_for_their_session_end() {
     let third = store.claim_due(lease).await.unwrap().unwrap();
     assert_eq!((third.lsid.as_str(), third.event_type.as_str()), ("a", SURVEY));
 }
+
+/// A fresh Postgres database under `MIDDLEWARE_TEST_POSTGRES_URL` (e.g.
+/// `postgres://mw@127.0.0.1:55432/postgres`), for the ignored Postgres variants:
+/// `MIDDLEWARE_TEST_POSTGRES_URL=... cargo test -p middleware store -- --ignored`.
+async fn postgres_url() -> String {
+    let admin = std::env::var("MIDDLEWARE_TEST_POSTGRES_URL").expect("MIDDLEWARE_TEST_POSTGRES_URL");
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
+    let name = format!("mw_test_{}", rand::random::<u32>());
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.unwrap();
+    pool.close().await;
+    let base = admin.rsplit_once('/').unwrap().0;
+    format!("{base}/{name}")
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(super::temp_db_url(stringify!($name))).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            #[ignore = "needs a Postgres server in MIDDLEWARE_TEST_POSTGRES_URL"]
+            async fn $name() {
+                super::$name(super::postgres_url().await).await
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    redelivery_and_polled_duplicates_are_rejected,
+    claims_are_exclusive_and_outcomes_stick,
+    concurrent_claims_never_share_an_event,
+    expired_lease_is_reclaimed_and_stale_worker_cannot_overwrite,
+    retries_wait_until_due_and_keep_every_error,
+    checkpoints_persist_across_connections,
+    surveys_wait_for_their_session_end,
+);
