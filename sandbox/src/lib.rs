@@ -45,8 +45,8 @@ pub mod zendesk;
 use std::time::Duration;
 
 pub use appliance::{
-    Appliance, Customer, DeliveredEvent, Party, Rep, SessionSpec, SurveyQuestion, SysInfoCategory,
-    XmlNamespace,
+    Appliance, Customer, DeliveredEvent, IssuedSessionKey, Party, Rep, ScriptedEvent, SessionSpec,
+    SurveyQuestion, SysInfoCategory, XmlNamespace,
 };
 pub use error::SandboxError;
 pub use faults::Faults;
