@@ -119,8 +119,20 @@ async fn control_sets_url_lifetime_namespace_and_faults() {
         .await
         .body
         .contains("bomgar.com"));
-    send(&r, json_request("PUT", "/_control/namespace", None, r#"{"namespace":"beyondtrust"}"#)).await;
-    assert!(api(&a, &r, "/api/command?action=get_api_info").await.body.contains("beyondtrust.com"));
+    send(
+        &r,
+        json_request(
+            "PUT",
+            "/_control/namespace",
+            None,
+            r#"{"namespace":"beyondtrust"}"#,
+        ),
+    )
+    .await;
+    assert!(api(&a, &r, "/api/command?action=get_api_info")
+        .await
+        .body
+        .contains("beyondtrust.com"));
     a.set_xml_namespace(XmlNamespace::BeyondTrust);
     let faults = send(
         &r,
