@@ -238,7 +238,10 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
     if already {
         tracing::info!(id = e.id, ticket, "comment already on the ticket from an earlier attempt; not posting again");
     } else {
-        shared.store.set_marker(e, &marker, ticket).await?;
+        if !shared.store.set_marker(e, &marker, ticket).await? {
+            // Our lease expired and another worker owns the event now: let it post.
+            return Err(StepError::Released);
+        }
         if let Err(err) = zd.add_private_comment(ticket, &html, &custom_fields).await {
             if !err.may_have_applied() {
                 shared.store.clear_marker(e).await?;

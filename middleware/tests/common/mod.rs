@@ -102,7 +102,10 @@ impl Env {
         Self::start_with(SandboxOptions::default(), setup).await
     }
 
-    pub async fn start_with(opts: SandboxOptions, setup: Setup) -> Env {
+    pub async fn start_with(opts: SandboxOptions, mut setup: Setup) -> Env {
+        if let Ok(admin) = std::env::var("MIDDLEWARE_TEST_POSTGRES_URL") {
+            setup.database_url = fresh_postgres_database(&admin).await;
+        }
         let sb = Sandbox::start(opts).await.expect("sandbox");
         let app = TestApp::spawn(config(&sb, &setup), setup.tuning.clone(), setup.workers).await.expect("app");
         sb.appliance.set_events_url(Some(app.events_url(Some(APPLIANCE_ID))));
@@ -150,4 +153,15 @@ where
 
 pub fn marker(lsid: &str, event: &str) -> String {
     format!("rsz:{APPLIANCE_ID}:{lsid}:{event}")
+}
+
+/// With `MIDDLEWARE_TEST_POSTGRES_URL=postgres://USER@HOST:PORT/postgres` every test runs on its
+/// own fresh Postgres database instead of SQLite.
+async fn fresh_postgres_database(admin: &str) -> String {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(admin).await.expect("postgres");
+    let name = format!("mw_it_{}", rand::random::<u32>());
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.expect("create database");
+    pool.close().await;
+    format!("{}/{name}", admin.rsplit_once('/').expect("URL with a database").0)
 }
