@@ -18,14 +18,15 @@ pub fn from_libtest(output: &str) -> Counts {
     })
 }
 
-/// Reads the TAP summary of `node --test --test-reporter=tap` (`# pass N`, `# fail N`; the last
-/// one printed wins, it covers the whole run).
+/// Reads the TAP summary of `node --test --test-reporter=tap` (`# pass N`, `# fail N`,
+/// `# cancelled N`; the last one printed wins, it covers the whole run). Cancelled tests (timed
+/// out, or their file hung) count as failed.
 pub fn from_tap(output: &str) -> Counts {
     let last = |key: &str| {
         let re = Regex::new(&format!(r"(?m)^# {key} (\d+)\s*$")).expect("valid regex");
         re.captures_iter(output).last().and_then(|c| c[1].parse::<u64>().ok()).unwrap_or(0)
     };
-    Counts { passed: last("pass"), failed: last("fail") }
+    Counts { passed: last("pass"), failed: last("fail") + last("cancelled") }
 }
 
 #[cfg(test)]
@@ -44,5 +45,7 @@ mod tests {
     fn tap_summary_is_read_from_its_comment_lines() {
         let out = "TAP version 13\nok 1 - a\nnot ok 2 - b\n1..2\n# tests 2\n# pass 1\n# fail 1\n# cancelled 0\n";
         assert_eq!(from_tap(out), Counts { passed: 1, failed: 1 });
+        let timed_out = "# tests 3\n# pass 1\n# fail 1\n# cancelled 1\n";
+        assert_eq!(from_tap(timed_out), Counts { passed: 1, failed: 2 });
     }
 }
