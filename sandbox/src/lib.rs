@@ -40,6 +40,7 @@ mod server;
 #[cfg(test)]
 mod test_support;
 mod tls;
+pub mod workspace;
 pub mod zendesk;
 
 use std::time::Duration;

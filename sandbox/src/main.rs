@@ -46,6 +46,19 @@ enum Command {
         /// Zendesk requests allowed per minute.
         #[arg(long, default_value_t = 100)]
         zendesk_rate_limit: u32,
+        /// Also serve the agent workspace and Help Center stand-in (the demo) on this port
+        /// (0 picks a free one), with the packaged app from --app-dir.
+        #[arg(long)]
+        workspace_port: Option<u16>,
+        /// The packaged Zendesk app (`cargo xtask package` writes dist/app).
+        #[arg(long, default_value = "dist/app")]
+        app_dir: std::path::PathBuf,
+        /// The app's `issues` setting in the workspace (`code=Name` lines).
+        #[arg(long, default_value = "general_tech=General Technical Issues\nprinters=Printers & Scanners\nvpn=VPN « Remote access »")]
+        issues: String,
+        /// The app's `jumpoints` setting in the workspace (one per line).
+        #[arg(long, default_value = "HQ Jumpoint\nLab Jumpoint")]
+        jumpoints: String,
     },
 }
 
@@ -71,6 +84,10 @@ async fn main() -> anyhow::Result<()> {
         bomgar_namespace,
         token_lifetime_secs,
         zendesk_rate_limit,
+        workspace_port,
+        app_dir,
+        issues,
+        jumpoints,
     } = command;
     let sandbox = Sandbox::start(SandboxOptions {
         appliance_port,
@@ -90,7 +107,18 @@ async fn main() -> anyhow::Result<()> {
     .await
     .context("starting the sandbox")?;
     let (a, z) = (&sandbox.appliance, &sandbox.zendesk);
-    let line = json!({
+    let workspace = match workspace_port {
+        Some(port) => {
+            let options = sandbox::workspace::WorkspaceOptions {
+                app_dir,
+                issues: issues.replace("\\n", "\n"),
+                jumpoints: jumpoints.replace("\\n", "\n"),
+            };
+            Some(start_workspace(port, a.clone(), z.clone(), options).await?)
+        }
+        None => None,
+    };
+    let mut line = json!({
         "appliance_url": a.base_url(),
         "appliance_host": a.host(),
         "client_id": a.client_id(),
@@ -103,6 +131,10 @@ async fn main() -> anyhow::Result<()> {
         "appliance_control_url": a.control_url(),
         "zendesk_control_url": z.control_url(),
     });
+    if let Some((url, ticket, _)) = &workspace {
+        line["workspace_url"] = json!(url);
+        line["demo_ticket"] = json!(ticket);
+    }
     println!("{line}");
     println!(
         "BeyondTrust appliance: {} (control: {})",
@@ -120,10 +152,39 @@ async fn main() -> anyhow::Result<()> {
             .as_deref()
             .unwrap_or("held until PUT /_control/events_url")
     );
+    if let Some((url, ticket, _)) = &workspace {
+        println!("Agent workspace:       {url}/agent/tickets/{ticket}");
+        println!("Help Center:           {url}/hc/en-us/requests/{ticket}");
+    }
     println!("Press Ctrl-C to stop.");
     stop.await;
+    if let Some((_, _, server)) = workspace {
+        server.abort();
+    }
     sandbox.shutdown().await;
     Ok(())
+}
+
+/// Binds the agent workspace on 127.0.0.1:`port`, creates the demo ticket and serves until the
+/// returned task is aborted. Returns (base URL, demo ticket id, server task).
+async fn start_workspace(
+    port: u16,
+    appliance: sandbox::Appliance,
+    zendesk: sandbox::Zendesk,
+    options: sandbox::workspace::WorkspaceOptions,
+) -> anyhow::Result<(String, u64, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| format!("binding the agent workspace on 127.0.0.1:{port}"))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let ticket = sandbox::workspace::seed_ticket(&zendesk);
+    let app = sandbox::workspace::router(appliance, zendesk, options);
+    let server = tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).await {
+            tracing::error!(%error, "agent workspace stopped");
+        }
+    });
+    Ok((url, ticket, server))
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM.

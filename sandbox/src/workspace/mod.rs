@@ -242,3 +242,6 @@ async fn help_center_page(UrlPath(id): UrlPath<u64>, State(ws): State<Shared>) -
         Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, format!("help center template: {error}")).into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests;
