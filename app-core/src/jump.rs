@@ -141,12 +141,17 @@ pub fn parse_port(raw: &str) -> Option<u16> {
     raw.parse::<u16>().ok().filter(|p| *p > 0)
 }
 
-/// Checks the form against the settings; all problems at once, in field order.
+/// Checks the form against the settings; all problems at once, in the form's field order
+/// (type, Jumpoint, target, port), so the first problem is the first field to fix.
 pub fn validate(input: &JumpInput, settings: &Settings) -> Result<JumpRequest, Vec<JumpProblem>> {
     let mut problems = Vec::new();
     let kind = input.jump_type;
     if !settings.allows(kind) {
         problems.push(JumpProblem::TypeNotEnabled);
+    }
+    let jumpoint = input.jumpoint.trim();
+    if kind.needs_jumpoint() && !settings.jumpoints.iter().any(|j| j == jumpoint) {
+        problems.push(JumpProblem::JumpointRequired);
     }
     let target = input.target.trim();
     if target.is_empty() {
@@ -157,10 +162,6 @@ pub fn validate(input: &JumpInput, settings: &Settings) -> Result<JumpRequest, V
         });
     } else if kind != JumpType::JumpClient && target.chars().any(char::is_whitespace) {
         problems.push(JumpProblem::TargetHasSpaces);
-    }
-    let jumpoint = input.jumpoint.trim();
-    if kind.needs_jumpoint() && !settings.jumpoints.iter().any(|j| j == jumpoint) {
-        problems.push(JumpProblem::JumpointRequired);
     }
     let port = if kind == JumpType::ShellJump {
         parse_port(&input.port)
@@ -257,8 +258,8 @@ mod tests {
             validate(&input(JumpType::ShellJump, "a b", "Elsewhere", "70000"), &s),
             Err(vec![
                 JumpProblem::TypeNotEnabled,
-                JumpProblem::TargetHasSpaces,
                 JumpProblem::JumpointRequired,
+                JumpProblem::TargetHasSpaces,
                 JumpProblem::PortInvalid
             ])
         );

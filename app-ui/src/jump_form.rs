@@ -136,8 +136,8 @@ mod tests {
         assert_eq!(
             f.visible_problems(),
             vec![
-                JumpProblem::TargetRequired,
                 JumpProblem::JumpointRequired,
+                JumpProblem::TargetRequired,
                 JumpProblem::PortInvalid
             ]
         );

@@ -28,6 +28,30 @@ fn error_for(problems: &[JumpProblem], field: Field, i18n: I18n) -> Option<AttrV
         .map(|p| AttrValue::from(i18n.t(p.key())))
 }
 
+/// The id of the control a problem belongs to.
+fn field_id(field: Field) -> &'static str {
+    match field {
+        Field::JumpType => "rs-jump-type",
+        Field::Target => "rs-target",
+        Field::Jumpoint => "rs-jumpoint",
+        Field::Port => "rs-port",
+    }
+}
+
+/// Moves the keyboard focus to the first field with a problem (where its message is read out).
+fn focus_first(problems: &[JumpProblem]) {
+    use wasm_bindgen::JsCast;
+    let Some(first) = problems.first() else {
+        return;
+    };
+    let element = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(field_id(first.field())));
+    if let Some(element) = element.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = element.focus();
+    }
+}
+
 #[function_component]
 pub fn JumpPanel(props: &JumpPanelProps) -> Html {
     let form = {
@@ -52,8 +76,9 @@ pub fn JumpPanel(props: &JumpPanelProps) -> Html {
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             form.dispatch(JumpFormAction::Attempted);
-            if let Ok(request) = form.result() {
-                on_launch.emit(urls::jump(&host, ticket_id, &request));
+            match form.result() {
+                Ok(request) => on_launch.emit(urls::jump(&host, ticket_id, &request)),
+                Err(problems) => focus_first(&problems),
             }
         })
     };
@@ -76,8 +101,14 @@ pub fn JumpPanel(props: &JumpPanelProps) -> Html {
         .map(|j| (AttrValue::from(j.clone()), AttrValue::from(j.clone())))
         .collect::<Vec<_>>();
     let protocols = vec![
-        (AttrValue::from(ShellProtocol::Ssh.id()), AttrValue::from("SSH")),
-        (AttrValue::from(ShellProtocol::Telnet.id()), AttrValue::from("Telnet")),
+        (
+            AttrValue::from(ShellProtocol::Ssh.id()),
+            AttrValue::from("SSH"),
+        ),
+        (
+            AttrValue::from(ShellProtocol::Telnet.id()),
+            AttrValue::from("Telnet"),
+        ),
     ];
     let kind = input.jump_type;
     let target_label = if kind == JumpType::JumpClient {
@@ -90,7 +121,7 @@ pub fn JumpPanel(props: &JumpPanelProps) -> Html {
         <section class="rs-section" aria-labelledby="rs-jump-title">
             <h2 class="rs-h" id="rs-jump-title">{ i18n.t("ui.jump.title") }</h2>
             <form class="rs-form" novalidate=true {onsubmit}>
-                <SelectField id="rs-jump-type" label={i18n.t("ui.jump.type")} options={types}
+                <SelectField id={field_id(Field::JumpType)} label={i18n.t("ui.jump.type")} options={types}
                     value={kind.id()} error={error_for(&problems, Field::JumpType, i18n)}
                     on_change={
                         let form = form.clone();
@@ -99,12 +130,12 @@ pub fn JumpPanel(props: &JumpPanelProps) -> Html {
                         })
                     } />
                 if kind.needs_jumpoint() {
-                    <SelectField id="rs-jumpoint" label={i18n.t("ui.jump.jumpoint")} options={jumpoints}
+                    <SelectField id={field_id(Field::Jumpoint)} label={i18n.t("ui.jump.jumpoint")} options={jumpoints}
                         value={input.jumpoint.clone()} placeholder={AttrValue::from(i18n.t("ui.jump.choose_jumpoint"))}
                         error={error_for(&problems, Field::Jumpoint, i18n)}
                         on_change={set(JumpFormAction::SetJumpoint)} />
                 }
-                <TextField id="rs-target" label={i18n.t(target_label)} value={input.target.clone()}
+                <TextField id={field_id(Field::Target)} label={i18n.t(target_label)} value={input.target.clone()}
                     error={error_for(&problems, Field::Target, i18n)} on_change={set(JumpFormAction::SetTarget)} />
                 if matches!(kind, JumpType::Rdp | JumpType::ShellJump) {
                     <TextField id="rs-username" label={i18n.t("ui.jump.username")} value={input.username.clone()}
@@ -120,7 +151,7 @@ pub fn JumpPanel(props: &JumpPanelProps) -> Html {
                                     form.dispatch(JumpFormAction::SetProtocol(p))
                                 })
                             } />
-                        <TextField id="rs-port" label={i18n.t("ui.jump.port")} value={input.port.clone()}
+                        <TextField id={field_id(Field::Port)} label={i18n.t("ui.jump.port")} value={input.port.clone()}
                             inputmode={AttrValue::from("numeric")}
                             error={error_for(&problems, Field::Port, i18n)} on_change={set(JumpFormAction::SetPort)} />
                     </div>

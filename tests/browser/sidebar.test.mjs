@@ -155,6 +155,7 @@ test('ready: inline validation blocks the launch and names each field', async ()
   await page.waitForSelector('.rs-error');
   const errors = await page.locator('.rs-error').allInnerTexts();
   assert.deepEqual(errors, ['Choose a Jumpoint.', 'Enter a hostname or IP address.', 'Enter a port number from 1 to 65535.']);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'rs-jumpoint', 'focus moves to the first problem');
   assert.equal(await page.locator('#rs-target').getAttribute('aria-invalid'), 'true');
   assert.equal(await page.locator('#rs-target').getAttribute('aria-describedby'), 'rs-target-error');
   // The launcher inserts its frame synchronously in the click handler: none means no launch.
