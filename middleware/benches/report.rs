@@ -86,7 +86,8 @@ fn bench_parse_render() {
     );
 }
 
-async fn ingest_shared() -> Arc<middleware::Shared> {
+async fn ingest_shared() -> (Arc<middleware::Shared>, String) {
+    let url = middleware::testing::temp_database_url("bench");
     let text = format!(
         r#"[server]
 database_url = "{}"
@@ -102,12 +103,13 @@ url = "http://127.0.0.1:9"
 username = "a@b.c"
 token = "t"
 "#,
-        middleware::testing::temp_database_url("bench")
+        url
     );
     let config = middleware::config::parse(&text, "bench.toml", &|_| None).expect("config");
     let (tx, rx) = tokio::sync::watch::channel(false);
     std::mem::forget(tx);
-    middleware::Shared::build(config, middleware::testing::fast_tuning(), rx).await.expect("shared")
+    let shared = middleware::Shared::build(config, middleware::testing::fast_tuning(), rx).await.expect("shared");
+    (shared, url)
 }
 
 async fn post(router: &axum::Router, i: usize) {
@@ -127,7 +129,7 @@ async fn post(router: &axum::Router, i: usize) {
 async fn bench_ingest() {
     const N: usize = 5_000;
     // Sequential: the appliance delivers one event at a time and waits for each 200.
-    let shared = ingest_shared().await;
+    let (shared, url) = ingest_shared().await;
     let router = middleware::ingest::router(shared.clone());
     let t = Instant::now();
     for i in 0..N {
@@ -141,8 +143,10 @@ async fn bench_ingest() {
         N as f64 / seq.as_secs_f64(),
         seq.as_secs_f64() * 1e3 / N as f64
     );
+    shared.store.close().await;
+    middleware::testing::remove_sqlite_files(&url);
     // Concurrent: several appliances posting at once.
-    let shared = ingest_shared().await;
+    let (shared, url) = ingest_shared().await;
     let router = middleware::ingest::router(shared.clone());
     let t = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -157,6 +161,8 @@ async fn bench_ingest() {
     while tasks.join_next().await.is_some() {}
     let conc = t.elapsed();
     assert_eq!(shared.store.events().await.expect("events").len(), N);
+    shared.store.close().await;
+    middleware::testing::remove_sqlite_files(&url);
     println!("ingest: {N} events from 8 concurrent senders in {:.2} s = {:.0} events/s", conc.as_secs_f64(), N as f64 / conc.as_secs_f64());
 }
 

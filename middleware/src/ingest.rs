@@ -96,7 +96,16 @@ mod tests {
     use tokio::sync::watch;
     use tower::ServiceExt;
 
-    async fn shared() -> Arc<Shared> {
+    /// Removes the test database when the test ends.
+    struct Cleanup(String);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            crate::testing::remove_sqlite_files(&self.0);
+        }
+    }
+
+    async fn shared() -> (Arc<Shared>, Cleanup) {
+        let url = crate::testing::temp_database_url("ingest");
         let text = format!(
             r#"
 [server]
@@ -125,12 +134,12 @@ url = "http://127.0.0.1:9"
 username = "a@b.c"
 token = "t"
 "#,
-            crate::testing::temp_database_url("ingest")
+            url
         );
         let config = crate::config::parse(&text, "test.toml", &|_| None).unwrap();
         let (_tx, rx) = watch::channel(false);
         std::mem::forget(_tx);
-        Shared::build(config, crate::app::Tuning::default(), rx).await.unwrap()
+        (Shared::build(config, crate::app::Tuning::default(), rx).await.unwrap(), Cleanup(url))
     }
 
     async fn post(shared: &Arc<Shared>, uri: &str, body: impl Into<Body>) -> (StatusCode, String) {
@@ -148,7 +157,7 @@ token = "t"
 
     #[tokio::test]
     async fn stores_event_and_answers_200() {
-        let s = shared().await;
+        let (s, _db) = shared().await;
         let (status, _) = post(&s, "/ERSPost", END).await;
         assert_eq!(status, StatusCode::OK);
         let events = s.store.events().await.unwrap();
@@ -162,13 +171,13 @@ token = "t"
 
     #[tokio::test]
     async fn appliance_id_is_matched_case_insensitively() {
-        let s = shared().await;
+        let (s, _db) = shared().await;
         assert_eq!(post(&s, "/ERSPost?appliance=Default", END).await.0, StatusCode::OK);
     }
 
     #[tokio::test]
     async fn unknown_or_disabled_appliance_is_404_with_reason() {
-        let s = shared().await;
+        let (s, _db) = shared().await;
         let (status, body) = post(&s, "/ERSPost?appliance=nope", END).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(body.contains("nope") && body.lines().count() == 1, "{body}");
@@ -182,7 +191,7 @@ token = "t"
 
     #[tokio::test]
     async fn missing_event_is_400() {
-        let s = shared().await;
+        let (s, _db) = shared().await;
         let (status, _) = post(&s, "/ERSPost", "version=1&lsid=abc").await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(s.store.events().await.unwrap().is_empty());
@@ -190,7 +199,7 @@ token = "t"
 
     #[tokio::test]
     async fn unprocessed_types_are_recorded_as_skipped() {
-        let s = shared().await;
+        let (s, _db) = shared().await;
         let (status, _) = post(&s, "/ERSPost", "event=support_conference_begin&timestamp=1&lsid=abc").await;
         assert_eq!(status, StatusCode::OK);
         let (status, _) = post(&s, "/ERSPost", "event=something_new&timestamp=1").await;
@@ -202,7 +211,7 @@ token = "t"
 
     #[tokio::test]
     async fn redelivery_is_accepted_once() {
-        let s = shared().await;
+        let (s, _db) = shared().await;
         for _ in 0..3 {
             assert_eq!(post(&s, "/ERSPost", END).await.0, StatusCode::OK);
         }
@@ -211,7 +220,7 @@ token = "t"
 
     #[tokio::test]
     async fn oversized_bodies_are_refused() {
-        let s = shared().await;
+        let (s, _db) = shared().await;
         let big = format!("{END}&custom={}", "x".repeat(BODY_LIMIT + 1));
         let (status, _) = post(&s, "/ERSPost", big).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
@@ -220,7 +229,7 @@ token = "t"
 
     #[tokio::test]
     async fn stored_event_wakes_a_waiting_worker() {
-        let s = shared().await;
+        let (s, _db) = shared().await;
         let notified = s.wake.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();

@@ -25,6 +25,15 @@ pub fn temp_database_url(tag: &str) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
 }
 
+/// Deletes the files of a SQLite database made by [`temp_database_url`] (no-op for others).
+pub fn remove_sqlite_files(url: &str) {
+    let Some(path) = url.strip_prefix("sqlite://") else { return };
+    let path = path.split('?').next().unwrap_or(path);
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let _ = std::fs::remove_file(format!("{path}{suffix}"));
+    }
+}
+
 /// Timings small enough for tests (retries in milliseconds, short leases).
 pub fn fast_tuning() -> Tuning {
     Tuning {

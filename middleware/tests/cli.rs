@@ -49,10 +49,12 @@ async fn check_binary_exits_non_zero_naming_the_failure() {
     let good_path = write_config(&good, "good");
     let bad_path = write_config(&bad, "bad");
     let (good_out, bad_out) = tokio::task::spawn_blocking(move || {
-        (
+        let outs = (
             Command::new(bin).args(["check", "--config"]).arg(&good_path).output().unwrap(),
             Command::new(bin).arg("check").env("MIDDLEWARE_CONFIG", &bad_path).output().unwrap(),
-        )
+        );
+        let _ = (std::fs::remove_file(good_path), std::fs::remove_file(bad_path));
+        outs
     })
     .await
     .unwrap();
@@ -74,6 +76,7 @@ fn invalid_config_is_rejected_at_start_with_file_line_and_key() {
         [configuration.zendesk]\nurl = \"https://x.zendesk.com\"\nusername = \"a@b.c\"\ntoken = \"t0ken\"\n";
     let path = write_config(text, "invalid");
     let out = Command::new(env!("CARGO_BIN_EXE_middleware")).args(["serve", "--config"]).arg(&path).output().unwrap();
+    let _ = std::fs::remove_file(&path);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     let expected = format!("{}:6:", path.display());
@@ -83,6 +86,7 @@ fn invalid_config_is_rejected_at_start_with_file_line_and_key() {
     // A file missing a whole section names the section.
     let path = write_config("[[configuration]]\nname = \"X\"\nappliance_id = \"a\"\n", "incomplete");
     let out = Command::new(env!("CARGO_BIN_EXE_middleware")).args(["serve", "--config"]).arg(&path).output().unwrap();
+    let _ = std::fs::remove_file(&path);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing field `beyondtrust`"));
 }
@@ -117,4 +121,5 @@ async fn server_stops_accepting_and_finishes_in_flight_work_on_shutdown() {
     tokio::time::timeout(Duration::from_secs(20), running).await.expect("stops").unwrap().unwrap();
     assert_eq!(sb.zendesk.comments(ticket).iter().filter(|c| c.body.contains("rsz:")).count(), 1, "in-flight work finished");
     assert!(reqwest::Client::new().post(format!("http://{addr}/ERSPost")).send().await.is_err(), "no longer accepting");
+    middleware::testing::remove_sqlite_files(&setup.database_url);
 }

@@ -162,7 +162,9 @@ macro_rules! on_both_backends {
         mod sqlite {
             $(#[tokio::test]
             async fn $name() {
-                super::$name(super::temp_db_url(stringify!($name))).await
+                let url = super::temp_db_url(stringify!($name));
+                super::$name(url.clone()).await;
+                crate::testing::remove_sqlite_files(&url);
             })*
         }
         mod postgres {

@@ -138,6 +138,12 @@ impl Env {
     }
 }
 
+impl Drop for Env {
+    fn drop(&mut self) {
+        middleware::testing::remove_sqlite_files(&self.setup.database_url);
+    }
+}
+
 /// Polls `cond` until true (for conditions no component signals, e.g. a row reaching a state).
 pub async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut cond: F)
 where
