@@ -202,7 +202,14 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
                 (SurveyKind::Representative, Template::RepSurvey, "Representative exit survey")
             };
             let surveys = rt.appliance.exit_surveys(kind, &e.lsid).await?;
-            let surveys: Vec<_> = surveys.into_iter().filter(|s| s.lsid.is_empty() || s.lsid == e.lsid).collect();
+            let mut surveys: Vec<_> = surveys.into_iter().filter(|s| s.lsid.is_empty() || s.lsid == e.lsid).collect();
+            // Several customers may each submit a survey (one event each): prefer the one
+            // submitted at this event's time.
+            if let Some(ts) = e.event_timestamp.trim().parse::<i64>().ok() {
+                if surveys.iter().any(|s| s.timestamp == Some(ts)) {
+                    surveys.retain(|s| s.timestamp == Some(ts));
+                }
+            }
             if surveys.is_empty() {
                 return Err(StepError::Transient(format!("{title} for session {} is not in the report yet", e.lsid)));
             }
@@ -227,7 +234,7 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
         other => return Err(StepError::Permanent(format!("event type {other:?} is not processed"))),
     };
 
-    let marker = render::marker(&e.appliance_id, &e.lsid, &e.event_type);
+    let marker = render::event_marker(&e.appliance_id, &e.lsid, &e.event_type, &e.event_timestamp);
     let html = render::with_marker(&html, &marker);
     let zd = &rt.zendesk;
     // A marker left by an earlier attempt means the comment may already be on the ticket.

@@ -282,7 +282,9 @@ impl ZendeskClient {
                 .await
                 .map_err(|e| ZendeskError::Transient { message: describe_reqwest(e), sent: true })?;
             let found = page.comments.iter().any(|c| {
-                ["html_body", "body", "plain_body"].iter().any(|k| c[*k].as_str().is_some_and(|b| b.contains(marker)))
+                ["html_body", "body", "plain_body"]
+                    .iter()
+                    .any(|k| c[*k].as_str().is_some_and(|b| crate::render::contains_marker(b, marker)))
             });
             if found {
                 return Ok(true);

@@ -71,6 +71,25 @@ pub fn marker(appliance_id: &str, lsid: &str, event_type: &str) -> String {
     format!("rsz:{appliance_id}:{lsid}:{event_type}")
 }
 
+/// The marker of one stored event. A session ends once (polled and outbound ends share it);
+/// other events (a survey per customer) add their outbound timestamp.
+pub fn event_marker(appliance_id: &str, lsid: &str, event_type: &str, timestamp: &str) -> String {
+    let base = marker(appliance_id, lsid, event_type);
+    let ts = timestamp.trim();
+    if event_type == crate::config::SESSION_END || ts.is_empty() || !ts.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        base
+    } else {
+        format!("{base}:{ts}")
+    }
+}
+
+/// Whether `text` carries exactly `marker` (not merely a longer marker starting with it).
+pub fn contains_marker(text: &str, marker: &str) -> bool {
+    text.match_indices(marker).any(|(at, m)| {
+        !text[at + m.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '.'))
+    })
+}
+
 /// Appends the visible reference footer (HTML comments and data attributes do not survive
 /// Zendesk's sanitizer; small visible text does, in both `html_body` and `body`).
 pub fn with_marker(html: &str, marker: &str) -> String {
@@ -130,3 +149,25 @@ impl Renderer {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod marker_tests {
+    use super::*;
+
+    #[test]
+    fn survey_markers_are_per_event_and_session_end_markers_per_session() {
+        assert_eq!(event_marker("a", "l", "support_conference_end", "17"), "rsz:a:l:support_conference_end");
+        let survey = "support_conference_customer_exit_survey_completed";
+        assert_eq!(event_marker("a", "l", survey, "17"), format!("rsz:a:l:{survey}:17"));
+        assert_eq!(event_marker("a", "l", survey, ""), format!("rsz:a:l:{survey}"));
+    }
+
+    #[test]
+    fn marker_match_needs_a_boundary() {
+        let body = "x\nRef: rsz:a:l:ev:17\n";
+        assert!(contains_marker(body, "rsz:a:l:ev:17"));
+        assert!(!contains_marker(body, "rsz:a:l:ev"), "a longer marker is another event");
+        assert!(!contains_marker(body, "rsz:a:l:ev:1"));
+        assert!(contains_marker("<small>Ref: rsz:a:l:ev</small>", "rsz:a:l:ev"));
+    }
+}
