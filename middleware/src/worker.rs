@@ -205,7 +205,7 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
             let mut surveys: Vec<_> = surveys.into_iter().filter(|s| s.lsid.is_empty() || s.lsid == e.lsid).collect();
             // Several customers may each submit a survey (one event each): prefer the one
             // submitted at this event's time.
-            if let Some(ts) = e.event_timestamp.trim().parse::<i64>().ok() {
+            if let Ok(ts) = e.event_timestamp.trim().parse::<i64>() {
                 if surveys.iter().any(|s| s.timestamp == Some(ts)) {
                     surveys.retain(|s| s.timestamp == Some(ts));
                 }
