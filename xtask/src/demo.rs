@@ -6,6 +6,10 @@ use anyhow::Result;
 
 use crate::workspace::Workspace;
 
+/// Whether `demo --check` works yet; `cargo xtask test` skips its demo step until it does. The
+/// issue that implements the demo sets this to true.
+pub const IMPLEMENTED: bool = false;
+
 #[derive(clap::Args)]
 pub struct Args {
     /// Start everything, check that it works end to end, stop (used by `cargo xtask test`).

@@ -12,6 +12,7 @@ use xtask::test_counts::{self, Counts};
 use crate::process::{self, Captured};
 use crate::scratch::{self, Scratch};
 use crate::setup::{self, CHROMEDRIVER, CHROMIUM};
+use crate::demo;
 use crate::package;
 use crate::workspace::Workspace;
 
@@ -46,6 +47,7 @@ const STEPS: &[Step] = &[
     Step { name: "cargo test (wasm, headless chromium)", run: wasm_tests },
     Step { name: "package + validate", run: package_step },
     Step { name: "browser tests (node --test)", run: browser_tests },
+    Step { name: "demo --check", run: demo_check },
 ];
 
 struct Ctx<'a> {
@@ -194,6 +196,30 @@ fn browser_tests(ctx: &Ctx) -> Outcome {
         .current_dir(&ctx.ws.root)
         .envs(browser_env(ctx.ws, &ctx.scratch));
     Outcome::of(process::stream(&mut cmd, BROWSER_LIMIT), test_counts::from_tap)
+}
+
+/// Starts the whole product against the simulators and checks it end to end.
+fn demo_check(ctx: &Ctx) -> Outcome {
+    if !demo::IMPLEMENTED {
+        return Outcome { counts: Counts::default(), status: Status::Skipped("cargo xtask demo is not implemented yet".into()) };
+    }
+    xtask_step(ctx, &["demo", "--check"], CARGO_LIMIT)
+}
+
+/// Runs another `cargo xtask` command as a child (its own process, so a crash or hang in it
+/// cannot take the orchestrator down); it counts as one test, passed if it exits 0.
+fn xtask_step(ctx: &Ctx, args: &[&str], limit: Duration) -> Outcome {
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => return Outcome::error(format!("locating the xtask binary: {e}")),
+    };
+    let mut cmd = Command::new(exe);
+    cmd.args(args).current_dir(&ctx.ws.root);
+    match process::stream(&mut cmd, limit) {
+        Ok(run) if run.status.success() => Outcome { counts: Counts { passed: 1, failed: 0 }, status: Status::Passed },
+        Ok(_) => Outcome { counts: Counts { passed: 0, failed: 1 }, status: Status::Failed },
+        Err(e) => Outcome::error(format!("{e:#}")),
+    }
 }
 
 fn find_tests(dir: &Path, out: &mut Vec<PathBuf>) {
