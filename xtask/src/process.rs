@@ -94,3 +94,24 @@ pub fn version_of(program: &str, args: &[&str]) -> Option<String> {
     }
     String::from_utf8_lossy(&out.stdout).lines().next().map(|l| l.trim().to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_captures_stdout_and_stderr() {
+        let run = stream(Command::new("sh").args(["-c", "echo to-out; echo to-err >&2; exit 3"]), Duration::from_secs(60))
+            .unwrap();
+        assert_eq!(run.status.code(), Some(3));
+        assert!(run.output.contains("to-out\n") && run.output.contains("to-err\n"), "{}", run.output);
+    }
+
+    #[test]
+    fn stream_stops_a_command_that_overruns_its_limit() {
+        let start = Instant::now();
+        let err = stream(Command::new("sleep").arg("30"), Duration::from_millis(300)).err().unwrap();
+        assert!(err.to_string().contains("did not finish"), "{err}");
+        assert!(start.elapsed() < Duration::from_secs(10));
+    }
+}

@@ -143,3 +143,27 @@ fn install_chromium() -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_modules_are_stale_when_missing_or_at_another_version() {
+        let root = std::env::temp_dir().join(format!("xtask-npm-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let lock = r#"{"packages": {"": {}, "node_modules/binaryen": {"version": "132.0.0"}}}"#;
+        std::fs::write(root.join("package-lock.json"), lock).unwrap();
+        assert_eq!(npm_stale(&root).unwrap().as_deref(), Some("node_modules is missing"));
+
+        let pkg = root.join("node_modules/binaryen");
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(pkg.join("package.json"), r#"{"version": "131.0.0"}"#).unwrap();
+        assert_eq!(npm_stale(&root).unwrap().as_deref(), Some("node_modules/binaryen is not at 132.0.0"));
+
+        std::fs::write(pkg.join("package.json"), r#"{"version": "132.0.0"}"#).unwrap();
+        assert_eq!(npm_stale(&root).unwrap(), None);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}

@@ -247,3 +247,43 @@ pub fn browser_env(ws: &Workspace, scratch: &Scratch) -> Vec<(&'static str, OsSt
     env.extend(scratch::tool_homes().into_iter().map(|(k, v)| (k, v.into_os_string())));
     env
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::ExitStatus;
+
+    use super::*;
+
+    fn judge(code: i32, output: &str) -> Outcome {
+        let run = Captured { status: ExitStatus::from_raw(code << 8), output: output.into() };
+        Outcome::of(Ok(run), test_counts::from_libtest)
+    }
+
+    #[test]
+    fn a_clean_run_passes_with_its_counts() {
+        let outcome = judge(0, "test result: ok. 4 passed; 0 failed; 0 ignored");
+        assert!(matches!(outcome.status, Status::Passed));
+        assert_eq!((outcome.counts.passed, outcome.failures()), (4, 0));
+    }
+
+    #[test]
+    fn failed_tests_are_counted_as_reported() {
+        let outcome = judge(101, "test result: FAILED. 3 passed; 2 failed; 0 ignored");
+        assert!(matches!(outcome.status, Status::Failed));
+        assert_eq!((outcome.counts.passed, outcome.failures()), (3, 2));
+    }
+
+    #[test]
+    fn a_runner_that_fails_without_failed_tests_counts_as_one_failure() {
+        let outcome = judge(101, "error[E0308]: mismatched types");
+        assert!(matches!(outcome.status, Status::Error(_)));
+        assert_eq!((outcome.counts.passed, outcome.failures()), (0, 1));
+    }
+
+    #[test]
+    fn a_runner_that_cannot_start_counts_as_one_failure() {
+        let outcome = Outcome::of(Err(anyhow::anyhow!("no such program")), test_counts::from_libtest);
+        assert_eq!(outcome.failures(), 1);
+    }
+}
