@@ -29,11 +29,18 @@ pub fn list_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, ArchiveError> {
 }
 
 fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, PathBuf)>) -> Result<(), ArchiveError> {
-    let read_err = |source| ArchiveError::Read { path: dir.to_path_buf(), source };
+    let read_err = |source| ArchiveError::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
     for entry in fs::read_dir(dir).map_err(read_err)? {
         let entry = entry.map_err(read_err)?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let rel = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
+        let rel = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
         let kind = entry.file_type().map_err(read_err)?;
         if kind.is_dir() {
             walk(&entry.path(), &rel, out)?;

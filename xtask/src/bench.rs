@@ -27,13 +27,21 @@ pub fn run(ws: &Workspace) -> Result<ExitCode> {
         human(wasm.raw + js.raw),
         human(gzip),
         human(GZIP_BUDGET),
-        if within { "within budget" } else { "OVER BUDGET" }
+        if within {
+            "within budget"
+        } else {
+            "OVER BUDGET"
+        }
     );
     let rendered = render_bench(ws)?;
     if !rendered {
         println!("bench: {RENDER_BENCH} does not exist yet; the sidebar render time is not measured (a later issue adds it)");
     }
-    Ok(if within && rendered { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if within && rendered {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// Runs the browser render benchmark if present; it prints one JSON line with the median.
@@ -44,12 +52,18 @@ fn render_bench(ws: &Workspace) -> Result<bool> {
     }
     let scratch = Scratch::new(&ws.root, "bench")?;
     let mut cmd = Command::new("node");
-    cmd.arg(&script).current_dir(&ws.root).envs(browser_env(ws, &scratch));
+    cmd.arg(&script)
+        .current_dir(&ws.root)
+        .envs(browser_env(ws, &scratch));
     let run = process::stream(&mut cmd, Duration::from_secs(10 * 60))?;
     if !run.status.success() {
         anyhow::bail!("{RENDER_BENCH} failed ({})", run.status);
     }
-    let result = run.output.lines().rev().find_map(|l| serde_json::from_str::<Value>(l.trim()).ok().filter(Value::is_object));
+    let result = run.output.lines().rev().find_map(|l| {
+        serde_json::from_str::<Value>(l.trim())
+            .ok()
+            .filter(Value::is_object)
+    });
     match result {
         Some(json) => println!("bench: sidebar render {json}"),
         None => anyhow::bail!("{RENDER_BENCH} printed no JSON result line"),

@@ -24,8 +24,14 @@ mod tests {
 
     #[test]
     fn finds_the_exact_package_not_a_prefix_match() {
-        assert_eq!(locked_version(LOCK, "wasm-bindgen").as_deref(), Some("0.2.130"));
-        assert_eq!(locked_version(LOCK, "wasm-bindgen-shared").as_deref(), Some("0.2.1"));
+        assert_eq!(
+            locked_version(LOCK, "wasm-bindgen").as_deref(),
+            Some("0.2.130")
+        );
+        assert_eq!(
+            locked_version(LOCK, "wasm-bindgen-shared").as_deref(),
+            Some("0.2.1")
+        );
         assert_eq!(locked_version(LOCK, "serde"), None);
     }
 }

@@ -16,7 +16,11 @@ use clap::{Parser, Subcommand};
 use workspace::Workspace;
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", bin_name = "cargo xtask", about = "Build, package, validate, test, demo and bench Remote Support for Zendesk")]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "Build, package, validate, test, demo and bench Remote Support for Zendesk"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -48,7 +48,11 @@ pub fn run(ws: &Workspace) -> Result<()> {
     let report = validate::validate_path(&zip)?;
     print_report(&zip, &report);
     if !report.is_ok() {
-        return Err(ValidationFailed { errors: report.errors().count(), path: zip }.into());
+        return Err(ValidationFailed {
+            errors: report.errors().count(),
+            path: zip,
+        }
+        .into());
     }
     Ok(())
 }
@@ -58,7 +62,11 @@ pub fn validate_cmd(ws: &Workspace, path: Option<PathBuf>) -> Result<ExitCode> {
     let path = path.unwrap_or_else(|| ws.dist_app());
     let report = validate::validate_path(&path)?;
     print_report(&path, &report);
-    Ok(if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if report.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn print_report(path: &Path, report: &Report) {
@@ -71,9 +79,15 @@ fn print_report(path: &Path, report: &Report) {
     let errors = report.errors().count();
     let warnings = report.warnings().count();
     if errors == 0 {
-        println!("validate: {} is a valid Zendesk app package ({warnings} warning(s))", path.display());
+        println!(
+            "validate: {} is a valid Zendesk app package ({warnings} warning(s))",
+            path.display()
+        );
     } else {
-        println!("validate: {} has {errors} error(s) and {warnings} warning(s)", path.display());
+        println!(
+            "validate: {} has {errors} error(s) and {warnings} warning(s)",
+            path.display()
+        );
     }
 }
 
@@ -81,21 +95,49 @@ fn print_report(path: &Path, report: &Report) {
 /// the flags are all unchanged since the last run).
 fn build(ws: &Workspace) -> Result<Built> {
     let start = Instant::now();
-    process::run(ws.cargo().args(["build", "-p", CRATE, "--target", "wasm32-unknown-unknown", "--release"]))?;
-    println!("package: cargo build took {:.1}s", start.elapsed().as_secs_f64());
-    let raw = ws.target_dir.join("wasm32-unknown-unknown/release").join(format!("{OUT_NAME}.wasm"));
+    process::run(ws.cargo().args([
+        "build",
+        "-p",
+        CRATE,
+        "--target",
+        "wasm32-unknown-unknown",
+        "--release",
+    ]))?;
+    println!(
+        "package: cargo build took {:.1}s",
+        start.elapsed().as_secs_f64()
+    );
+    let raw = ws
+        .target_dir
+        .join("wasm32-unknown-unknown/release")
+        .join(format!("{OUT_NAME}.wasm"));
     let out_dir = ws.xtask_dir().join("pkg");
-    let built = Built { js: out_dir.join(format!("{OUT_NAME}.js")), wasm: out_dir.join(format!("{OUT_NAME}_bg.wasm")) };
+    let built = Built {
+        js: out_dir.join(format!("{OUT_NAME}.js")),
+        wasm: out_dir.join(format!("{OUT_NAME}_bg.wasm")),
+    };
     let wasm_opt = ws.root.join("node_modules/.bin/wasm-opt");
 
     let bindgen_version = process::version_of("wasm-bindgen", &["--version"]).unwrap_or_default();
     let mut hasher = DefaultHasher::new();
-    fs::read(&raw).with_context(|| format!("reading {}", raw.display()))?.hash(&mut hasher);
-    (bindgen_version, WASM_OPT_FLAGS, process::version_of(&wasm_opt.to_string_lossy(), &["--version"])).hash(&mut hasher);
+    fs::read(&raw)
+        .with_context(|| format!("reading {}", raw.display()))?
+        .hash(&mut hasher);
+    (
+        bindgen_version,
+        WASM_OPT_FLAGS,
+        process::version_of(&wasm_opt.to_string_lossy(), &["--version"]),
+    )
+        .hash(&mut hasher);
     let stamp = format!("{:016x}\n", hasher.finish());
     let stamp_path = out_dir.join("inputs.stamp");
-    if fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) && built.js.exists() && built.wasm.exists() {
-        println!("package: wasm unchanged since the last run; reusing wasm-bindgen and wasm-opt output");
+    if fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str())
+        && built.js.exists()
+        && built.wasm.exists()
+    {
+        println!(
+            "package: wasm unchanged since the last run; reusing wasm-bindgen and wasm-opt output"
+        );
         return Ok(built);
     }
 
@@ -104,19 +146,38 @@ fn build(ws: &Workspace) -> Result<Built> {
     let start = Instant::now();
     process::run(
         Command::new("wasm-bindgen")
-            .args(["--target", "web", "--out-name", OUT_NAME, "--no-typescript", "--out-dir"])
+            .args([
+                "--target",
+                "web",
+                "--out-name",
+                OUT_NAME,
+                "--no-typescript",
+                "--out-dir",
+            ])
             .arg(&out_dir)
             .arg(&raw),
     )
     .context("wasm-bindgen failed (run `cargo xtask setup`)")?;
-    println!("package: wasm-bindgen took {:.1}s", start.elapsed().as_secs_f64());
+    println!(
+        "package: wasm-bindgen took {:.1}s",
+        start.elapsed().as_secs_f64()
+    );
     let start = Instant::now();
     let unoptimised = out_dir.join(format!("{OUT_NAME}_bg.unopt.wasm"));
     fs::rename(&built.wasm, &unoptimised)?;
-    process::run(Command::new(&wasm_opt).args(WASM_OPT_FLAGS).arg(&unoptimised).arg("-o").arg(&built.wasm))
-        .context("wasm-opt failed (run `cargo xtask setup`)")?;
+    process::run(
+        Command::new(&wasm_opt)
+            .args(WASM_OPT_FLAGS)
+            .arg(&unoptimised)
+            .arg("-o")
+            .arg(&built.wasm),
+    )
+    .context("wasm-opt failed (run `cargo xtask setup`)")?;
     fs::remove_file(&unoptimised)?;
-    println!("package: wasm-opt took {:.1}s", start.elapsed().as_secs_f64());
+    println!(
+        "package: wasm-opt took {:.1}s",
+        start.elapsed().as_secs_f64()
+    );
     fs::write(&stamp_path, stamp)?;
     Ok(built)
 }
@@ -132,7 +193,9 @@ fn assemble(ws: &Workspace, built: &Built) -> Result<PathBuf> {
     fs::create_dir_all(app.join("translations"))?;
     copy(&ws.root.join("manifest.json"), &app.join("manifest.json"))?;
     for (folder, only_json) in [("translations", true), ("assets", false)] {
-        for entry in fs::read_dir(ws.root.join(folder)).with_context(|| format!("reading {folder}/"))? {
+        for entry in
+            fs::read_dir(ws.root.join(folder)).with_context(|| format!("reading {folder}/"))?
+        {
             let entry = entry?;
             let name = entry.file_name();
             let is_json = Path::new(&name).extension().is_some_and(|e| e == "json");
@@ -141,8 +204,14 @@ fn assemble(ws: &Workspace, built: &Built) -> Result<PathBuf> {
             }
         }
     }
-    copy(&built.js, &app.join("assets").join(format!("{OUT_NAME}.js")))?;
-    copy(&built.wasm, &app.join("assets").join(format!("{OUT_NAME}_bg.wasm")))?;
+    copy(
+        &built.js,
+        &app.join("assets").join(format!("{OUT_NAME}.js")),
+    )?;
+    copy(
+        &built.wasm,
+        &app.join("assets").join(format!("{OUT_NAME}_bg.wasm")),
+    )?;
 
     let zip = ws.zip_path()?;
     let bytes = xtask::archive::zip_dir(&app)?;
@@ -152,7 +221,8 @@ fn assemble(ws: &Workspace, built: &Built) -> Result<PathBuf> {
 }
 
 fn copy(from: &Path, to: &Path) -> Result<()> {
-    fs::copy(from, to).with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    fs::copy(from, to)
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
     Ok(())
 }
 
@@ -162,9 +232,18 @@ fn print_sizes(built: &Built, zip: &Path) -> Result<()> {
     let zip_raw = fs::metadata(zip)?.len();
     println!("package: sizes          raw        gzip");
     for (what, s) in [("wasm", wasm), ("js glue", js)] {
-        println!("package:   {what:<10} {:>10}  {:>10}", human(s.raw), human(s.gzip));
+        println!(
+            "package:   {what:<10} {:>10}  {:>10}",
+            human(s.raw),
+            human(s.gzip)
+        );
     }
-    println!("package:   {:<10} {:>10}  {:>10}", "wasm+glue", human(wasm.raw + js.raw), human(wasm.gzip + js.gzip));
+    println!(
+        "package:   {:<10} {:>10}  {:>10}",
+        "wasm+glue",
+        human(wasm.raw + js.raw),
+        human(wasm.gzip + js.gzip)
+    );
     println!("package:   {:<10} {:>10}", "zip", human(zip_raw));
     Ok(())
 }
@@ -172,7 +251,9 @@ fn print_sizes(built: &Built, zip: &Path) -> Result<()> {
 /// Sizes of the packaged wasm and glue in dist/app (for `bench`).
 pub fn packaged_sizes(ws: &Workspace) -> Result<(Sizes, Sizes)> {
     let assets = ws.dist_app().join("assets");
-    let read = |name: String| fs::read(assets.join(&name)).with_context(|| format!("reading dist/app/assets/{name}"));
+    let read = |name: String| {
+        fs::read(assets.join(&name)).with_context(|| format!("reading dist/app/assets/{name}"))
+    };
     let wasm = Sizes::of(&read(format!("{OUT_NAME}_bg.wasm"))?);
     let js = Sizes::of(&read(format!("{OUT_NAME}.js"))?);
     if wasm.raw == 0 {

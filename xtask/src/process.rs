@@ -32,7 +32,10 @@ pub fn stream(cmd: &mut Command, limit: Duration) -> Result<Captured> {
         .spawn()
         .with_context(|| format!("starting {}", cmd.get_program().to_string_lossy()))?;
     let captured = Arc::new(Mutex::new(String::new()));
-    let stdout = child.stdout.take().map(|s| pump(s, captured.clone(), false));
+    let stdout = child
+        .stdout
+        .take()
+        .map(|s| pump(s, captured.clone(), false));
     let stderr = child.stderr.take().map(|s| pump(s, captured.clone(), true));
     let deadline = Instant::now() + limit;
     // Polling keeps this free of platform signal code; a 200 ms lag is irrelevant here.
@@ -44,7 +47,11 @@ pub fn stream(cmd: &mut Command, limit: Duration) -> Result<Captured> {
             let _ = child.kill();
             let _ = child.wait();
             // Readers are left detached: a grandchild may still hold the pipes open.
-            bail!("`{}` did not finish within {} minutes and was stopped", describe(cmd), limit.as_secs() / 60);
+            bail!(
+                "`{}` did not finish within {} minutes and was stopped",
+                describe(cmd),
+                limit.as_secs() / 60
+            );
         }
         thread::sleep(Duration::from_millis(200));
     };
@@ -55,7 +62,11 @@ pub fn stream(cmd: &mut Command, limit: Duration) -> Result<Captured> {
     Ok(Captured { status, output })
 }
 
-fn pump(source: impl Read + Send + 'static, sink: Arc<Mutex<String>>, to_stderr: bool) -> thread::JoinHandle<()> {
+fn pump(
+    source: impl Read + Send + 'static,
+    sink: Arc<Mutex<String>>,
+    to_stderr: bool,
+) -> thread::JoinHandle<()> {
     thread::spawn(move || {
         for line in BufReader::new(source).split(b'\n') {
             let Ok(line) = line else { break };
@@ -79,7 +90,9 @@ fn pump(source: impl Read + Send + 'static, sink: Arc<Mutex<String>>, to_stderr:
 /// Runs `cmd` with inherited output and fails unless it succeeds.
 pub fn run(cmd: &mut Command) -> Result<()> {
     println!("$ {}", describe(cmd));
-    let status = cmd.status().with_context(|| format!("starting {}", cmd.get_program().to_string_lossy()))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("starting {}", cmd.get_program().to_string_lossy()))?;
     if !status.success() {
         bail!("`{}` failed ({status})", describe(cmd));
     }
@@ -92,7 +105,10 @@ pub fn version_of(program: &str, args: &[&str]) -> Option<String> {
     if !out.status.success() {
         return None;
     }
-    String::from_utf8_lossy(&out.stdout).lines().next().map(|l| l.trim().to_string())
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .map(|l| l.trim().to_string())
 }
 
 #[cfg(test)]
@@ -101,16 +117,25 @@ mod tests {
 
     #[test]
     fn stream_captures_stdout_and_stderr() {
-        let run = stream(Command::new("sh").args(["-c", "echo to-out; echo to-err >&2; exit 3"]), Duration::from_secs(60))
-            .unwrap();
+        let run = stream(
+            Command::new("sh").args(["-c", "echo to-out; echo to-err >&2; exit 3"]),
+            Duration::from_secs(60),
+        )
+        .unwrap();
         assert_eq!(run.status.code(), Some(3));
-        assert!(run.output.contains("to-out\n") && run.output.contains("to-err\n"), "{}", run.output);
+        assert!(
+            run.output.contains("to-out\n") && run.output.contains("to-err\n"),
+            "{}",
+            run.output
+        );
     }
 
     #[test]
     fn stream_stops_a_command_that_overruns_its_limit() {
         let start = Instant::now();
-        let err = stream(Command::new("sleep").arg("30"), Duration::from_millis(300)).err().unwrap();
+        let err = stream(Command::new("sleep").arg("30"), Duration::from_millis(300))
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("did not finish"), "{err}");
         assert!(start.elapsed() < Duration::from_secs(10));
     }

@@ -11,9 +11,12 @@ pub struct Scratch {
 impl Scratch {
     /// `<repo>/.scratch/<name>-<pid>` with `home/` and `tmp/` inside.
     pub fn new(root: &Path, name: &str) -> Result<Scratch> {
-        let path = root.join(".scratch").join(format!("{name}-{}", std::process::id()));
+        let path = root
+            .join(".scratch")
+            .join(format!("{name}-{}", std::process::id()));
         for sub in ["home", "tmp"] {
-            std::fs::create_dir_all(path.join(sub)).with_context(|| format!("creating {}", path.display()))?;
+            std::fs::create_dir_all(path.join(sub))
+                .with_context(|| format!("creating {}", path.display()))?;
         }
         Ok(Scratch { path })
     }
@@ -43,7 +46,16 @@ impl Drop for Scratch {
 
 /// The user's real cargo and rustup homes, to pin before pointing HOME elsewhere.
 pub fn tool_homes() -> Vec<(&'static str, PathBuf)> {
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
-    let pick = |var: &str, default: &str| std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| home.join(default));
-    vec![("CARGO_HOME", pick("CARGO_HOME", ".cargo")), ("RUSTUP_HOME", pick("RUSTUP_HOME", ".rustup"))]
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let pick = |var: &str, default: &str| {
+        std::env::var_os(var)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| home.join(default))
+    };
+    vec![
+        ("CARGO_HOME", pick("CARGO_HOME", ".cargo")),
+        ("RUSTUP_HOME", pick("RUSTUP_HOME", ".rustup")),
+    ]
 }

@@ -24,11 +24,15 @@ pub fn run(ws: &Workspace) -> Result<()> {
         Ok(())
     };
     if !wasm_target_installed()? {
-        timed(format!("rust target {WASM_TARGET}"), &|| process::run(Command::new("rustup").args(["target", "add", WASM_TARGET])))?;
+        timed(format!("rust target {WASM_TARGET}"), &|| {
+            process::run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+        })?;
     }
     let bindgen = ws.locked_version("wasm-bindgen")?;
     if !wasm_bindgen_matches(&bindgen) {
-        timed(format!("wasm-bindgen-cli {bindgen}"), &|| install_wasm_bindgen(ws, &bindgen))?;
+        timed(format!("wasm-bindgen-cli {bindgen}"), &|| {
+            install_wasm_bindgen(ws, &bindgen)
+        })?;
     }
     if let Some(reason) = npm_stale(&ws.root)? {
         timed(format!("npm packages ({reason})"), &|| npm_ci(ws))?;
@@ -50,14 +54,19 @@ fn wasm_target_installed() -> Result<bool> {
         .args(["target", "list", "--installed"])
         .output()
         .context("running rustup (install it from https://rustup.rs)")?;
-    Ok(String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == WASM_TARGET))
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == WASM_TARGET))
 }
 
 /// Both binaries of wasm-bindgen-cli must be exactly the version the crate is locked at.
 fn wasm_bindgen_matches(version: &str) -> bool {
     ["wasm-bindgen", "wasm-bindgen-test-runner"]
         .iter()
-        .all(|tool| version_of(tool, &["--version"]).as_deref() == Some(format!("{tool} {version}").as_str()))
+        .all(|tool| {
+            version_of(tool, &["--version"]).as_deref()
+                == Some(format!("{tool} {version}").as_str())
+        })
 }
 
 /// `--locked` first (the versions wasm-bindgen was released with); its lockfile can name a crate
@@ -65,7 +74,13 @@ fn wasm_bindgen_matches(version: &str) -> bool {
 fn install_wasm_bindgen(ws: &Workspace, version: &str) -> Result<()> {
     let install = |locked: bool| {
         let mut cmd = ws.cargo();
-        cmd.args(["install", "wasm-bindgen-cli", "--version", &format!("={version}"), "--force"]);
+        cmd.args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &format!("={version}"),
+            "--force",
+        ]);
         if locked {
             cmd.arg("--locked");
         }
@@ -81,8 +96,10 @@ fn install_wasm_bindgen(ws: &Workspace, version: &str) -> Result<()> {
 /// installed at its locked version.
 fn npm_stale(root: &Path) -> Result<Option<String>> {
     let lock_path = root.join("package-lock.json");
-    let lock: Value = serde_json::from_str(&std::fs::read_to_string(&lock_path).context("reading package-lock.json")?)
-        .context("parsing package-lock.json")?;
+    let lock: Value = serde_json::from_str(
+        &std::fs::read_to_string(&lock_path).context("reading package-lock.json")?,
+    )
+    .context("parsing package-lock.json")?;
     let locked: BTreeMap<&str, &str> = lock["packages"]
         .as_object()
         .map(|p| {
@@ -129,7 +146,11 @@ fn npm_ci(ws: &Workspace) -> Result<()> {
 fn install_chromium() -> Result<()> {
     let root = version_of("id", &["-u"]).as_deref() == Some("0");
     let apt = |args: &[&str]| {
-        let mut cmd = if root { Command::new("apt-get") } else { Command::new("sudo") };
+        let mut cmd = if root {
+            Command::new("apt-get")
+        } else {
+            Command::new("sudo")
+        };
         if !root {
             cmd.arg("apt-get");
         }
@@ -137,7 +158,13 @@ fn install_chromium() -> Result<()> {
         process::run(&mut cmd)
     };
     apt(&["update"])?;
-    apt(&["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])?;
+    apt(&[
+        "install",
+        "-y",
+        "--no-install-recommends",
+        "chromium",
+        "chromium-driver",
+    ])?;
     if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
         bail!("apt-get installed chromium but {CHROMIUM} or {CHROMEDRIVER} is still missing");
     }
@@ -155,12 +182,18 @@ mod tests {
         std::fs::create_dir_all(&root).unwrap();
         let lock = r#"{"packages": {"": {}, "node_modules/binaryen": {"version": "132.0.0"}}}"#;
         std::fs::write(root.join("package-lock.json"), lock).unwrap();
-        assert_eq!(npm_stale(&root).unwrap().as_deref(), Some("node_modules is missing"));
+        assert_eq!(
+            npm_stale(&root).unwrap().as_deref(),
+            Some("node_modules is missing")
+        );
 
         let pkg = root.join("node_modules/binaryen");
         std::fs::create_dir_all(&pkg).unwrap();
         std::fs::write(pkg.join("package.json"), r#"{"version": "131.0.0"}"#).unwrap();
-        assert_eq!(npm_stale(&root).unwrap().as_deref(), Some("node_modules/binaryen is not at 132.0.0"));
+        assert_eq!(
+            npm_stale(&root).unwrap().as_deref(),
+            Some("node_modules/binaryen is not at 132.0.0")
+        );
 
         std::fs::write(pkg.join("package.json"), r#"{"version": "132.0.0"}"#).unwrap();
         assert_eq!(npm_stale(&root).unwrap(), None);

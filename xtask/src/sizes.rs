@@ -20,7 +20,10 @@ impl Sizes {
             .and_then(|_| encoder.finish())
             .map(|v| v.len() as u64)
             .unwrap_or(0);
-        Sizes { raw: bytes.len() as u64, gzip }
+        Sizes {
+            raw: bytes.len() as u64,
+            gzip,
+        }
     }
 }
 

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use xtask::test_counts::{self, Counts};
 
+use crate::demo;
+use crate::package;
 use crate::process::{self, Captured};
 use crate::scratch::{self, Scratch};
 use crate::setup::{self, CHROMEDRIVER, CHROMIUM};
-use crate::demo;
-use crate::package;
 use crate::workspace::Workspace;
 
 /// The flags this machine's closed network needs (without them chromium keeps dialling out).
@@ -42,12 +42,30 @@ struct Step {
 
 /// The steps, in order. Adding a step is one line here plus its function below.
 const STEPS: &[Step] = &[
-    Step { name: "setup", run: setup_step },
-    Step { name: "cargo test (native)", run: native_tests },
-    Step { name: "cargo test (wasm, headless chromium)", run: wasm_tests },
-    Step { name: "package + validate", run: package_step },
-    Step { name: "browser tests (node --test)", run: browser_tests },
-    Step { name: "demo --check", run: demo_check },
+    Step {
+        name: "setup",
+        run: setup_step,
+    },
+    Step {
+        name: "cargo test (native)",
+        run: native_tests,
+    },
+    Step {
+        name: "cargo test (wasm, headless chromium)",
+        run: wasm_tests,
+    },
+    Step {
+        name: "package + validate",
+        run: package_step,
+    },
+    Step {
+        name: "browser tests (node --test)",
+        run: browser_tests,
+    },
+    Step {
+        name: "demo --check",
+        run: demo_check,
+    },
 ];
 
 struct Ctx<'a> {
@@ -71,7 +89,10 @@ struct Outcome {
 
 impl Outcome {
     fn error(e: impl std::fmt::Display) -> Outcome {
-        Outcome { counts: Counts::default(), status: Status::Error(e.to_string()) }
+        Outcome {
+            counts: Counts::default(),
+            status: Status::Error(e.to_string()),
+        }
     }
 
     /// Judges a runner from its exit status and the counts read from its output.
@@ -98,7 +119,10 @@ impl Outcome {
 
 pub fn run(ws: &Workspace) -> Result<ExitCode> {
     let started = Instant::now();
-    let ctx = Ctx { ws, scratch: Scratch::new(&ws.root, "test")? };
+    let ctx = Ctx {
+        ws,
+        scratch: Scratch::new(&ws.root, "test")?,
+    };
     let mut rows: Vec<(&str, Outcome, Duration)> = Vec::new();
     for step in STEPS {
         println!("\n==> {}", step.name);
@@ -111,7 +135,10 @@ pub fn run(ws: &Workspace) -> Result<ExitCode> {
     }
     drop(ctx);
 
-    println!("\n{:<40} {:<10} {:>7} {:>7} {:>8}", "step", "result", "passed", "failed", "time");
+    println!(
+        "\n{:<40} {:<10} {:>7} {:>7} {:>8}",
+        "step", "result", "passed", "failed", "time"
+    );
     for (name, outcome, took) in &rows {
         let result = match &outcome.status {
             Status::Passed => "ok",
@@ -134,12 +161,19 @@ pub fn run(ws: &Workspace) -> Result<ExitCode> {
     let passed: u64 = rows.iter().map(|(_, o, _)| o.counts.passed).sum();
     let failed: u64 = rows.iter().map(|(_, o, _)| o.failures()).sum();
     println!("{passed} passed, {failed} failed");
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn setup_step(ctx: &Ctx) -> Outcome {
     match setup::run(ctx.ws) {
-        Ok(()) => Outcome { counts: Counts::default(), status: Status::Passed },
+        Ok(()) => Outcome {
+            counts: Counts::default(),
+            status: Status::Passed,
+        },
         Err(e) => Outcome::error(format!("{e:#}")),
     }
 }
@@ -147,35 +181,60 @@ fn setup_step(ctx: &Ctx) -> Outcome {
 fn native_tests(ctx: &Ctx) -> Outcome {
     let mut cmd = ctx.ws.cargo();
     cmd.args(["test", "--workspace", "--exclude", "zendesk-app"]);
-    Outcome::of(process::stream(&mut cmd, CARGO_LIMIT), test_counts::from_libtest)
+    Outcome::of(
+        process::stream(&mut cmd, CARGO_LIMIT),
+        test_counts::from_libtest,
+    )
 }
 
 /// wasm-bindgen-test in headless chromium: `.cargo/config.toml` makes wasm-bindgen-test-runner
 /// the runner of wasm32 binaries; it drives chromium through chromedriver with our flags.
 fn wasm_tests(ctx: &Ctx) -> Outcome {
     let webdriver_json = ctx.scratch.path().join("webdriver.json");
-    let caps = serde_json::json!({ "goog:chromeOptions": { "binary": CHROMIUM, "args": CHROMIUM_ARGS } });
+    let caps =
+        serde_json::json!({ "goog:chromeOptions": { "binary": CHROMIUM, "args": CHROMIUM_ARGS } });
     if let Err(e) = std::fs::write(&webdriver_json, caps.to_string()) {
         return Outcome::error(format!("writing {}: {e}", webdriver_json.display()));
     }
     let mut cmd = ctx.ws.cargo();
-    cmd.args(["test", "--target", setup::WASM_TARGET, "-p", "app-ui", "-p", "zendesk-app"])
-        .env("CHROMEDRIVER", CHROMEDRIVER)
-        .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver_json)
-        .env("WASM_BINDGEN_USE_BROWSER", "1")
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
-        .env("HOME", ctx.scratch.home())
-        .env("TMPDIR", ctx.scratch.tmp())
-        .envs(scratch::tool_homes());
-    Outcome::of(process::stream(&mut cmd, CARGO_LIMIT), test_counts::from_libtest)
+    cmd.args([
+        "test",
+        "--target",
+        setup::WASM_TARGET,
+        "-p",
+        "app-ui",
+        "-p",
+        "zendesk-app",
+    ])
+    .env("CHROMEDRIVER", CHROMEDRIVER)
+    .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", &webdriver_json)
+    .env("WASM_BINDGEN_USE_BROWSER", "1")
+    .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+    .env("HOME", ctx.scratch.home())
+    .env("TMPDIR", ctx.scratch.tmp())
+    .envs(scratch::tool_homes());
+    Outcome::of(
+        process::stream(&mut cmd, CARGO_LIMIT),
+        test_counts::from_libtest,
+    )
 }
 
 fn package_step(ctx: &Ctx) -> Outcome {
     match package::run(ctx.ws) {
-        Ok(()) => Outcome { counts: Counts { passed: 1, failed: 0 }, status: Status::Passed },
-        Err(e) if e.downcast_ref::<package::ValidationFailed>().is_some() => {
-            Outcome { counts: Counts { passed: 0, failed: 1 }, status: Status::Failed }
-        }
+        Ok(()) => Outcome {
+            counts: Counts {
+                passed: 1,
+                failed: 0,
+            },
+            status: Status::Passed,
+        },
+        Err(e) if e.downcast_ref::<package::ValidationFailed>().is_some() => Outcome {
+            counts: Counts {
+                passed: 0,
+                failed: 1,
+            },
+            status: Status::Failed,
+        },
         Err(e) => Outcome::error(format!("{e:#}")),
     }
 }
@@ -191,17 +250,27 @@ fn browser_tests(ctx: &Ctx) -> Outcome {
         };
     }
     let mut cmd = Command::new("node");
-    cmd.args(["--test", "--test-reporter=tap", &format!("--test-timeout={BROWSER_TEST_TIMEOUT_MS}")])
-        .args(&files)
-        .current_dir(&ctx.ws.root)
-        .envs(browser_env(ctx.ws, &ctx.scratch));
-    Outcome::of(process::stream(&mut cmd, BROWSER_LIMIT), test_counts::from_tap)
+    cmd.args([
+        "--test",
+        "--test-reporter=tap",
+        &format!("--test-timeout={BROWSER_TEST_TIMEOUT_MS}"),
+    ])
+    .args(&files)
+    .current_dir(&ctx.ws.root)
+    .envs(browser_env(ctx.ws, &ctx.scratch));
+    Outcome::of(
+        process::stream(&mut cmd, BROWSER_LIMIT),
+        test_counts::from_tap,
+    )
 }
 
 /// Starts the whole product against the simulators and checks it end to end.
 fn demo_check(ctx: &Ctx) -> Outcome {
     if !demo::IMPLEMENTED {
-        return Outcome { counts: Counts::default(), status: Status::Skipped("cargo xtask demo is not implemented yet".into()) };
+        return Outcome {
+            counts: Counts::default(),
+            status: Status::Skipped("cargo xtask demo is not implemented yet".into()),
+        };
     }
     xtask_step(ctx, &["demo", "--check"], CARGO_LIMIT)
 }
@@ -216,14 +285,28 @@ fn xtask_step(ctx: &Ctx, args: &[&str], limit: Duration) -> Outcome {
     let mut cmd = Command::new(exe);
     cmd.args(args).current_dir(&ctx.ws.root);
     match process::stream(&mut cmd, limit) {
-        Ok(run) if run.status.success() => Outcome { counts: Counts { passed: 1, failed: 0 }, status: Status::Passed },
-        Ok(_) => Outcome { counts: Counts { passed: 0, failed: 1 }, status: Status::Failed },
+        Ok(run) if run.status.success() => Outcome {
+            counts: Counts {
+                passed: 1,
+                failed: 0,
+            },
+            status: Status::Passed,
+        },
+        Ok(_) => Outcome {
+            counts: Counts {
+                passed: 0,
+                failed: 1,
+            },
+            status: Status::Failed,
+        },
         Err(e) => Outcome::error(format!("{e:#}")),
     }
 }
 
 fn find_tests(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -239,12 +322,19 @@ pub fn browser_env(ws: &Workspace, scratch: &Scratch) -> Vec<(&'static str, OsSt
     let mut env: Vec<(&'static str, OsString)> = vec![
         ("RSZ_DIST_APP", ws.dist_app().into()),
         ("RSZ_CHROMIUM", CHROMIUM.into()),
-        ("RSZ_ARTIFACTS", ws.target_dir.join("browser-artifacts").into()),
+        (
+            "RSZ_ARTIFACTS",
+            ws.target_dir.join("browser-artifacts").into(),
+        ),
         ("RSZ_SCRATCH", scratch.path().into()),
         ("HOME", scratch.home().into()),
         ("TMPDIR", scratch.tmp().into()),
     ];
-    env.extend(scratch::tool_homes().into_iter().map(|(k, v)| (k, v.into_os_string())));
+    env.extend(
+        scratch::tool_homes()
+            .into_iter()
+            .map(|(k, v)| (k, v.into_os_string())),
+    );
     env
 }
 
@@ -256,7 +346,10 @@ mod tests {
     use super::*;
 
     fn judge(code: i32, output: &str) -> Outcome {
-        let run = Captured { status: ExitStatus::from_raw(code << 8), output: output.into() };
+        let run = Captured {
+            status: ExitStatus::from_raw(code << 8),
+            output: output.into(),
+        };
         Outcome::of(Ok(run), test_counts::from_libtest)
     }
 
@@ -283,7 +376,10 @@ mod tests {
 
     #[test]
     fn a_runner_that_cannot_start_counts_as_one_failure() {
-        let outcome = Outcome::of(Err(anyhow::anyhow!("no such program")), test_counts::from_libtest);
+        let outcome = Outcome::of(
+            Err(anyhow::anyhow!("no such program")),
+            test_counts::from_libtest,
+        );
         assert_eq!(outcome.failures(), 1);
     }
 }

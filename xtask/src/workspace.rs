@@ -44,8 +44,10 @@ impl Workspace {
     /// The app version from manifest.json.
     pub fn app_version(&self) -> Result<String> {
         let path = self.root.join("manifest.json");
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        let manifest: Value = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let manifest: Value =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         manifest["version"]
             .as_str()
             .map(str::to_string)
@@ -54,12 +56,17 @@ impl Workspace {
 
     /// The version of `package` pinned in Cargo.lock.
     pub fn locked_version(&self, package: &str) -> Result<String> {
-        let lock = std::fs::read_to_string(self.root.join("Cargo.lock")).context("reading Cargo.lock")?;
-        xtask::lockfile::locked_version(&lock, package).ok_or_else(|| anyhow!("Cargo.lock does not list {package}"))
+        let lock =
+            std::fs::read_to_string(self.root.join("Cargo.lock")).context("reading Cargo.lock")?;
+        xtask::lockfile::locked_version(&lock, package)
+            .ok_or_else(|| anyhow!("Cargo.lock does not list {package}"))
     }
 
     pub fn zip_path(&self) -> Result<PathBuf> {
-        Ok(self.dist().join(format!("remote-support-for-zendesk-{}.zip", self.app_version()?)))
+        Ok(self.dist().join(format!(
+            "remote-support-for-zendesk-{}.zip",
+            self.app_version()?
+        )))
     }
 }
 
@@ -67,12 +74,21 @@ impl Workspace {
 fn target_dir(root: &Path) -> Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(root)
         .output()
         .context("running cargo metadata")?;
     if !out.status.success() {
-        return Err(anyhow!("cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(anyhow!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let meta: Value = serde_json::from_slice(&out.stdout).context("parsing cargo metadata")?;
     meta["target_directory"]

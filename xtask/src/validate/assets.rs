@@ -9,8 +9,8 @@ use super::{Package, Report};
 
 /// Extensions Zendesk refuses (it also refuses these types when detected by content).
 const REFUSED_EXTENSIONS: &[&str] = &[
-    "rar", "zip", "gzip", "gz", "pdf", "doc", "docx", "avi", "bin", "bz", "bz2", "csh", "sh", "jar", "mp3", "mpeg",
-    "odt", "pptx", "ppt", "xls", "xlsx", "7z",
+    "rar", "zip", "gzip", "gz", "pdf", "doc", "docx", "avi", "bin", "bz", "bz2", "csh", "sh",
+    "jar", "mp3", "mpeg", "odt", "pptx", "ppt", "xls", "xlsx", "7z",
 ];
 /// Leading bytes of refused types (zip also covers docx, xlsx, pptx, odt and jar; the OLE header
 /// covers doc, xls and ppt).
@@ -35,7 +35,10 @@ const REFUSED_MAGIC: &[&[u8]] = &[
 /// A private app's zip may be at most 2 MB.
 pub const PRIVATE_ZIP_LIMIT: u64 = 2_000_000;
 /// Required logos and their pixel sizes.
-const LOGOS: &[(&str, u32, u32)] = &[("assets/logo.png", 320, 320), ("assets/logo-small.png", 128, 128)];
+const LOGOS: &[(&str, u32, u32)] = &[
+    ("assets/logo.png", 320, 320),
+    ("assets/logo-small.png", 128, 128),
+];
 const TEXT_EXTENSIONS: &[&str] = &["html", "htm", "js", "mjs", "css", "json", "svg", "txt"];
 
 /// Runs every file rule.
@@ -45,16 +48,28 @@ pub fn check(package: &Package, manifest: Option<&Manifest>, report: &mut Report
     }
     for (path, bytes) in &package.files {
         if is_refused(path, bytes) {
-            report.error(path.as_str(), format!("Unsupported MIME type detected in {path}."));
+            report.error(
+                path.as_str(),
+                format!("Unsupported MIME type detected in {path}."),
+            );
         }
     }
     for (path, width, height) in LOGOS {
         match package.file(path) {
-            None => report.error(*path, format!("Missing required file: {path} (a {width}x{height} PNG)")),
+            None => report.error(
+                *path,
+                format!("Missing required file: {path} (a {width}x{height} PNG)"),
+            ),
             Some(bytes) => match png_size(bytes) {
                 Some((w, h)) if (w, h) == (*width, *height) => {}
-                Some((w, h)) => report.error(*path, format!("{path} must be {width}x{height} pixels, got {w}x{h}.")),
-                None => report.error(*path, format!("{path} must be a PNG image of {width}x{height} pixels.")),
+                Some((w, h)) => report.error(
+                    *path,
+                    format!("{path} must be {width}x{height} pixels, got {w}x{h}."),
+                ),
+                None => report.error(
+                    *path,
+                    format!("{path} must be a PNG image of {width}x{height} pixels."),
+                ),
             },
         }
     }
@@ -66,7 +81,10 @@ pub fn check(package: &Package, manifest: Option<&Manifest>, report: &mut Report
         );
     }
     if !private && !package.has_file("assets/screenshot-0.png") {
-        report.warning("assets/screenshot-0.png", "Marketplace listings need screenshots: assets/screenshot-0.png is missing.");
+        report.warning(
+            "assets/screenshot-0.png",
+            "Marketplace listings need screenshots: assets/screenshot-0.png is missing.",
+        );
     }
     insecure_urls(package, report);
 }
@@ -91,7 +109,10 @@ fn png_size(bytes: &[u8]) -> Option<(u32, u32)> {
 fn insecure_urls(package: &Package, report: &mut Report) {
     let re = Regex::new(r#"http://[^\s"'`<>()\\]+"#).expect("valid regex");
     for (path, bytes) in &package.files {
-        let extension = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+        let extension = path
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default();
         if !TEXT_EXTENSIONS.contains(&extension.as_str()) {
             continue;
         }
@@ -100,7 +121,10 @@ fn insecure_urls(package: &Package, report: &mut Report) {
             .find_iter(&text)
             .map(|m| m.as_str())
             .filter(|u| {
-                let host = u["http://".len()..].split(['/', ':', '?', '#']).next().unwrap_or("");
+                let host = u["http://".len()..]
+                    .split(['/', ':', '?', '#'])
+                    .next()
+                    .unwrap_or("");
                 !matches!(host, "localhost" | "127.0.0.1" | "www.w3.org")
             })
             .collect();

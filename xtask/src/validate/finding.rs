@@ -19,11 +19,19 @@ pub struct Finding {
 
 impl Finding {
     pub fn error(file: impl Into<String>, message: impl Into<String>) -> Finding {
-        Finding { level: Level::Error, file: file.into(), message: message.into() }
+        Finding {
+            level: Level::Error,
+            file: file.into(),
+            message: message.into(),
+        }
     }
 
     pub fn warning(file: impl Into<String>, message: impl Into<String>) -> Finding {
-        Finding { level: Level::Warning, file: file.into(), message: message.into() }
+        Finding {
+            level: Level::Warning,
+            file: file.into(),
+            message: message.into(),
+        }
     }
 }
 

@@ -8,28 +8,90 @@ const FILE: &str = "manifest.json";
 
 /// Keys Zendesk knows at the top of manifest.json.
 const KNOWN_KEYS: &[&str] = &[
-    "name", "author", "defaultLocale", "private", "location", "version", "frameworkVersion",
-    "parameters", "domainWhitelist", "singleInstall", "signedUrls", "requirementsOnly",
-    "marketingOnly", "experiments", "oauth", "remoteInstallationURL", "termsConditionsURL", "gaID",
+    "name",
+    "author",
+    "defaultLocale",
+    "private",
+    "location",
+    "version",
+    "frameworkVersion",
+    "parameters",
+    "domainWhitelist",
+    "singleInstall",
+    "signedUrls",
+    "requirementsOnly",
+    "marketingOnly",
+    "experiments",
+    "oauth",
+    "remoteInstallationURL",
+    "termsConditionsURL",
+    "gaID",
 ];
-const BOOLEAN_KEYS: &[&str] = &["requirementsOnly", "marketingOnly", "singleInstall", "signedUrls", "private"];
+const BOOLEAN_KEYS: &[&str] = &[
+    "requirementsOnly",
+    "marketingOnly",
+    "singleInstall",
+    "signedUrls",
+    "private",
+];
 const STRING_KEYS: &[&str] = &[
-    "name", "defaultLocale", "version", "frameworkVersion", "remoteInstallationURL", "termsConditionsURL", "gaID",
+    "name",
+    "defaultLocale",
+    "version",
+    "frameworkVersion",
+    "remoteInstallationURL",
+    "termsConditionsURL",
+    "gaID",
 ];
 /// Products (hosts) an app can run in.
 const HOSTS: &[&str] = &["support", "chat", "sell"];
 const SUPPORT_LOCATIONS: &[&str] = &[
-    "top_bar", "nav_bar", "ticket_sidebar", "new_ticket_sidebar", "user_sidebar", "organization_sidebar",
-    "background", "modal", "system_top_bar", "ticket_editor",
+    "top_bar",
+    "nav_bar",
+    "ticket_sidebar",
+    "new_ticket_sidebar",
+    "user_sidebar",
+    "organization_sidebar",
+    "background",
+    "modal",
+    "system_top_bar",
+    "ticket_editor",
 ];
-const LOCATION_OPTIONS: &[&str] = &["url", "flexible", "autoLoad", "autoHide", "signed", "size", "objectTypes"];
-pub const PARAMETER_TYPES: &[&str] = &["text", "checkbox", "url", "number", "multiline", "hidden", "oauth"];
+const LOCATION_OPTIONS: &[&str] = &[
+    "url",
+    "flexible",
+    "autoLoad",
+    "autoHide",
+    "signed",
+    "size",
+    "objectTypes",
+];
+pub const PARAMETER_TYPES: &[&str] = &[
+    "text",
+    "checkbox",
+    "url",
+    "number",
+    "multiline",
+    "hidden",
+    "oauth",
+];
 const PARAMETER_ATTRIBUTES: &[&str] = &["name", "type", "required", "secure", "default", "scopes"];
 const SCOPES: &[&str] = &[
-    "header", "body", "url", "jwt_secret_key", "jwt_claim", "basic_auth_username", "basic_auth_password",
+    "header",
+    "body",
+    "url",
+    "jwt_secret_key",
+    "jwt_claim",
+    "basic_auth_username",
+    "basic_auth_password",
 ];
 const FRAMEWORK_VERSIONS: &[&str] = &["2.0"];
-const OAUTH_FIELDS: &[&str] = &["client_id", "client_secret", "authorize_uri", "access_token_uri"];
+const OAUTH_FIELDS: &[&str] = &[
+    "client_id",
+    "client_secret",
+    "authorize_uri",
+    "access_token_uri",
+];
 
 /// The parsed manifest (a JSON object; values are kept raw so messages can quote them).
 #[derive(Debug, Clone)]
@@ -49,7 +111,10 @@ impl Manifest {
 
     /// Names of the well-formed parameters (objects with a string `name`), in order.
     pub fn parameter_names(&self) -> Vec<&str> {
-        parameters(&self.fields).iter().filter_map(|p| p.get("name")?.as_str()).collect()
+        parameters(&self.fields)
+            .iter()
+            .filter_map(|p| p.get("name")?.as_str())
+            .collect()
     }
 }
 
@@ -59,7 +124,13 @@ pub fn parse(package: &Package, report: &mut Report) -> Option<Manifest> {
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(fields)) => Some(Manifest { fields }),
         Ok(other) => {
-            report.error(FILE, format!("manifest is not proper JSON. expected an object, got {}", ruby_class(&other)));
+            report.error(
+                FILE,
+                format!(
+                    "manifest is not proper JSON. expected an object, got {}",
+                    ruby_class(&other)
+                ),
+            );
             None
         }
         Err(e) => {
@@ -87,7 +158,9 @@ pub fn check(manifest: &Manifest, package: &Package, report: &mut Report) {
         check_url(url, "terms_conditions_url", report);
     }
     check_parameters(m, report);
-    let special = [m.get("requirementsOnly"), m.get("marketingOnly")].into_iter().any(|v| v == Some(&Value::Bool(true)));
+    let special = [m.get("requirementsOnly"), m.get("marketingOnly")]
+        .into_iter()
+        .any(|v| v == Some(&Value::Bool(true)));
     if !special {
         check_location(m, package, report);
         match m.get("frameworkVersion") {
@@ -95,7 +168,11 @@ pub fn check(manifest: &Manifest, package: &Package, report: &mut Report) {
             Some(Value::String(v)) if FRAMEWORK_VERSIONS.contains(&v.as_str()) => {}
             Some(v) => report.error(
                 FILE,
-                format!("{} is not a valid framework version. Available versions are: {}.", ruby_str(v), FRAMEWORK_VERSIONS.join(", ")),
+                format!(
+                    "{} is not a valid framework version. Available versions are: {}.",
+                    ruby_str(v),
+                    FRAMEWORK_VERSIONS.join(", ")
+                ),
             ),
         }
     }
@@ -108,12 +185,18 @@ fn missing(report: &mut Report, key: &str) {
 fn check_types(m: &Map<String, Value>, report: &mut Report) {
     for key in BOOLEAN_KEYS {
         if let Some(v) = m.get(*key).filter(|v| !v.is_boolean()) {
-            report.error(FILE, format!("{key} must be a boolean value, got \"{}\".", ruby_str(v)));
+            report.error(
+                FILE,
+                format!("{key} must be a boolean value, got \"{}\".", ruby_str(v)),
+            );
         }
     }
     for key in STRING_KEYS {
         if let Some(v) = m.get(*key).filter(|v| !v.is_string() && !v.is_null()) {
-            report.error(FILE, format!("{key} must be a string, got \"{}\".", ruby_str(v)));
+            report.error(
+                FILE,
+                format!("{key} must be a string, got \"{}\".", ruby_str(v)),
+            );
         }
     }
     if let Some(v) = m.get("experiments").filter(|v| !v.is_object()) {
@@ -125,13 +208,18 @@ fn check_types(m: &Map<String, Value>, report: &mut Report) {
     if let Some(v) = m.get("domainWhitelist").filter(|v| !v.is_null()) {
         let ok = v.as_array().is_some_and(|a| a.iter().all(Value::is_string));
         if !ok {
-            report.error(FILE, "The manifest field domainWhitelist need to be an array containing strings");
+            report.error(
+                FILE,
+                "The manifest field domainWhitelist need to be an array containing strings",
+            );
         }
     }
 }
 
 fn check_author(m: &Map<String, Value>, report: &mut Report) {
-    let Some(author) = m.get("author").filter(|v| !v.is_null()) else { return };
+    let Some(author) = m.get("author").filter(|v| !v.is_null()) else {
+        return;
+    };
     let Some(author) = author.as_object() else {
         report.error(
             FILE,
@@ -141,7 +229,10 @@ fn check_author(m: &Map<String, Value>, report: &mut Report) {
     };
     for field in ["name", "email", "url"] {
         if let Some(v) = author.get(field).filter(|v| !v.is_string() && !v.is_null()) {
-            report.error(FILE, format!("author {field} must be a string, got \"{}\".", ruby_str(v)));
+            report.error(
+                FILE,
+                format!("author {field} must be a string, got \"{}\".", ruby_str(v)),
+            );
         }
     }
     if let Some(url) = author.get("url").and_then(Value::as_str) {
@@ -157,19 +248,34 @@ fn check_url(url: &str, label: &str, report: &mut Report) {
 }
 
 fn check_oauth(m: &Map<String, Value>, report: &mut Report) {
-    let Some(oauth) = m.get("oauth").filter(|v| !v.is_null()) else { return };
+    let Some(oauth) = m.get("oauth").filter(|v| !v.is_null()) else {
+        return;
+    };
     let empty = Map::new();
     let fields = oauth.as_object().unwrap_or(&empty);
     let absent: Vec<&str> = OAUTH_FIELDS
         .iter()
         .copied()
-        .filter(|k| fields.get(*k).and_then(Value::as_str).is_none_or(str::is_empty))
+        .filter(|k| {
+            fields
+                .get(*k)
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+        })
         .collect();
     if !absent.is_empty() {
         let noun = if absent.len() == 1 { "field" } else { "fields" };
-        report.error(FILE, format!("Missing required oauth {noun} in manifest: {}", absent.join(", ")));
+        report.error(
+            FILE,
+            format!(
+                "Missing required oauth {noun} in manifest: {}",
+                absent.join(", ")
+            ),
+        );
     }
-    let has_oauth_param = parameters(m).iter().any(|p| p.get("type").and_then(Value::as_str) == Some("oauth"));
+    let has_oauth_param = parameters(m)
+        .iter()
+        .any(|p| p.get("type").and_then(Value::as_str) == Some("oauth"));
     if !has_oauth_param {
         report.error(
             FILE,
@@ -180,11 +286,17 @@ fn check_oauth(m: &Map<String, Value>, report: &mut Report) {
 
 /// The parameter objects (non-objects are reported by `check_parameters`).
 fn parameters(m: &Map<String, Value>) -> Vec<&Map<String, Value>> {
-    m.get("parameters").and_then(Value::as_array).map_or_else(Vec::new, |a| a.iter().filter_map(Value::as_object).collect())
+    m.get("parameters")
+        .and_then(Value::as_array)
+        .map_or_else(Vec::new, |a| {
+            a.iter().filter_map(Value::as_object).collect()
+        })
 }
 
 fn check_parameters(m: &Map<String, Value>, report: &mut Report) {
-    let Some(raw) = m.get("parameters").filter(|v| !v.is_null()) else { return };
+    let Some(raw) = m.get("parameters").filter(|v| !v.is_null()) else {
+        return;
+    };
     let Some(list) = raw.as_array() else {
         report.error(FILE, "App parameters must be an array.");
         return;
@@ -197,8 +309,17 @@ fn check_parameters(m: &Map<String, Value>, report: &mut Report) {
         }
     }
     let params = parameters(m);
-    let named = |p: &Map<String, Value>| p.get("name").and_then(Value::as_str).unwrap_or("").to_string();
-    let type_of = |p: &Map<String, Value>| p.get("type").cloned().unwrap_or_else(|| Value::String("text".into()));
+    let named = |p: &Map<String, Value>| {
+        p.get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let type_of = |p: &Map<String, Value>| {
+        p.get("type")
+            .cloned()
+            .unwrap_or_else(|| Value::String("text".into()))
+    };
 
     let mut duplicates: Vec<&str> = Vec::new();
     for name in &names {
@@ -208,14 +329,21 @@ fn check_parameters(m: &Map<String, Value>, report: &mut Report) {
     }
     if !duplicates.is_empty() {
         let listed: Vec<String> = duplicates.iter().map(|d| format!("{d:?}")).collect();
-        report.error(FILE, format!("Duplicate app parameters defined: [{}]", listed.join(", ")));
+        report.error(
+            FILE,
+            format!("Duplicate app parameters defined: [{}]", listed.join(", ")),
+        );
     }
     for attribute in ["required", "secure"] {
         for p in &params {
             if let Some(v) = p.get(attribute).filter(|v| !v.is_boolean()) {
                 report.error(
                     FILE,
-                    format!("parameters[name=\"{}\"].{attribute} must be a boolean value, got \"{}\".", named(p), ruby_str(v)),
+                    format!(
+                        "parameters[name=\"{}\"].{attribute} must be a boolean value, got \"{}\".",
+                        named(p),
+                        ruby_str(v)
+                    ),
                 );
             }
         }
@@ -226,8 +354,18 @@ fn check_parameters(m: &Map<String, Value>, report: &mut Report) {
         .map(|p| named(p))
         .collect();
     if !hidden_required.is_empty() {
-        let verb = if hidden_required.len() == 1 { "is" } else { "are" };
-        report.error(FILE, format!("{} {verb} set to hidden and cannot be required.", hidden_required.join(", ")));
+        let verb = if hidden_required.len() == 1 {
+            "is"
+        } else {
+            "are"
+        };
+        report.error(
+            FILE,
+            format!(
+                "{} {verb} set to hidden and cannot be required.",
+                hidden_required.join(", ")
+            ),
+        );
     }
     let invalid_types: Vec<String> = params
         .iter()
@@ -236,14 +374,21 @@ fn check_parameters(m: &Map<String, Value>, report: &mut Report) {
         .map(|t| ruby_str(&t))
         .collect();
     if !invalid_types.is_empty() {
-        let tail = if invalid_types.len() == 1 { "is an invalid parameter type." } else { "are invalid parameter types." };
+        let tail = if invalid_types.len() == 1 {
+            "is an invalid parameter type."
+        } else {
+            "are invalid parameter types."
+        };
         report.error(FILE, format!("{} {tail}", invalid_types.join(", ")));
     }
     let oauth: Vec<_> = params.iter().filter(|p| type_of(p) == "oauth").collect();
     if oauth.len() > 1 {
         report.error(FILE, "Too many parameters with type 'oauth': one permitted");
     }
-    if oauth.iter().any(|p| p.get("secure") == Some(&Value::Bool(true))) {
+    if oauth
+        .iter()
+        .any(|p| p.get("secure") == Some(&Value::Bool(true)))
+    {
         report.error(FILE, "oauth parameter cannot be set to be secure.");
     }
     if names.contains(&"name") {
@@ -251,24 +396,46 @@ fn check_parameters(m: &Map<String, Value>, report: &mut Report) {
     }
     for p in &params {
         check_scopes(p, &named(p), report);
-        for key in p.keys().filter(|k| !PARAMETER_ATTRIBUTES.contains(&k.as_str())) {
-            report.warning(FILE, format!("parameters[name=\"{}\"] has an unknown attribute \"{key}\".", named(p)));
+        for key in p
+            .keys()
+            .filter(|k| !PARAMETER_ATTRIBUTES.contains(&k.as_str()))
+        {
+            report.warning(
+                FILE,
+                format!(
+                    "parameters[name=\"{}\"] has an unknown attribute \"{key}\".",
+                    named(p)
+                ),
+            );
         }
     }
     parameter_warnings(&params, report);
 }
 
 fn check_scopes(p: &Map<String, Value>, name: &str, report: &mut Report) {
-    let Some(scopes) = p.get("scopes").filter(|v| !v.is_null()) else { return };
+    let Some(scopes) = p.get("scopes").filter(|v| !v.is_null()) else {
+        return;
+    };
     if p.get("secure") != Some(&Value::Bool(true)) {
-        report.error(FILE, format!("parameters[name=\"{name}\"].scopes cannot be defined in a non-secure parameter."));
+        report.error(
+            FILE,
+            format!(
+                "parameters[name=\"{name}\"].scopes cannot be defined in a non-secure parameter."
+            ),
+        );
         return;
     }
-    let valid = scopes.as_array().is_some_and(|a| a.iter().all(|s| s.as_str().is_some_and(|s| SCOPES.contains(&s))));
+    let valid = scopes.as_array().is_some_and(|a| {
+        a.iter()
+            .all(|s| s.as_str().is_some_and(|s| SCOPES.contains(&s)))
+    });
     if !valid {
         report.error(
             FILE,
-            format!("parameters[name=\"{name}\"].scopes must be an array of: {}, got {scopes}.", SCOPES.join(", ")),
+            format!(
+                "parameters[name=\"{name}\"].scopes must be an array of: {}, got {scopes}.",
+                SCOPES.join(", ")
+            ),
         );
     }
 }
@@ -276,14 +443,23 @@ fn check_scopes(p: &Map<String, Value>, name: &str, report: &mut Report) {
 /// Zendesk's secure-settings warnings: the upload succeeds but the admin is warned.
 fn parameter_warnings(params: &[&Map<String, Value>], report: &mut Report) {
     let is_true = |p: &Map<String, Value>, k: &str| p.get(k) == Some(&Value::Bool(true));
-    let type_str = |p: &Map<String, Value>| p.get("type").and_then(Value::as_str).unwrap_or("text").to_string();
+    let type_str = |p: &Map<String, Value>| {
+        p.get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("text")
+            .to_string()
+    };
     let looks_secret = |name: &str| {
         let lower = name.to_ascii_lowercase();
-        ["token", "key", "pwd", "password"].iter().any(|k| lower.contains(k))
+        ["token", "key", "pwd", "password"]
+            .iter()
+            .any(|k| lower.contains(k))
     };
     let insecure = params.iter().any(|p| {
         let name = p.get("name").and_then(Value::as_str).unwrap_or("");
-        looks_secret(name) && matches!(type_str(p).as_str(), "text" | "password") && !is_true(p, "secure")
+        looks_secret(name)
+            && matches!(type_str(p).as_str(), "text" | "password")
+            && !is_true(p, "secure")
     });
     if insecure {
         report.warning(
@@ -291,7 +467,10 @@ fn parameter_warnings(params: &[&Map<String, Value>], report: &mut Report) {
             "Make sure to set secure to true when using keys in Settings. Learn more: https://developer.zendesk.com/apps/docs/developer-guide/using_sdk#using-secure-settings",
         );
     }
-    if params.iter().any(|p| p.contains_key("default") && (is_true(p, "secure") || type_str(p) == "hidden")) {
+    if params
+        .iter()
+        .any(|p| p.contains_key("default") && (is_true(p, "secure") || type_str(p) == "hidden"))
+    {
         report.warning(
             FILE,
             "Default values for secure or hidden parameters are not stored securely. Be sure to review them and confirm they do not contain sensitive data",
@@ -299,7 +478,12 @@ fn parameter_warnings(params: &[&Map<String, Value>], report: &mut Report) {
     }
     let unscoped: Vec<&str> = params
         .iter()
-        .filter(|p| is_true(p, "secure") && p.get("scopes").and_then(Value::as_array).is_none_or(|a| a.is_empty()))
+        .filter(|p| {
+            is_true(p, "secure")
+                && p.get("scopes")
+                    .and_then(Value::as_array)
+                    .is_none_or(|a| a.is_empty())
+        })
         .filter_map(|p| p.get("name")?.as_str())
         .collect();
     if !unscoped.is_empty() {
@@ -319,10 +503,17 @@ fn check_location(m: &Map<String, Value>, package: &Package, report: &mut Report
         Some(Value::Object(hosts)) if hosts.is_empty() => return missing(report, "location"),
         Some(Value::Object(hosts)) => hosts,
         // A location name or a list of names is the framework-v1 form.
-        Some(_) => return report.error(FILE, "App locations need to be URLs for this framework version."),
+        Some(_) => {
+            return report.error(
+                FILE,
+                "App locations need to be URLs for this framework version.",
+            )
+        }
     };
     // A legacy manifest names Support locations directly, without a host level.
-    let legacy_support = location.keys().any(|k| SUPPORT_LOCATIONS.contains(&k.as_str()));
+    let legacy_support = location
+        .keys()
+        .any(|k| SUPPORT_LOCATIONS.contains(&k.as_str()));
     let owned;
     let hosts = if legacy_support {
         owned = Map::from_iter([("support".to_string(), Value::Object(location.clone()))]);
@@ -340,10 +531,17 @@ fn check_location(m: &Map<String, Value>, package: &Package, report: &mut Report
             continue;
         };
         if host == "support" {
-            let unknown: Vec<&str> =
-                locations.keys().map(String::as_str).filter(|l| !SUPPORT_LOCATIONS.contains(l)).collect();
+            let unknown: Vec<&str> = locations
+                .keys()
+                .map(String::as_str)
+                .filter(|l| !SUPPORT_LOCATIONS.contains(l))
+                .collect();
             if !unknown.is_empty() {
-                let tail = if unknown.len() == 1 { "is an invalid location" } else { "are invalid locations" };
+                let tail = if unknown.len() == 1 {
+                    "is an invalid location"
+                } else {
+                    "are invalid locations"
+                };
                 report.error(FILE, format!("{} {tail} in Support.", unknown.join(", ")));
             }
         }
@@ -358,9 +556,16 @@ fn check_location_options(name: &str, options: &Value, package: &Package, report
         Value::String(url) => (Some(url.as_str()), true, None),
         Value::Object(o) => {
             for key in o.keys().filter(|k| !LOCATION_OPTIONS.contains(&k.as_str())) {
-                report.warning(FILE, format!("{key} is not a known option of the {name} location."));
+                report.warning(
+                    FILE,
+                    format!("{key} is not a known option of the {name} location."),
+                );
             }
-            (o.get("url").and_then(Value::as_str), o.get("autoLoad") != Some(&Value::Bool(false)), o.get("flexible"))
+            (
+                o.get("url").and_then(Value::as_str),
+                o.get("autoLoad") != Some(&Value::Bool(false)),
+                o.get("flexible"),
+            )
         }
         _ => (None, true, None),
     };
@@ -374,7 +579,13 @@ fn check_location_options(name: &str, options: &Value, package: &Package, report
         _ => {}
     }
     if let Some(flexible) = flexible.filter(|f| !f.is_boolean() && !f.is_null()) {
-        report.error(FILE, format!("{} is an invalid type for the flexible location parameter.", ruby_str(flexible)));
+        report.error(
+            FILE,
+            format!(
+                "{} is an invalid type for the flexible location parameter.",
+                ruby_str(flexible)
+            ),
+        );
     }
 }
 
@@ -386,7 +597,13 @@ fn location_url_ok(url: &str, package: &Package) -> bool {
     }
     if let Some((scheme, rest)) = url.split_once("://") {
         let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let host = host.rsplit('@').next().unwrap_or("").split(':').next().unwrap_or("");
+        let host = host
+            .rsplit('@')
+            .next()
+            .unwrap_or("")
+            .split(':')
+            .next()
+            .unwrap_or("");
         return scheme.eq_ignore_ascii_case("https") || host == "localhost";
     }
     if url.contains(':') {

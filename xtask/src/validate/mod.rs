@@ -6,9 +6,9 @@ mod assets;
 mod finding;
 mod manifest;
 mod package;
-mod translations;
 #[cfg(test)]
 mod tests;
+mod translations;
 
 use std::path::Path;
 
@@ -25,7 +25,10 @@ pub fn validate(package: &Package) -> Report {
     let mut report = Report::default();
     if !package.has_file("manifest.json") {
         // Like Zendesk, stop here: nothing else can be judged without the manifest.
-        let nested = package.files.keys().find(|p| p.split('/').count() == 2 && p.ends_with("/manifest.json"));
+        let nested = package
+            .files
+            .keys()
+            .find(|p| p.split('/').count() == 2 && p.ends_with("/manifest.json"));
         match nested {
             Some(found) => report.error(
                 package.label.as_str(),

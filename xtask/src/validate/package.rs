@@ -13,7 +13,10 @@ pub enum LoadError {
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: io::Error },
     #[error("{path} is not a readable zip file: {source}")]
-    Zip { path: PathBuf, source: zip::result::ZipError },
+    Zip {
+        path: PathBuf,
+        source: zip::result::ZipError,
+    },
     #[error(transparent)]
     Archive(#[from] ArchiveError),
 }
@@ -37,7 +40,10 @@ const S_IFLNK: u32 = 0o120000;
 impl Package {
     /// Reads a folder, or a file ending in `.zip`.
     pub fn load(path: &Path) -> Result<Package, LoadError> {
-        let meta = fs::metadata(path).map_err(|source| LoadError::Io { path: path.into(), source })?;
+        let meta = fs::metadata(path).map_err(|source| LoadError::Io {
+            path: path.into(),
+            source,
+        })?;
         if meta.is_dir() {
             Package::from_dir(path)
         } else {
@@ -46,18 +52,34 @@ impl Package {
     }
 
     pub fn from_dir(dir: &Path) -> Result<Package, LoadError> {
-        let mut package = Package { label: dir.display().to_string(), ..Package::default() };
+        let mut package = Package {
+            label: dir.display().to_string(),
+            ..Package::default()
+        };
         collect_dir(dir, "", &mut package)?;
         package.zip_size = archive::zip_dir(dir)?.len() as u64;
         Ok(package)
     }
 
     pub fn from_zip(path: &Path) -> Result<Package, LoadError> {
-        let io_err = |source| LoadError::Io { path: path.into(), source };
-        let zip_err = |source| LoadError::Zip { path: path.into(), source };
+        let io_err = |source| LoadError::Io {
+            path: path.into(),
+            source,
+        };
+        let zip_err = |source| LoadError::Zip {
+            path: path.into(),
+            source,
+        };
         let bytes = fs::read(path).map_err(io_err)?;
-        let label = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        let mut package = Package { label, zip_size: bytes.len() as u64, ..Package::default() };
+        let label = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let mut package = Package {
+            label,
+            zip_size: bytes.len() as u64,
+            ..Package::default()
+        };
         let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(zip_err)?;
         for i in 0..zip.len() {
             let mut entry = zip.by_index(i).map_err(zip_err)?;
@@ -86,19 +108,32 @@ impl Package {
 }
 
 fn collect_dir(dir: &Path, prefix: &str, package: &mut Package) -> Result<(), LoadError> {
-    let io_err = |source| LoadError::Io { path: dir.into(), source };
-    let mut entries: Vec<_> = fs::read_dir(dir).map_err(io_err)?.collect::<Result<_, _>>().map_err(io_err)?;
+    let io_err = |source| LoadError::Io {
+        path: dir.into(),
+        source,
+    };
+    let mut entries: Vec<_> = fs::read_dir(dir)
+        .map_err(io_err)?
+        .collect::<Result<_, _>>()
+        .map_err(io_err)?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let rel = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
+        let rel = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
         let kind = entry.file_type().map_err(io_err)?;
         if kind.is_symlink() {
             package.symlinks.push(rel);
         } else if kind.is_dir() {
             collect_dir(&entry.path(), &rel, package)?;
         } else {
-            let content = fs::read(entry.path()).map_err(|source| LoadError::Io { path: entry.path(), source })?;
+            let content = fs::read(entry.path()).map_err(|source| LoadError::Io {
+                path: entry.path(),
+                source,
+            })?;
             package.files.insert(rel, content);
         }
     }

@@ -22,7 +22,9 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     encoder.set_color(png::ColorType::Grayscale);
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder.write_header().unwrap();
-    writer.write_image_data(&vec![200u8; (width * height) as usize]).unwrap();
+    writer
+        .write_image_data(&vec![200u8; (width * height) as usize])
+        .unwrap();
     writer.finish().unwrap();
     out
 }
@@ -67,7 +69,10 @@ impl Fixture {
         let f = Fixture { dir };
         f.write_json("manifest.json", &good_manifest());
         f.write_json("translations/en.json", &good_translations());
-        f.write("assets/iframe.html", b"<!doctype html><script type=module src=zendesk_app.js></script>");
+        f.write(
+            "assets/iframe.html",
+            b"<!doctype html><script type=module src=zendesk_app.js></script>",
+        );
         f.write("assets/logo.png", &png(320, 320));
         f.write("assets/logo-small.png", &png(128, 128));
         f
@@ -88,7 +93,8 @@ impl Fixture {
     }
 
     fn edit_json(&self, rel: &str, edit: impl FnOnce(&mut Value)) {
-        let mut value: Value = serde_json::from_slice(&fs::read(self.dir.join(rel)).unwrap()).unwrap();
+        let mut value: Value =
+            serde_json::from_slice(&fs::read(self.dir.join(rel)).unwrap()).unwrap();
         edit(&mut value);
         self.write_json(rel, &value);
     }
@@ -107,7 +113,9 @@ impl Fixture {
         let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
         let options = zip::write::SimpleFileOptions::default();
         for (rel, abs) in crate::archive::list_files(&self.dir).unwrap() {
-            writer.start_file(format!("{prefix}{rel}"), options).unwrap();
+            writer
+                .start_file(format!("{prefix}{rel}"), options)
+                .unwrap();
             writer.write_all(&fs::read(abs).unwrap()).unwrap();
         }
         fs::write(&path, writer.finish().unwrap().into_inner()).unwrap();
@@ -116,7 +124,12 @@ impl Fixture {
 
     fn findings(path: &Path, level: Level) -> Vec<String> {
         let report = validate_path(path).unwrap();
-        report.findings.iter().filter(|f| f.level == level).map(ToString::to_string).collect()
+        report
+            .findings
+            .iter()
+            .filter(|f| f.level == level)
+            .map(ToString::to_string)
+            .collect()
     }
 
     fn errors(&self) -> Vec<String> {
@@ -162,7 +175,10 @@ fn missing_author() {
     f.manifest(|m| {
         obj(m).remove("author");
     });
-    assert_errors(&f, &["manifest.json: Missing required field in manifest: author"]);
+    assert_errors(
+        &f,
+        &["manifest.json: Missing required field in manifest: author"],
+    );
 }
 
 #[test]
@@ -171,7 +187,10 @@ fn missing_default_locale() {
     f.manifest(|m| {
         obj(m).remove("defaultLocale");
     });
-    assert_errors(&f, &["manifest.json: Missing required field in manifest: defaultLocale"]);
+    assert_errors(
+        &f,
+        &["manifest.json: Missing required field in manifest: defaultLocale"],
+    );
 }
 
 #[test]
@@ -180,7 +199,10 @@ fn missing_location() {
     f.manifest(|m| {
         obj(m).remove("location");
     });
-    assert_errors(&f, &["manifest.json: Missing required field in manifest: location"]);
+    assert_errors(
+        &f,
+        &["manifest.json: Missing required field in manifest: location"],
+    );
 }
 
 #[test]
@@ -189,21 +211,33 @@ fn missing_framework_version() {
     f.manifest(|m| {
         obj(m).remove("frameworkVersion");
     });
-    assert_errors(&f, &["manifest.json: Missing required field in manifest: frameworkVersion"]);
+    assert_errors(
+        &f,
+        &["manifest.json: Missing required field in manifest: frameworkVersion"],
+    );
 }
 
 #[test]
 fn framework_version_other_than_2_0() {
     let f = Fixture::good();
     f.manifest(|m| m["frameworkVersion"] = json!("3.0"));
-    assert_errors(&f, &["manifest.json: 3.0 is not a valid framework version. Available versions are: 2.0."]);
+    assert_errors(
+        &f,
+        &["manifest.json: 3.0 is not a valid framework version. Available versions are: 2.0."],
+    );
 }
 
 #[test]
 fn manifest_syntax_error_names_line_and_column() {
     let f = Fixture::good();
-    f.write("manifest.json", b"{\n  \"name\": \"x\",\n  \"author\": \n}\n");
-    assert_errors(&f, &["manifest.json: manifest is not proper JSON. expected value at line 4 column 1"]);
+    f.write(
+        "manifest.json",
+        b"{\n  \"name\": \"x\",\n  \"author\": \n}\n",
+    );
+    assert_errors(
+        &f,
+        &["manifest.json: manifest is not proper JSON. expected value at line 4 column 1"],
+    );
 }
 
 #[test]
@@ -229,8 +263,13 @@ fn no_manifest_at_all() {
 #[test]
 fn unknown_location() {
     let f = Fixture::good();
-    f.manifest(|m| m["location"] = json!({ "support": { "ticket_sidebarx": "assets/iframe.html" } }));
-    assert_errors(&f, &["manifest.json: ticket_sidebarx is an invalid location in Support."]);
+    f.manifest(|m| {
+        m["location"] = json!({ "support": { "ticket_sidebarx": "assets/iframe.html" } })
+    });
+    assert_errors(
+        &f,
+        &["manifest.json: ticket_sidebarx is an invalid location in Support."],
+    );
 }
 
 #[test]
@@ -253,7 +292,9 @@ fn location_url_naming_a_missing_asset() {
 #[test]
 fn location_url_over_plain_http() {
     let f = Fixture::good();
-    f.manifest(|m| m["location"]["support"]["ticket_sidebar"]["url"] = json!("http://example.com/app.html"));
+    f.manifest(|m| {
+        m["location"]["support"]["ticket_sidebar"]["url"] = json!("http://example.com/app.html")
+    });
     assert_errors(
         &f,
         &["manifest.json: http://example.com/app.html is either an invalid location URI, refers to a missing asset, or does not use HTTPS."],
@@ -262,7 +303,12 @@ fn location_url_over_plain_http() {
 
 #[test]
 fn location_urls_zendesk_accepts() {
-    for url in ["https://example.com/app", "http://localhost:4567/app", "{{setting.host}}/app", "assets/iframe.html?x=1"] {
+    for url in [
+        "https://example.com/app",
+        "http://localhost:4567/app",
+        "{{setting.host}}/app",
+        "assets/iframe.html?x=1",
+    ] {
         let f = Fixture::good();
         f.manifest(|m| m["location"]["support"]["ticket_sidebar"]["url"] = json!(url));
         assert_errors(&f, &[]);
@@ -273,14 +319,20 @@ fn location_urls_zendesk_accepts() {
 fn location_without_url() {
     let f = Fixture::good();
     f.manifest(|m| m["location"]["support"]["ticket_sidebar"] = json!({ "flexible": true }));
-    assert_errors(&f, &["manifest.json: ticket_sidebar location does not specify a URI."]);
+    assert_errors(
+        &f,
+        &["manifest.json: ticket_sidebar location does not specify a URI."],
+    );
 }
 
 #[test]
 fn flexible_not_boolean() {
     let f = Fixture::good();
     f.manifest(|m| m["location"]["support"]["ticket_sidebar"]["flexible"] = json!("yes"));
-    assert_errors(&f, &["manifest.json: yes is an invalid type for the flexible location parameter."]);
+    assert_errors(
+        &f,
+        &["manifest.json: yes is an invalid type for the flexible location parameter."],
+    );
 }
 
 #[test]
@@ -289,7 +341,10 @@ fn password_parameter_type() {
     f.manifest(|m| {
         param(m, 1).insert("type".into(), json!("password"));
     });
-    assert_errors(&f, &["manifest.json: password is an invalid parameter type."]);
+    assert_errors(
+        &f,
+        &["manifest.json: password is an invalid parameter type."],
+    );
 }
 
 #[test]
@@ -307,15 +362,23 @@ fn hidden_parameter_that_is_required() {
     let f = Fixture::good();
     f.manifest(|m| m["parameters"] = json!([{ "name": "h", "type": "hidden", "required": true }]));
     f.translations(|t| t["app"]["parameters"]["h"] = json!({ "label": "H" }));
-    assert_errors(&f, &["manifest.json: h is set to hidden and cannot be required."]);
+    assert_errors(
+        &f,
+        &["manifest.json: h is set to hidden and cannot be required."],
+    );
 }
 
 #[test]
 fn duplicate_parameters() {
     let f = Fixture::good();
-    f.manifest(|m| m["parameters"] = json!([{ "name": "a", "type": "text" }, { "name": "a", "type": "text" }]));
+    f.manifest(|m| {
+        m["parameters"] = json!([{ "name": "a", "type": "text" }, { "name": "a", "type": "text" }])
+    });
     f.translations(|t| t["app"]["parameters"]["a"] = json!({ "label": "A" }));
-    assert_errors(&f, &["manifest.json: Duplicate app parameters defined: [\"a\"]"]);
+    assert_errors(
+        &f,
+        &["manifest.json: Duplicate app parameters defined: [\"a\"]"],
+    );
 }
 
 #[test]
@@ -323,7 +386,10 @@ fn required_not_boolean() {
     let f = Fixture::good();
     f.manifest(|m| m["parameters"] = json!([{ "name": "x", "type": "text", "required": "yes" }]));
     f.translations(|t| t["app"]["parameters"]["x"] = json!({ "label": "X" }));
-    assert_errors(&f, &["manifest.json: parameters[name=\"x\"].required must be a boolean value, got \"yes\"."]);
+    assert_errors(
+        &f,
+        &["manifest.json: parameters[name=\"x\"].required must be a boolean value, got \"yes\"."],
+    );
 }
 
 #[test]
@@ -331,13 +397,18 @@ fn secure_not_boolean() {
     let f = Fixture::good();
     f.manifest(|m| m["parameters"] = json!([{ "name": "x", "type": "text", "secure": "yes" }]));
     f.translations(|t| t["app"]["parameters"]["x"] = json!({ "label": "X" }));
-    assert_errors(&f, &["manifest.json: parameters[name=\"x\"].secure must be a boolean value, got \"yes\"."]);
+    assert_errors(
+        &f,
+        &["manifest.json: parameters[name=\"x\"].secure must be a boolean value, got \"yes\"."],
+    );
 }
 
 #[test]
 fn scopes_on_a_non_secure_parameter() {
     let f = Fixture::good();
-    f.manifest(|m| m["parameters"] = json!([{ "name": "x", "type": "text", "scopes": ["header"] }]));
+    f.manifest(|m| {
+        m["parameters"] = json!([{ "name": "x", "type": "text", "scopes": ["header"] }])
+    });
     f.translations(|t| t["app"]["parameters"]["x"] = json!({ "label": "X" }));
     assert_errors(&f, &["manifest.json: parameters[name=\"x\"].scopes cannot be defined in a non-secure parameter."]);
 }
@@ -346,7 +417,10 @@ fn scopes_on_a_non_secure_parameter() {
 fn private_not_boolean() {
     let f = Fixture::good();
     f.manifest(|m| m["private"] = json!("true"));
-    assert_errors(&f, &["manifest.json: private must be a boolean value, got \"true\"."]);
+    assert_errors(
+        &f,
+        &["manifest.json: private must be a boolean value, got \"true\"."],
+    );
 }
 
 #[test]
@@ -354,7 +428,10 @@ fn author_url_invalid_or_empty() {
     for url in ["example.com", ""] {
         let f = Fixture::good();
         f.manifest(|m| m["author"]["url"] = json!(url));
-        assert_errors(&f, &[format!("manifest.json: author url must be a valid URL, got \"{url}\".").as_str()]);
+        assert_errors(
+            &f,
+            &[format!("manifest.json: author url must be a valid URL, got \"{url}\".").as_str()],
+        );
     }
 }
 
@@ -381,7 +458,10 @@ fn translation_without_app_name() {
     f.translations(|t| {
         obj(&mut t["app"]).remove("name");
     });
-    assert_errors(&f, &["translations/en.json: Missing required key from translations/en.json: name"]);
+    assert_errors(
+        &f,
+        &["translations/en.json: Missing required key from translations/en.json: name"],
+    );
 }
 
 #[test]
@@ -413,7 +493,10 @@ fn parameter_without_a_label() {
 fn translation_file_with_a_bad_locale_name() {
     let f = Fixture::good();
     f.write_json("translations/english.json", &good_translations());
-    assert_errors(&f, &["translations/english.json: translations/english.json is not a valid locale."]);
+    assert_errors(
+        &f,
+        &["translations/english.json: translations/english.json is not a valid locale."],
+    );
 }
 
 #[test]
@@ -430,7 +513,10 @@ fn translation_syntax_error_names_line_and_column() {
 fn refused_file_type_by_extension() {
     let f = Fixture::good();
     f.write("assets/data.bin", b"plain bytes");
-    assert_errors(&f, &["assets/data.bin: Unsupported MIME type detected in assets/data.bin."]);
+    assert_errors(
+        &f,
+        &["assets/data.bin: Unsupported MIME type detected in assets/data.bin."],
+    );
 }
 
 #[test]
@@ -458,38 +544,66 @@ fn wasm_is_accepted() {
 fn symlink_in_a_folder() {
     let f = Fixture::good();
     std::os::unix::fs::symlink("logo.png", f.dir.join("assets/link.png")).unwrap();
-    assert_errors(&f, &["assets/link.png: Symlinks are not allowed in the zip file"]);
+    assert_errors(
+        &f,
+        &["assets/link.png: Symlinks are not allowed in the zip file"],
+    );
 }
 
 #[test]
 fn symlink_in_a_zip() {
     let f = Fixture::good();
     let zip = f.zip("");
-    let mut writer = zip::ZipWriter::new_append(fs::File::options().read(true).write(true).open(&zip).unwrap()).unwrap();
-    writer.add_symlink("assets/link.png", "logo.png", zip::write::SimpleFileOptions::default()).unwrap();
+    let mut writer = zip::ZipWriter::new_append(
+        fs::File::options()
+            .read(true)
+            .write(true)
+            .open(&zip)
+            .unwrap(),
+    )
+    .unwrap();
+    writer
+        .add_symlink(
+            "assets/link.png",
+            "logo.png",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
     writer.finish().unwrap();
-    assert_eq!(Fixture::findings(&zip, Level::Error), ["assets/link.png: Symlinks are not allowed in the zip file"]);
+    assert_eq!(
+        Fixture::findings(&zip, Level::Error),
+        ["assets/link.png: Symlinks are not allowed in the zip file"]
+    );
 }
 
 #[test]
 fn logo_of_the_wrong_size() {
     let f = Fixture::good();
     f.write("assets/logo.png", &png(300, 320));
-    assert_errors(&f, &["assets/logo.png: assets/logo.png must be 320x320 pixels, got 300x320."]);
+    assert_errors(
+        &f,
+        &["assets/logo.png: assets/logo.png must be 320x320 pixels, got 300x320."],
+    );
 }
 
 #[test]
 fn small_logo_that_is_not_a_png() {
     let f = Fixture::good();
     f.write("assets/logo-small.png", b"GIF89a");
-    assert_errors(&f, &["assets/logo-small.png: assets/logo-small.png must be a PNG image of 128x128 pixels."]);
+    assert_errors(
+        &f,
+        &["assets/logo-small.png: assets/logo-small.png must be a PNG image of 128x128 pixels."],
+    );
 }
 
 #[test]
 fn missing_logo() {
     let f = Fixture::good();
     f.remove("assets/logo.png");
-    assert_errors(&f, &["assets/logo.png: Missing required file: assets/logo.png (a 320x320 PNG)"]);
+    assert_errors(
+        &f,
+        &["assets/logo.png: Missing required file: assets/logo.png (a 320x320 PNG)"],
+    );
 }
 
 #[test]
@@ -531,7 +645,10 @@ fn warning_for_a_token_parameter_that_is_not_secure() {
 #[test]
 fn warning_for_a_secure_parameter_without_scopes_and_with_a_default() {
     let f = Fixture::good();
-    f.manifest(|m| m["parameters"][1] = json!({ "name": "api_token", "type": "text", "secure": true, "default": "x" }));
+    f.manifest(|m| {
+        m["parameters"][1] =
+            json!({ "name": "api_token", "type": "text", "secure": true, "default": "x" })
+    });
     assert_errors(&f, &[]);
     assert_eq!(
         f.warnings(),
@@ -545,7 +662,10 @@ fn warning_for_a_secure_parameter_without_scopes_and_with_a_default() {
 #[test]
 fn warning_for_plain_http_in_an_asset() {
     let f = Fixture::good();
-    f.write("assets/app.js", b"fetch('http://api.example.com/x'); fetch('http://localhost:3000/ok');");
+    f.write(
+        "assets/app.js",
+        b"fetch('http://api.example.com/x'); fetch('http://localhost:3000/ok');",
+    );
     assert_errors(&f, &[]);
     assert_eq!(
         f.warnings(),
