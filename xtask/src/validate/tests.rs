@@ -672,3 +672,74 @@ fn warning_for_plain_http_in_an_asset() {
         ["assets/app.js: Possible insecure HTTP request to http://api.example.com/x in assets/app.js. Consider using the HTTPS protocol instead."]
     );
 }
+
+#[test]
+fn warning_for_an_unknown_manifest_field() {
+    let f = Fixture::good();
+    f.manifest(|m| m["lcoation"] = json!({}));
+    assert_errors(&f, &[]);
+    assert_eq!(
+        f.warnings(),
+        ["manifest.json: Unknown field in manifest: lcoation"]
+    );
+}
+
+#[test]
+fn version_not_a_string() {
+    let f = Fixture::good();
+    f.manifest(|m| m["version"] = json!(1.5));
+    assert_errors(
+        &f,
+        &["manifest.json: version must be a string, got \"1.5\"."],
+    );
+}
+
+#[test]
+fn framework_v1_location_list() {
+    let f = Fixture::good();
+    f.manifest(|m| m["location"] = json!(["ticket_sidebar"]));
+    assert_errors(
+        &f,
+        &["manifest.json: App locations need to be URLs for this framework version."],
+    );
+}
+
+#[test]
+fn secure_parameter_with_an_unknown_scope() {
+    let f = Fixture::good();
+    f.manifest(|m| m["parameters"][1]["scopes"] = json!(["header", "cookie"]));
+    assert_errors(
+        &f,
+        &["manifest.json: parameters[name=\"api_token\"].scopes must be an array of: header, body, url, jwt_secret_key, jwt_claim, basic_auth_username, basic_auth_password, got [\"header\",\"cookie\"]."],
+    );
+}
+
+#[test]
+fn parameters_not_an_array() {
+    let f = Fixture::good();
+    f.manifest(|m| m["parameters"] = json!({ "name": "hostname" }));
+    assert_errors(&f, &["manifest.json: App parameters must be an array."]);
+}
+
+#[test]
+fn oauth_without_its_fields_or_parameter() {
+    let f = Fixture::good();
+    f.manifest(|m| m["oauth"] = json!({ "client_id": "abc" }));
+    assert_errors(
+        &f,
+        &[
+            "manifest.json: Missing required oauth fields in manifest: client_secret, authorize_uri, access_token_uri",
+            "manifest.json: Please upgrade to our new oauth format. Learn more: https://developer.zendesk.com/apps/docs/developer-guide/manifest#oauth",
+        ],
+    );
+}
+
+#[test]
+fn invalid_default_locale() {
+    let f = Fixture::good();
+    f.manifest(|m| m["defaultLocale"] = json!("English"));
+    assert_errors(
+        &f,
+        &["manifest.json: English is not a valid default locale."],
+    );
+}
