@@ -32,6 +32,8 @@ pub const IMPLEMENTED: bool = true;
 const EVENTS_PORT: u16 = 8180;
 const ADMIN_PORT: u16 = 53231;
 const WORKSPACE_PORT: u16 = 8080;
+/// Fixed so that a certificate accepted once in the browser stays accepted across runs.
+const APPLIANCE_PORT: u16 = 8443;
 /// How long the middleware may take to answer its health check after start.
 const READY_LIMIT: Duration = Duration::from_secs(60);
 /// How long the headless visitor may take.
@@ -51,6 +53,8 @@ struct Ports {
     events: u16,
     admin: u16,
     workspace: u16,
+    /// 0: any free port.
+    appliance: u16,
 }
 
 pub fn run(ws: &Workspace, args: Args) -> Result<ExitCode> {
@@ -61,14 +65,15 @@ pub fn run(ws: &Workspace, args: Args) -> Result<ExitCode> {
     process::run(&mut build)?;
 
     let ports = if args.check {
-        Ports { events: free_port()?, admin: free_port()?, workspace: free_port()? }
+        Ports { events: free_port()?, admin: free_port()?, workspace: free_port()?, appliance: 0 }
     } else {
-        for (port, what) in [(EVENTS_PORT, "events"), (ADMIN_PORT, "admin"), (WORKSPACE_PORT, "agent workspace")] {
+        let fixed = [(EVENTS_PORT, "events"), (ADMIN_PORT, "admin"), (WORKSPACE_PORT, "agent workspace"), (APPLIANCE_PORT, "appliance")];
+        for (port, what) in fixed {
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 bail!("port {port} ({what}) is already in use: is another demo running? Stop it first.");
             }
         }
-        Ports { events: EVENTS_PORT, admin: ADMIN_PORT, workspace: WORKSPACE_PORT }
+        Ports { events: EVENTS_PORT, admin: ADMIN_PORT, workspace: WORKSPACE_PORT, appliance: APPLIANCE_PORT }
     };
     let dir = ws.target_dir.join(if args.check { "demo-check" } else { "demo" });
     // The simulators start empty each time, so the middleware's database does too.
@@ -162,7 +167,8 @@ impl Demo {
     fn start_sandbox(&mut self, exe: &Path, ws: &Workspace, ports: &Ports, dir: &Path) -> Result<SandboxInfo> {
         let log = dir.join("sandbox.log");
         let mut cmd = Command::new(exe);
-        cmd.args(["serve", "--workspace-port", &ports.workspace.to_string(), "--events-url"])
+        cmd.args(["serve", "--workspace-port", &ports.workspace.to_string()])
+            .args(["--appliance-port", &ports.appliance.to_string(), "--events-url"])
             .arg(format!("http://127.0.0.1:{}/ERSPost", ports.events))
             .arg("--app-dir")
             .arg(ws.dist_app())
@@ -306,12 +312,12 @@ fn print_block(workspace: &str, ticket: u64, ports: &Ports, password: &str, appl
         r#"
 Remote Support for Zendesk — demo running (Ctrl-C stops everything)
 
-  Agent workspace (ticket #{ticket}): {workspace}/agent/tickets/{ticket}
-  Help Center request page:       {workspace}/hc/en-us/requests/{ticket}
-  Middleware admin:               http://127.0.0.1:{admin}/   password: {password}
-  Middleware events:              http://127.0.0.1:{events}/ERSPost
-  Sandbox appliance:              {appliance}  (self-signed: open it once and accept the certificate,
-                                  so the sidebar's launches reach it from your browser)
+  Agent workspace:   {workspace}/agent/tickets/{ticket}
+  Help Center:       {workspace}/hc/en-us/requests/{ticket}
+  Middleware admin:  http://127.0.0.1:{admin}/   password: {password}
+  Middleware events: http://127.0.0.1:{events}/ERSPost
+  Sandbox appliance: {appliance}  (self-signed: open it once and accept the certificate,
+                     so the sidebar's launches reach it from your browser)
 
 What to click:
   1. In the ticket's sidebar, Generate Session Key, or pick a Jump type and launch it: the
