@@ -215,7 +215,25 @@ impl Store {
         }
         let store = Self { pool };
         store.migrate(sqlite).await?;
+        if sqlite {
+            store.release_orphaned_claims().await?;
+        }
         Ok(store)
+    }
+
+    /// Makes events claimed by a previous, crashed process due again at once.
+    ///
+    /// A SQLite file belongs to one middleware process, so at start every `processing` claim
+    /// in it is a dead process's: waiting for its lease to expire (minutes) would only delay the
+    /// report. The comment marker stays, so the worker still looks for a comment that process
+    /// may already have posted before posting again. PostgreSQL is shared by several processes
+    /// when scaling out: there, claims are only retaken when their lease expires.
+    async fn release_orphaned_claims(&self) -> Result<u64> {
+        let done = sqlx::query("UPDATE events SET status = 'received', lease_until = NULL, updated_at = $1 WHERE status = 'processing'")
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     async fn migrate(&self, sqlite: bool) -> Result<()> {
