@@ -69,6 +69,8 @@ pub enum StartError {
     Appliance { name: String, source: ApplianceError },
     #[error("configuration {name}: {source}")]
     Zendesk { name: String, source: ZendeskError },
+    #[error(transparent)]
+    AdminPassword(#[from] crate::admin::password::PasswordError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: String, source: std::io::Error },
 }

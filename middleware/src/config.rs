@@ -33,8 +33,14 @@ pub struct Config {
 pub struct ServerConfig {
     /// Where the appliance posts outbound events.
     pub events_listen: String,
-    /// Admin UI and API (a later issue); kept so the key stays part of the contract.
+    /// Admin UI and API (see [`crate::admin`]).
     pub admin_listen: String,
+    /// Environment variable holding the admin password; when unset a random one is written to
+    /// `admin-password` next to the SQLite database.
+    pub admin_password_env: String,
+    /// Base URL the appliance reaches the events listener at (e.g. `http://mw.example.com:8180`),
+    /// shown in the admin as the Outbound Event URL; derived from `events_listen` when absent.
+    pub events_public_url: Option<String>,
     pub database_url: String,
     pub templates_dir: Option<PathBuf>,
     /// Number of worker tasks processing stored events.
@@ -46,6 +52,8 @@ impl Default for ServerConfig {
         Self {
             events_listen: "0.0.0.0:8180".into(),
             admin_listen: "127.0.0.1:53231".into(),
+            admin_password_env: "MIDDLEWARE_ADMIN_PASSWORD".into(),
+            events_public_url: None,
             database_url: "sqlite://middleware.db?mode=rwc".into(),
             templates_dir: None,
             workers: 4,
@@ -144,6 +152,8 @@ struct RawFile {
 struct RawServer {
     events_listen: Option<Spanned<String>>,
     admin_listen: Option<Spanned<String>>,
+    admin_password_env: Option<Spanned<String>>,
+    events_public_url: Option<Spanned<String>>,
     database_url: Option<Spanned<String>>,
     templates_dir: Option<PathBuf>,
     workers: Option<Spanned<usize>>,
@@ -252,6 +262,20 @@ pub fn parse(text: &str, file: &str, env: &dyn Fn(&str) -> Option<String>) -> Re
         if let Some(a) = s.admin_listen {
             v.check_socket_addr(&a, "server.admin_listen")?;
             server.admin_listen = a.into_inner();
+        }
+        if let Some(n) = s.admin_password_env {
+            if n.get_ref().trim().is_empty() {
+                return Err(v.error_at(n.span().start, "server.admin_password_env", "must name an environment variable"));
+            }
+            server.admin_password_env = n.into_inner();
+        }
+        if let Some(u) = s.events_public_url {
+            let base = u.get_ref().trim().trim_end_matches('/').to_string();
+            match url::Url::parse(&base) {
+                Ok(p) if (p.scheme() == "http" || p.scheme() == "https") && p.host().is_some() && p.query().is_none() => {}
+                _ => return Err(v.error_at(u.span().start, "server.events_public_url", "expected http(s)://HOST[:PORT]")),
+            }
+            server.events_public_url = Some(base);
         }
         if let Some(u) = s.database_url {
             server.database_url = normalize_database_url(u.get_ref())

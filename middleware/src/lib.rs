@@ -11,8 +11,10 @@
 //! - [`worker`]: the pool that claims events and posts exactly one comment per session event.
 //! - [`poller`]: the `SupportSessionListing` fallback for sites without outbound events.
 //! - [`check`]: `middleware check` — credentials and permissions of every configuration.
+//! - [`admin`]: the admin UI and JSON API on `admin_listen` (password, events, Retry, tests).
 //! - [`app`]: shared state and timings; [`testing`]: an in-process app for integration tests.
 
+pub mod admin;
 pub mod app;
 pub mod beyondtrust;
 pub mod check;
@@ -36,26 +38,43 @@ use tokio::sync::watch;
 pub use app::{Shared, StartError, Tuning};
 pub use config::Config;
 
-/// A middleware bound to its events address, not yet serving.
+/// A middleware bound to its events and admin addresses, not yet serving.
 pub struct Server {
     shared: Arc<Shared>,
     listener: TcpListener,
+    admin_listener: TcpListener,
+    admin: Arc<admin::AdminState>,
     shutdown_tx: watch::Sender<bool>,
 }
 
 impl Server {
-    /// Opens the store (running migrations), compiles templates, builds clients, binds the
-    /// events listener. Every start-time problem surfaces here.
+    /// Opens the store (running migrations), compiles templates, builds clients, finds the
+    /// admin password, binds the events and admin listeners. Every start-time problem surfaces here.
     pub async fn bind(config: Config, tuning: Tuning) -> Result<Self, StartError> {
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let addr = config.server.events_listen.clone();
+        let admin_addr = config.server.admin_listen.clone();
+        let (password, source) = admin::password::resolve(&config.server, &|name| std::env::var(name).ok())?;
+        match &source {
+            admin::password::PasswordSource::Env(var) => tracing::info!(%var, "admin password from the environment"),
+            admin::password::PasswordSource::File(path) => {
+                tracing::info!(path = %path.display(), "admin password in this file (set the environment variable to choose one)")
+            }
+        }
         let shared = Shared::build(config, tuning, shutdown_rx).await?;
         let listener = TcpListener::bind(&addr).await.map_err(|source| StartError::Bind { addr, source })?;
-        Ok(Self { shared, listener, shutdown_tx })
+        let admin_listener =
+            TcpListener::bind(&admin_addr).await.map_err(|source| StartError::Bind { addr: admin_addr, source })?;
+        let admin = admin::AdminState::new(shared.clone(), password);
+        Ok(Self { shared, listener, admin_listener, admin, shutdown_tx })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    pub fn admin_addr(&self) -> std::io::Result<SocketAddr> {
+        self.admin_listener.local_addr()
     }
 
     pub fn shared(&self) -> &Arc<Shared> {
@@ -65,7 +84,7 @@ impl Server {
     /// Serves events, runs the workers and pollers until `shutdown` completes, then stops
     /// accepting, lets in-flight events finish (or releases them) and returns.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let Self { shared, listener, shutdown_tx } = self;
+        let Self { shared, listener, admin_listener, admin, shutdown_tx } = self;
         let mut tasks = tokio::task::JoinSet::new();
         for id in 0..shared.config.server.workers {
             tasks.spawn(worker::run_worker(shared.clone(), id));
@@ -80,14 +99,20 @@ impl Server {
             let _ = stop.wait_for(|s| *s).await;
         });
         let server = tokio::spawn(async move { server.await });
+        let mut stop = shutdown_tx.subscribe();
+        let admin_server = axum::serve(admin_listener, admin::router(admin)).with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        });
+        let admin_server = tokio::spawn(async move { admin_server.await });
         shutdown.await;
         tracing::info!("shutting down: no new events accepted, finishing in-flight work");
         let _ = shutdown_tx.send(true);
         let served = server.await.unwrap_or(Ok(()));
+        let admin_served = admin_server.await.unwrap_or(Ok(()));
         while tasks.join_next().await.is_some() {}
         shared.store.close().await;
         tracing::info!("stopped");
-        served
+        served.and(admin_served)
     }
 }
 
@@ -103,6 +128,7 @@ pub enum RunError {
 pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), RunError> {
     let server = Server::bind(config, Tuning::default()).await?;
     tracing::info!(addr = %server.local_addr()?, "listening for outbound events on /ERSPost");
+    tracing::info!(addr = %server.admin_addr()?, "admin UI and API");
     server.run(shutdown).await?;
     Ok(())
 }

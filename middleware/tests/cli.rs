@@ -97,6 +97,7 @@ async fn server_stops_accepting_and_finishes_in_flight_work_on_shutdown() {
     let setup = Setup::default();
     let mut cfg = config(&sb, &setup);
     cfg.server.events_listen = "127.0.0.1:0".into();
+    cfg.server.admin_listen = "127.0.0.1:0".into();
     cfg.server.workers = 2;
     let server = middleware::Server::bind(cfg, middleware::testing::fast_tuning()).await.unwrap();
     let addr = server.local_addr().unwrap();

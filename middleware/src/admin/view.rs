@@ -1,0 +1,260 @@
+//! What the admin shows, gathered once for both the HTML pages and the JSON API. Nothing here
+//! holds a secret: configurations are copied field by field, never whole.
+
+use serde::Serialize;
+
+use crate::app::Shared;
+use crate::check::{check_configuration, CheckReport};
+use crate::config::{ApplianceAuth, Configuration, ServerConfig};
+use crate::store::{Status, StoreError, StoredEvent};
+
+/// Rows per events page.
+pub const PAGE_SIZE: usize = 200;
+
+/// Statuses in the order the dashboard lists them.
+pub const STATUSES: [Status; 7] =
+    [Status::Received, Status::Processing, Status::Done, Status::Failed, Status::Unassociated, Status::Skipped, Status::Retry];
+
+#[derive(Debug, Serialize)]
+pub struct StatusCount {
+    pub status: &'static str,
+    pub count: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ConfigurationView {
+    pub name: String,
+    pub appliance_id: String,
+    pub appliance_host: String,
+    /// `OAuth` or `legacy`.
+    pub auth: &'static str,
+    pub zendesk_url: String,
+    pub zendesk_username: String,
+    pub enabled: bool,
+    pub polling_event_types: Vec<String>,
+    pub polling_interval_secs: u64,
+    /// What to paste into the appliance's Outbound Events HTTP recipient.
+    pub outbound_event_url: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EventRow {
+    pub id: i64,
+    /// When the middleware stored it (UTC).
+    pub received_at: String,
+    pub configuration: String,
+    pub event_type: String,
+    pub lsid: String,
+    pub source: &'static str,
+    pub status: &'static str,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub ticket_id: Option<i64>,
+    pub ticket_url: Option<String>,
+    /// Failed, unassociated or waiting events can be made due again.
+    pub retryable: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AttemptView {
+    pub at: String,
+    pub error: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EventDetail {
+    #[serde(flatten)]
+    pub row: EventRow,
+    pub appliance_id: String,
+    pub event_timestamp: String,
+    pub updated_at: String,
+    /// The form fields as the appliance sent them.
+    pub fields: Vec<(String, String)>,
+    pub attempt_log: Vec<AttemptView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TestResult {
+    pub configuration: String,
+    pub ok: bool,
+    pub passed: Vec<String>,
+    pub failed: Vec<String>,
+}
+
+impl From<CheckReport> for TestResult {
+    fn from(r: CheckReport) -> Self {
+        Self { ok: r.ok(), configuration: r.configuration, passed: r.passed, failed: r.failed }
+    }
+}
+
+pub enum RetryOutcome {
+    Requeued,
+    NotFound,
+    /// The event is in a state Retry does not apply to (done, processing, ...).
+    NotRetryable(&'static str),
+}
+
+pub fn format_ms(ms: i64) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&fmt).ok())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+pub fn status_counts(events: &[StoredEvent]) -> Vec<StatusCount> {
+    STATUSES
+        .iter()
+        .map(|s| StatusCount { status: s.as_str(), count: events.iter().filter(|e| e.status == *s).count() })
+        .collect()
+}
+
+/// `http://HOST:PORT` the appliance should post to: `events_public_url`, else `events_listen`
+/// with an unspecified address replaced by this machine's host name.
+pub fn events_base_url(server: &ServerConfig) -> String {
+    if let Some(u) = &server.events_public_url {
+        return u.clone();
+    }
+    match server.events_listen.parse::<std::net::SocketAddr>() {
+        Ok(addr) if !addr.ip().is_unspecified() => format!("http://{addr}"),
+        Ok(addr) => format!("http://{}:{}", host_name(), addr.port()),
+        Err(_) => format!("http://{}", server.events_listen),
+    }
+}
+
+fn host_name() -> String {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .map(|s| s.trim().to_string())
+        .find(|s| !s.is_empty())
+        .unwrap_or_else(|| "MIDDLEWARE_HOST".into())
+}
+
+pub fn outbound_event_url(server: &ServerConfig, appliance_id: &str) -> String {
+    let base = events_base_url(server);
+    if appliance_id.eq_ignore_ascii_case("default") {
+        format!("{base}/ERSPost")
+    } else {
+        format!("{base}/ERSPost?appliance={appliance_id}")
+    }
+}
+
+pub fn configuration(server: &ServerConfig, c: &Configuration) -> ConfigurationView {
+    ConfigurationView {
+        name: c.name.clone(),
+        appliance_id: c.appliance_id.clone(),
+        appliance_host: c.beyondtrust.host.clone(),
+        auth: match c.beyondtrust.auth {
+            ApplianceAuth::OAuth { .. } => "OAuth",
+            ApplianceAuth::Legacy { .. } => "legacy",
+        },
+        zendesk_url: c.zendesk.url.clone(),
+        zendesk_username: c.zendesk.username.clone(),
+        enabled: !c.disabled,
+        polling_event_types: c.beyondtrust.polling_event_types.clone(),
+        polling_interval_secs: c.beyondtrust.polling_interval_secs,
+        outbound_event_url: outbound_event_url(server, &c.appliance_id),
+    }
+}
+
+pub fn configurations(shared: &Shared) -> Vec<ConfigurationView> {
+    shared.config.configurations.iter().map(|c| configuration(&shared.config.server, c)).collect()
+}
+
+fn retryable(status: Status) -> bool {
+    matches!(status, Status::Failed | Status::Unassociated | Status::Retry)
+}
+
+pub fn row(shared: &Shared, e: &StoredEvent) -> EventRow {
+    let zendesk = shared.config.configurations.iter().find(|c| c.name == e.configuration).map(|c| c.zendesk.url.as_str());
+    EventRow {
+        id: e.id,
+        received_at: format_ms(e.created_at),
+        configuration: e.configuration.clone(),
+        event_type: e.event_type.clone(),
+        lsid: e.lsid.clone(),
+        source: e.source.as_str(),
+        status: e.status.as_str(),
+        attempts: e.attempts,
+        last_error: e.last_error.clone(),
+        ticket_id: e.ticket_id,
+        ticket_url: match (zendesk, e.ticket_id) {
+            (Some(z), Some(t)) => Some(format!("{z}/agent/tickets/{t}")),
+            _ => None,
+        },
+        retryable: retryable(e.status),
+    }
+}
+
+/// Newest first, optionally one status, page `page` (0-based) of [`PAGE_SIZE`]; also whether
+/// an older page exists.
+pub fn page_of(shared: &Shared, mut events: Vec<StoredEvent>, status: Option<Status>, page: usize) -> (Vec<EventRow>, bool) {
+    events.reverse();
+    let mut matching = events.iter().filter(|e| status.is_none_or(|s| e.status == s)).skip(page.saturating_mul(PAGE_SIZE));
+    let rows: Vec<EventRow> = matching.by_ref().take(PAGE_SIZE).map(|e| row(shared, e)).collect();
+    let more = matching.next().is_some();
+    (rows, more)
+}
+
+pub async fn all_events(shared: &Shared) -> Result<Vec<StoredEvent>, StoreError> {
+    shared.store.events().await
+}
+
+pub async fn event_detail(shared: &Shared, id: i64) -> Result<Option<EventDetail>, StoreError> {
+    let Some(e) = shared.store.event(id).await? else { return Ok(None) };
+    let attempts = shared.store.attempts(id).await?;
+    Ok(Some(EventDetail {
+        row: row(shared, &e),
+        appliance_id: e.appliance_id.clone(),
+        event_timestamp: e.event_timestamp.clone(),
+        updated_at: format_ms(e.updated_at),
+        fields: e.fields.clone(),
+        attempt_log: attempts.into_iter().map(|a| AttemptView { at: format_ms(a.at), error: a.error }).collect(),
+    }))
+}
+
+/// Runs `middleware check` for one configuration; `None` when no configuration has that name.
+pub async fn test_connection(shared: &Shared, name: &str) -> Option<TestResult> {
+    let cfg = shared.config.configurations.iter().find(|c| c.name == name)?;
+    Some(check_configuration(cfg, shared.tuning.http_timeout).await.into())
+}
+
+/// Makes a failed, unassociated or waiting event due now and wakes the workers.
+pub async fn retry(shared: &Shared, id: i64) -> Result<RetryOutcome, StoreError> {
+    let Some(e) = shared.store.event(id).await? else { return Ok(RetryOutcome::NotFound) };
+    if !retryable(e.status) {
+        return Ok(RetryOutcome::NotRetryable(e.status.as_str()));
+    }
+    if !shared.store.requeue(id).await? {
+        // Picked up or finished between the two queries.
+        let now = shared.store.event(id).await?.map_or("gone", |e| e.status.as_str());
+        return Ok(RetryOutcome::NotRetryable(now));
+    }
+    tracing::info!(id, "event requeued from the admin");
+    shared.wake.notify_waiters();
+    Ok(RetryOutcome::Requeued)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outbound_url_omits_the_default_appliance() {
+        let mut s = ServerConfig { events_listen: "10.0.0.5:8180".into(), ..ServerConfig::default() };
+        assert_eq!(outbound_event_url(&s, "default"), "http://10.0.0.5:8180/ERSPost");
+        assert_eq!(outbound_event_url(&s, "Prod_2"), "http://10.0.0.5:8180/ERSPost?appliance=Prod_2");
+        s.events_public_url = Some("https://mw.example.com".into());
+        assert_eq!(outbound_event_url(&s, "x"), "https://mw.example.com/ERSPost?appliance=x");
+        s = ServerConfig::default();
+        let url = outbound_event_url(&s, "default");
+        assert!(url.starts_with("http://") && url.ends_with(":8180/ERSPost") && !url.contains("0.0.0.0"), "{url}");
+    }
+
+    #[test]
+    fn times_are_utc() {
+        assert_eq!(format_ms(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(format_ms(1_700_000_000_123), "2023-11-14 22:13:20 UTC");
+    }
+}
