@@ -57,9 +57,11 @@ impl Server {
         let (password, source) = admin::password::resolve(&config.server, &|name| std::env::var(name).ok())?;
         match &source {
             admin::password::PasswordSource::Env(var) => tracing::info!(%var, "admin password from the environment"),
-            admin::password::PasswordSource::File(path) => {
-                tracing::info!(path = %path.display(), "admin password in this file (set the environment variable to choose one)")
-            }
+            admin::password::PasswordSource::File(path) => tracing::info!(
+                path = %path.display(),
+                var = %config.server.admin_password_env,
+                "admin password is in this file (set the variable to choose one)"
+            ),
         }
         let shared = Shared::build(config, tuning, shutdown_rx).await?;
         let listener = TcpListener::bind(&addr).await.map_err(|source| StartError::Bind { addr, source })?;

@@ -19,15 +19,20 @@ fn error(status: StatusCode, message: &str) -> Response {
 
 fn store_error(e: StoreError) -> Response {
     tracing::error!(error = %e, "admin api: store query failed");
-    error(StatusCode::INTERNAL_SERVER_ERROR, "the database could not be read; see the middleware log")
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the database could not be read; see the middleware log",
+    )
 }
 
 /// `GET /api/status`: counts by status and the number of configurations.
 pub async fn status(State(state): State<Arc<AdminState>>) -> Response {
     match view::all_events(&state.shared).await {
         Ok(events) => {
-            let counts: serde_json::Map<String, serde_json::Value> =
-                view::status_counts(&events).into_iter().map(|c| (c.status.to_string(), json!(c.count))).collect();
+            let counts: serde_json::Map<String, serde_json::Value> = view::status_counts(&events)
+                .into_iter()
+                .map(|c| (c.status.to_string(), json!(c.count)))
+                .collect();
             Json(json!({ "counts": counts, "total": events.len(), "configurations": state.shared.config.configurations.len() }))
                 .into_response()
         }
@@ -40,7 +45,10 @@ pub async fn configurations(State(state): State<Arc<AdminState>>) -> Response {
 }
 
 /// `GET /api/events?status=failed&page=0`: newest first, 200 per page.
-pub async fn events(State(state): State<Arc<AdminState>>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn events(
+    State(state): State<Arc<AdminState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let filter = match q.get("status").filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => match Status::parse(s) {
@@ -70,12 +78,18 @@ pub async fn retry(State(state): State<Arc<AdminState>>, Path(id): Path<i64>) ->
     match view::retry(&state.shared, id).await {
         Ok(RetryOutcome::Requeued) => Json(json!({ "id": id, "requeued": true })).into_response(),
         Ok(RetryOutcome::NotFound) => error(StatusCode::NOT_FOUND, "no such event"),
-        Ok(RetryOutcome::NotRetryable(s)) => error(StatusCode::CONFLICT, &format!("event is {s}; only failed, unassociated or waiting events can be retried")),
+        Ok(RetryOutcome::NotRetryable(s)) => error(
+            StatusCode::CONFLICT,
+            &format!("event is {s}; only failed, unassociated or waiting events can be retried"),
+        ),
         Err(e) => store_error(e),
     }
 }
 
-pub async fn test_connection(State(state): State<Arc<AdminState>>, Path(name): Path<String>) -> Response {
+pub async fn test_connection(
+    State(state): State<Arc<AdminState>>,
+    Path(name): Path<String>,
+) -> Response {
     match view::test_connection(&state.shared, &name).await {
         Some(t) => Json(t).into_response(),
         None => error(StatusCode::NOT_FOUND, "no such configuration"),

@@ -33,7 +33,11 @@ pub struct Auth {
 
 impl Auth {
     pub fn new(password: Secret) -> Self {
-        Self { password, sessions: Mutex::new(HashMap::new()), failures: Mutex::new((Instant::now(), 0)) }
+        Self {
+            password,
+            sessions: Mutex::new(HashMap::new()),
+            failures: Mutex::new((Instant::now(), 0)),
+        }
     }
 
     fn password_ok(&self, candidate: &str) -> bool {
@@ -42,7 +46,8 @@ impl Auth {
 
     /// Starts a session; returns its token (256 random bits).
     fn start_session(&self) -> String {
-        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        let token =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
         let now = Instant::now();
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         sessions.retain(|_, expires| *expires > now);
@@ -52,11 +57,16 @@ impl Auth {
 
     fn session_valid(&self, token: &str) -> bool {
         let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        sessions.get(token).is_some_and(|expires| *expires > Instant::now())
+        sessions
+            .get(token)
+            .is_some_and(|expires| *expires > Instant::now())
     }
 
     fn end_session(&self, token: &str) {
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner()).remove(token);
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(token);
     }
 
     /// Too many wrong passwords this minute.
@@ -100,8 +110,12 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
 /// `Some(password)` when the request carries `Authorization: Basic admin:...`.
 fn basic_password(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (user, password) = text.split_once(':')?;
     (user == BASIC_USER).then(|| password.to_string())
@@ -116,11 +130,19 @@ fn authority(url: &str) -> Option<&str> {
 /// Whether the request's Origin (or else Referer) names this server. Without either header the
 /// answer is `absent_ok`: browsers send Origin on cross-site posts, scripts send neither.
 fn same_origin(headers: &HeaderMap, absent_ok: bool) -> bool {
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else { return false };
-    let claimed = headers.get(header::ORIGIN).or_else(|| headers.get(header::REFERER));
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let claimed = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER));
     match claimed {
         None => absent_ok,
-        Some(v) => v.to_str().ok().and_then(authority).is_some_and(|a| a.eq_ignore_ascii_case(host)),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(authority)
+            .is_some_and(|a| a.eq_ignore_ascii_case(host)),
     }
 }
 
@@ -129,15 +151,26 @@ fn is_api(req: &Request) -> bool {
 }
 
 fn unauthorized(api: bool) -> Response {
-    let mut r = (StatusCode::UNAUTHORIZED, "authentication required: log in, or use HTTP Basic with user admin\n").into_response();
+    let mut r = (
+        StatusCode::UNAUTHORIZED,
+        "authentication required: log in, or use HTTP Basic with user admin\n",
+    )
+        .into_response();
     if api {
-        r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"middleware admin\""));
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"middleware admin\""),
+        );
     }
     r
 }
 
 fn too_many() -> Response {
-    (StatusCode::TOO_MANY_REQUESTS, "too many wrong passwords; wait a minute and try again\n").into_response()
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        "too many wrong passwords; wait a minute and try again\n",
+    )
+        .into_response()
 }
 
 /// Lets authenticated requests through; state-changing ones only from the same origin.
@@ -155,7 +188,11 @@ pub async fn require(State(state): State<Arc<AdminState>>, req: Request, next: N
             }
         };
     if !by_cookie && !by_basic {
-        return if req.method() == Method::GET && !is_api(&req) { Redirect::to("/login").into_response() } else { unauthorized(is_api(&req)) };
+        return if req.method() == Method::GET && !is_api(&req) {
+            Redirect::to("/login").into_response()
+        } else {
+            unauthorized(is_api(&req))
+        };
     }
     let safe = req.method() == Method::GET || req.method() == Method::HEAD;
     // A browser session must prove the post comes from our own page; a script using Basic sends
@@ -176,7 +213,11 @@ pub struct LoginForm {
     password: String,
 }
 
-pub async fn login(State(state): State<Arc<AdminState>>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+pub async fn login(
+    State(state): State<Arc<AdminState>>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
     if !same_origin(&headers, true) {
         return (StatusCode::FORBIDDEN, "cross-origin request refused\n").into_response();
     }
@@ -185,10 +226,17 @@ pub async fn login(State(state): State<Arc<AdminState>>, headers: HeaderMap, For
     }
     if !state.auth.password_ok(&form.password) {
         state.auth.record_failure().await;
-        return (StatusCode::UNAUTHORIZED, Html(pages::login(Some("Wrong password.")))).into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            Html(pages::login(Some("Wrong password."))),
+        )
+            .into_response();
     }
     let token = state.auth.start_session();
-    let cookie = format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}", SESSION_TTL.as_secs());
+    let cookie = format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+        SESSION_TTL.as_secs()
+    );
     let mut r = Redirect::to("/").into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         r.headers_mut().insert(header::SET_COOKIE, v);
@@ -225,9 +273,15 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:53231"));
         assert!(same_origin(&h, true) && !same_origin(&h, false));
-        h.insert(header::REFERER, HeaderValue::from_static("http://127.0.0.1:53231/events?status=failed"));
+        h.insert(
+            header::REFERER,
+            HeaderValue::from_static("http://127.0.0.1:53231/events?status=failed"),
+        );
         assert!(same_origin(&h, false));
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://evil.example"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://evil.example"),
+        );
         assert!(!same_origin(&h, true), "Origin wins over Referer");
         h.insert(header::ORIGIN, HeaderValue::from_static("null"));
         assert!(!same_origin(&h, true));
@@ -236,10 +290,21 @@ mod tests {
     #[test]
     fn basic_needs_the_admin_user() {
         let mut h = HeaderMap::new();
-        let enc = |s: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(s));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_str(&enc("admin:pw:with:colons")).unwrap());
+        let enc = |s: &str| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(s)
+            )
+        };
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&enc("admin:pw:with:colons")).unwrap(),
+        );
         assert_eq!(basic_password(&h).as_deref(), Some("pw:with:colons"));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_str(&enc("root:pw")).unwrap());
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(&enc("root:pw")).unwrap(),
+        );
         assert_eq!(basic_password(&h), None);
     }
 }

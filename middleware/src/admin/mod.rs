@@ -33,7 +33,10 @@ pub struct AdminState {
 
 impl AdminState {
     pub fn new(shared: Arc<Shared>, password: Secret) -> Arc<Self> {
-        Arc::new(Self { shared, auth: auth::Auth::new(password) })
+        Arc::new(Self {
+            shared,
+            auth: auth::Auth::new(password),
+        })
     }
 }
 
@@ -50,7 +53,10 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route("/logout", post(auth::logout))
         .route("/api/status", get(api::status))
         .route("/api/configurations", get(api::configurations))
-        .route("/api/configurations/{name}/test", post(api::test_connection))
+        .route(
+            "/api/configurations/{name}/test",
+            post(api::test_connection),
+        )
         .route("/api/events", get(api::events))
         .route("/api/events/{id}", get(api::event))
         .route("/api/events/{id}/retry", post(api::retry))

@@ -79,11 +79,17 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
 
 fn store_error(e: StoreError) -> Response {
     tracing::error!(error = %e, "admin: store query failed");
-    page(StatusCode::INTERNAL_SERVER_ERROR, "Error", "<p class=\"bad\">The database could not be read; see the middleware log.</p>")
+    page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Error",
+        "<p class=\"bad\">The database could not be read; see the middleware log.</p>",
+    )
 }
 
 pub fn login(message: Option<&str>) -> String {
-    let message = message.map(|m| format!("<p class=\"bad\">{}</p>", esc(m))).unwrap_or_default();
+    let message = message
+        .map(|m| format!("<p class=\"bad\">{}</p>", esc(m)))
+        .unwrap_or_default();
     layout(
         "Log in",
         &format!(
@@ -102,7 +108,10 @@ fn opt(v: &Option<String>) -> String {
 
 fn ticket_cell(r: &EventRow) -> String {
     match (&r.ticket_url, r.ticket_id) {
-        (Some(url), Some(id)) => format!("<a href=\"{}\" target=\"_blank\" rel=\"noopener\">#{id}</a>", esc(url)),
+        (Some(url), Some(id)) => format!(
+            "<a href=\"{}\" target=\"_blank\" rel=\"noopener\">#{id}</a>",
+            esc(url)
+        ),
         (None, Some(id)) => format!("#{id}"),
         _ => String::new(),
     }
@@ -172,7 +181,11 @@ pub async fn dashboard(State(state): State<Arc<AdminState>>) -> Response {
         let polling = if c.polling_event_types.is_empty() {
             "off".to_string()
         } else {
-            format!("{} every {} s", esc(&c.polling_event_types.join(", ")), c.polling_interval_secs)
+            format!(
+                "{} every {} s",
+                esc(&c.polling_event_types.join(", ")),
+                c.polling_interval_secs
+            )
         };
         let _ = write!(
             body,
@@ -201,13 +214,22 @@ pub async fn dashboard(State(state): State<Arc<AdminState>>) -> Response {
     page(StatusCode::OK, "Dashboard", &body)
 }
 
-pub async fn events(State(state): State<Arc<AdminState>>, Query(q): Query<HashMap<String, String>>) -> Response {
+pub async fn events(
+    State(state): State<Arc<AdminState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let status = q.get("status").filter(|s| !s.is_empty());
     let filter = match status {
         None => None,
         Some(s) => match Status::parse(s) {
             Some(s) => Some(s),
-            None => return page(StatusCode::BAD_REQUEST, "Events", "<p class=\"bad\">Unknown status.</p>"),
+            None => {
+                return page(
+                    StatusCode::BAD_REQUEST,
+                    "Events",
+                    "<p class=\"bad\">Unknown status.</p>",
+                )
+            }
         },
     };
     let page_no: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
@@ -216,7 +238,8 @@ pub async fn events(State(state): State<Arc<AdminState>>, Query(q): Query<HashMa
         Err(e) => return store_error(e),
     };
     let (rows, more) = view::page_of(&state.shared, events, filter, page_no);
-    let mut body = String::from("<h2>Events</h2><p class=\"filters\">Status: <a href=\"/events\">all</a>");
+    let mut body =
+        String::from("<h2>Events</h2><p class=\"filters\">Status: <a href=\"/events\">all</a>");
     for s in view::STATUSES {
         let _ = write!(body, "<a href=\"/events?status={0}\">{0}</a>", s.as_str());
     }
@@ -267,7 +290,12 @@ pub async fn event(State(state): State<Arc<AdminState>>, Path(id): Path<i64>) ->
     );
     body.push_str("<h2>Attempts</h2><table><tr><th>When</th><th>Error</th></tr>");
     for a in &d.attempt_log {
-        let _ = write!(body, "<tr><td>{}</td><td>{}</td></tr>", esc(&a.at), esc(&a.error));
+        let _ = write!(
+            body,
+            "<tr><td>{}</td><td>{}</td></tr>",
+            esc(&a.at),
+            esc(&a.error)
+        );
     }
     if d.attempt_log.is_empty() {
         body.push_str("<tr><td colspan=\"2\" class=\"muted\">No failed attempts.</td></tr>");
@@ -287,7 +315,10 @@ pub async fn retry(State(state): State<Arc<AdminState>>, Path(id): Path<i64>) ->
         Ok(RetryOutcome::NotRetryable(s)) => page(
             StatusCode::CONFLICT,
             "Retry",
-            &format!("<p>Event {id} is {} and cannot be retried. <a href=\"/events/{id}\">Back</a></p>", esc(s)),
+            &format!(
+                "<p>Event {id} is {} and cannot be retried. <a href=\"/events/{id}\">Back</a></p>",
+                esc(s)
+            ),
         ),
         Err(e) => store_error(e),
     }
@@ -310,10 +341,17 @@ pub fn test_result(t: &TestResult) -> String {
     body
 }
 
-pub async fn test_connection(State(state): State<Arc<AdminState>>, Path(name): Path<String>) -> Response {
+pub async fn test_connection(
+    State(state): State<Arc<AdminState>>,
+    Path(name): Path<String>,
+) -> Response {
     match view::test_connection(&state.shared, &name).await {
         Some(t) => page(StatusCode::OK, "Test connection", &test_result(&t)),
-        None => page(StatusCode::NOT_FOUND, "Test connection", "<p>No such configuration.</p>"),
+        None => page(
+            StatusCode::NOT_FOUND,
+            "Test connection",
+            "<p>No such configuration.</p>",
+        ),
     }
 }
 
@@ -323,7 +361,10 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_quotes() {
-        assert_eq!(esc("<script>alert(\"x\")</script>&'"), "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;");
+        assert_eq!(
+            esc("<script>alert(\"x\")</script>&'"),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;"
+        );
     }
 
     #[test]

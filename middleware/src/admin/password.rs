@@ -44,19 +44,34 @@ pub fn password_file(server: &ServerConfig) -> PathBuf {
 
 /// The password from `server.admin_password_env`, else the one in the password file (generated
 /// with mode 0600 when missing or empty).
-pub fn resolve(server: &ServerConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<(Secret, PasswordSource), PasswordError> {
+pub fn resolve(
+    server: &ServerConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Secret, PasswordSource), PasswordError> {
     if let Some(p) = env(&server.admin_password_env).filter(|p| !p.is_empty()) {
-        return Ok((Secret::new(p), PasswordSource::Env(server.admin_password_env.clone())));
+        return Ok((
+            Secret::new(p),
+            PasswordSource::Env(server.admin_password_env.clone()),
+        ));
     }
     let path = password_file(server);
-    let err = |source| PasswordError { path: path.display().to_string(), source };
+    let err = |source| PasswordError {
+        path: path.display().to_string(),
+        source,
+    };
     match std::fs::read_to_string(&path) {
-        Ok(text) if !text.trim().is_empty() => return Ok((Secret::new(text.trim()), PasswordSource::File(path))),
+        Ok(text) if !text.trim().is_empty() => {
+            return Ok((Secret::new(text.trim()), PasswordSource::File(path)))
+        }
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(err(e)),
     }
-    let password: String = rand::thread_rng().sample_iter(&Alphanumeric).take(24).map(char::from).collect();
+    let password: String = rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(24)
+        .map(char::from)
+        .collect();
     write_private(&path, &password).map_err(err)?;
     Ok((Secret::new(password), PasswordSource::File(path)))
 }
@@ -85,27 +100,46 @@ mod tests {
     use super::*;
 
     fn server(db: &str) -> ServerConfig {
-        ServerConfig { database_url: db.into(), ..ServerConfig::default() }
+        ServerConfig {
+            database_url: db.into(),
+            ..ServerConfig::default()
+        }
     }
 
     #[test]
     fn file_sits_next_to_the_sqlite_database() {
-        assert_eq!(password_file(&server("sqlite:///var/lib/mw/middleware.db?mode=rwc")), Path::new("/var/lib/mw/admin-password"));
-        assert_eq!(password_file(&server("sqlite://middleware.db?mode=rwc")), Path::new("./admin-password"));
-        assert_eq!(password_file(&server("postgres://u@h/db")), Path::new("./admin-password"));
+        assert_eq!(
+            password_file(&server("sqlite:///var/lib/mw/middleware.db?mode=rwc")),
+            Path::new("/var/lib/mw/admin-password")
+        );
+        assert_eq!(
+            password_file(&server("sqlite://middleware.db?mode=rwc")),
+            Path::new("./admin-password")
+        );
+        assert_eq!(
+            password_file(&server("postgres://u@h/db")),
+            Path::new("./admin-password")
+        );
     }
 
     #[test]
     fn environment_wins() {
         let s = server("sqlite:///nonexistent-dir/x.db");
-        let (p, src) = resolve(&s, &|n| (n == "MIDDLEWARE_ADMIN_PASSWORD").then(|| "from-env".to_string())).unwrap();
+        let (p, src) = resolve(&s, &|n| {
+            (n == "MIDDLEWARE_ADMIN_PASSWORD").then(|| "from-env".to_string())
+        })
+        .unwrap();
         assert_eq!(p.expose(), "from-env");
         assert_eq!(src, PasswordSource::Env("MIDDLEWARE_ADMIN_PASSWORD".into()));
     }
 
     #[test]
     fn generated_once_private_and_reused() {
-        let dir = std::env::temp_dir().join(format!("mw-admin-pw-{}-{}", std::process::id(), rand::random::<u32>()));
+        let dir = std::env::temp_dir().join(format!(
+            "mw-admin-pw-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         let s = server(&format!("sqlite://{}/m.db?mode=rwc", dir.display()));
         let (first, src) = resolve(&s, &|_| None).unwrap();
@@ -114,11 +148,18 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.join(PASSWORD_FILE)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.join(PASSWORD_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         let (again, _) = resolve(&s, &|_| None).unwrap();
-        assert_eq!(again.expose(), first.expose(), "a restart keeps the password");
+        assert_eq!(
+            again.expose(),
+            first.expose(),
+            "a restart keeps the password"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -72,7 +72,9 @@ token = "{ZENDESK_TOKEN}"
     );
     let config = crate::config::parse(&text, "admin-test.toml", &|_| None).expect("config");
     let (_tx, rx) = tokio::sync::watch::channel(false);
-    let shared = Shared::build(config, fast_tuning(), rx).await.expect("shared");
+    let shared = Shared::build(config, fast_tuning(), rx)
+        .await
+        .expect("shared");
     let app = router(AdminState::new(shared.clone(), Secret::new(PASSWORD)));
     Admin { app, shared, db }
 }
@@ -86,13 +88,24 @@ async fn event(a: &Admin, lsid: &str, error: Option<&str>) -> i64 {
         lsid: lsid.into(),
         event_timestamp: format!("{}", rand::random::<u32>()),
         source: Source::Outbound,
-        fields: vec![("event".into(), crate::config::SESSION_END.into()), ("external_key".into(), "<b>42</b>".into())],
+        fields: vec![
+            ("event".into(), crate::config::SESSION_END.into()),
+            ("external_key".into(), "<b>42</b>".into()),
+        ],
         status: Status::Received,
         note: None,
     };
-    let crate::store::Inserted::New(id) = a.shared.store.insert_event(&new).await.unwrap() else { panic!("duplicate") };
+    let crate::store::Inserted::New(id) = a.shared.store.insert_event(&new).await.unwrap() else {
+        panic!("duplicate")
+    };
     if let Some(error) = error {
-        let claimed = a.shared.store.claim_due(Duration::from_secs(60)).await.unwrap().expect("claimed");
+        let claimed = a
+            .shared
+            .store
+            .claim_due(Duration::from_secs(60))
+            .await
+            .unwrap()
+            .expect("claimed");
         assert_eq!(claimed.id, id);
         assert!(a.shared.store.mark_failed(&claimed, error).await.unwrap());
     }
@@ -100,7 +113,10 @@ async fn event(a: &Admin, lsid: &str, error: Option<&str>) -> i64 {
 }
 
 fn basic(password: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("admin:{password}")))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("admin:{password}"))
+    )
 }
 
 async fn send(a: &Admin, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
@@ -130,8 +146,16 @@ async fn login(a: &Admin) -> String {
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let cookie = headers.get(header::SET_COOKIE).expect("cookie").to_str().unwrap().to_string();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let cookie = headers
+        .get(header::SET_COOKIE)
+        .expect("cookie")
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
     cookie.split(';').next().unwrap().to_string()
 }
 
@@ -154,11 +178,31 @@ async fn unauthenticated_requests_get_the_login_page_or_401() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(headers.get(header::WWW_AUTHENTICATE).is_some());
     let id = event(&a, "x", Some("boom")).await;
-    let (status, _, _) = send(&a, post(&format!("/events/{id}/retry")).body(Body::empty()).unwrap()).await;
+    let (status, _, _) = send(
+        &a,
+        post(&format!("/events/{id}/retry"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _, _) = send(&a, get("/events").header(header::COOKIE, "mw_admin_session=forged").body(Body::empty()).unwrap()).await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "an unknown session token is no session");
-    assert_eq!(a.shared.store.event(id).await.unwrap().unwrap().status, Status::Failed);
+    let (status, _, _) = send(
+        &a,
+        get("/events")
+            .header(header::COOKIE, "mw_admin_session=forged")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "an unknown session token is no session"
+    );
+    assert_eq!(
+        a.shared.store.event(id).await.unwrap().unwrap().status,
+        Status::Failed
+    );
 }
 
 #[tokio::test]
@@ -175,10 +219,24 @@ async fn wrong_password_is_refused_with_401() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body.contains("Wrong password"));
     assert!(headers.get(header::SET_COOKIE).is_none());
-    let (status, _, body) = send(&a, get("/api/status").header(header::AUTHORIZATION, basic("guess")).body(Body::empty()).unwrap()).await;
+    let (status, _, body) = send(
+        &a,
+        get("/api/status")
+            .header(header::AUTHORIZATION, basic("guess"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(!body.contains(PASSWORD));
-    let (status, _, _) = send(&a, get("/api/status").header(header::AUTHORIZATION, basic(PASSWORD)).body(Body::empty()).unwrap()).await;
+    let (status, _, _) = send(
+        &a,
+        get("/api/status")
+            .header(header::AUTHORIZATION, basic(PASSWORD))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
 }
 
@@ -186,7 +244,14 @@ async fn wrong_password_is_refused_with_401() {
 async fn login_shows_configurations_without_secrets_and_logout_ends_the_session() {
     let a = admin().await;
     let cookie = login(&a).await;
-    let (status, _, page) = send(&a, get("/").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    let (status, _, page) = send(
+        &a,
+        get("/")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     for expected in [
         "Production EU",
@@ -204,25 +269,48 @@ async fn login_shows_configurations_without_secrets_and_logout_ends_the_session(
         "action=\"/configurations/Production%20EU/test\"",
         "Test connection",
     ] {
-        assert!(page.contains(expected), "dashboard lacks {expected}:\n{page}");
+        assert!(
+            page.contains(expected),
+            "dashboard lacks {expected}:\n{page}"
+        );
     }
     assert_no_secrets(&page);
-    let (status, _, json) =
-        send(&a, get("/api/configurations").header(header::AUTHORIZATION, basic(PASSWORD)).body(Body::empty()).unwrap()).await;
+    let (status, _, json) = send(
+        &a,
+        get("/api/configurations")
+            .header(header::AUTHORIZATION, basic(PASSWORD))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_no_secrets(&json);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v[0]["auth"], "OAuth");
     assert_eq!(v[1]["enabled"], false);
-    assert_eq!(v[1]["outbound_event_url"], "http://10.1.2.3:8180/ERSPost?appliance=lab_1");
+    assert_eq!(
+        v[1]["outbound_event_url"],
+        "http://10.1.2.3:8180/ERSPost?appliance=lab_1"
+    );
 
     let (status, _, _) = send(
         &a,
-        post("/logout").header(header::COOKIE, &cookie).header(header::ORIGIN, format!("http://{HOST}")).body(Body::empty()).unwrap(),
+        post("/logout")
+            .header(header::COOKIE, &cookie)
+            .header(header::ORIGIN, format!("http://{HOST}"))
+            .body(Body::empty())
+            .unwrap(),
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let (status, _, _) = send(&a, get("/").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    let (status, _, _) = send(
+        &a,
+        get("/")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "logged out");
 }
 
@@ -232,26 +320,74 @@ async fn counts_filter_and_detail_through_the_api() {
     let failed = event(&a, "lsid-failed", Some("Zendesk 404 RecordNotFound")).await;
     let waiting = event(&a, "lsid-received", None).await;
     let auth = basic(PASSWORD);
-    let (_, _, status) = send(&a, get("/api/status").header(header::AUTHORIZATION, &auth).body(Body::empty()).unwrap()).await;
+    let (_, _, status) = send(
+        &a,
+        get("/api/status")
+            .header(header::AUTHORIZATION, &auth)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     let v: serde_json::Value = serde_json::from_str(&status).unwrap();
-    assert_eq!((v["counts"]["failed"].as_u64(), v["counts"]["received"].as_u64(), v["total"].as_u64()), (Some(1), Some(1), Some(2)));
-    let (_, _, list) = send(&a, get("/api/events?status=failed").header(header::AUTHORIZATION, &auth).body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        (
+            v["counts"]["failed"].as_u64(),
+            v["counts"]["received"].as_u64(),
+            v["total"].as_u64()
+        ),
+        (Some(1), Some(1), Some(2))
+    );
+    let (_, _, list) = send(
+        &a,
+        get("/api/events?status=failed")
+            .header(header::AUTHORIZATION, &auth)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     let v: serde_json::Value = serde_json::from_str(&list).unwrap();
     let events = v["events"].as_array().unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["id"].as_i64(), Some(failed));
     assert_eq!(events[0]["last_error"], "Zendesk 404 RecordNotFound");
-    let (_, _, all) = send(&a, get("/api/events").header(header::AUTHORIZATION, &auth).body(Body::empty()).unwrap()).await;
+    let (_, _, all) = send(
+        &a,
+        get("/api/events")
+            .header(header::AUTHORIZATION, &auth)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     let v: serde_json::Value = serde_json::from_str(&all).unwrap();
     assert_eq!(v["events"][0]["id"].as_i64(), Some(waiting), "newest first");
-    let (code, _, _) = send(&a, get("/api/events?status=bogus").header(header::AUTHORIZATION, &auth).body(Body::empty()).unwrap()).await;
+    let (code, _, _) = send(
+        &a,
+        get("/api/events?status=bogus")
+            .header(header::AUTHORIZATION, &auth)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(code, StatusCode::BAD_REQUEST);
-    let (_, _, detail) =
-        send(&a, get(&format!("/api/events/{failed}")).header(header::AUTHORIZATION, &auth).body(Body::empty()).unwrap()).await;
+    let (_, _, detail) = send(
+        &a,
+        get(&format!("/api/events/{failed}"))
+            .header(header::AUTHORIZATION, &auth)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     let v: serde_json::Value = serde_json::from_str(&detail).unwrap();
     assert_eq!(v["attempt_log"][0]["error"], "Zendesk 404 RecordNotFound");
     assert_eq!(v["status"], "failed");
-    let (code, _, _) = send(&a, get("/api/events/999999").header(header::AUTHORIZATION, &auth).body(Body::empty()).unwrap()).await;
+    let (code, _, _) = send(
+        &a,
+        get("/api/events/999999")
+            .header(header::AUTHORIZATION, &auth)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(code, StatusCode::NOT_FOUND);
 }
 
@@ -263,41 +399,78 @@ async fn retry_requeues_only_same_origin_posts() {
     let cookie = login(&a).await;
     let path = format!("/events/{id}/retry");
     let refused = [
-        post(&path).header(header::COOKIE, &cookie).header(header::ORIGIN, "http://evil.example"),
-        post(&path).header(header::COOKIE, &cookie).header(header::REFERER, "http://evil.example/page"),
+        post(&path)
+            .header(header::COOKIE, &cookie)
+            .header(header::ORIGIN, "http://evil.example"),
+        post(&path)
+            .header(header::COOKIE, &cookie)
+            .header(header::REFERER, "http://evil.example/page"),
         post(&path).header(header::COOKIE, &cookie),
-        post(&format!("/api/events/{id}/retry")).header(header::AUTHORIZATION, basic(PASSWORD)).header(header::ORIGIN, "null"),
+        post(&format!("/api/events/{id}/retry"))
+            .header(header::AUTHORIZATION, basic(PASSWORD))
+            .header(header::ORIGIN, "null"),
     ];
     for req in refused {
         let (status, _, _) = send(&a, req.body(Body::empty()).unwrap()).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
-    assert_eq!(a.shared.store.event(id).await.unwrap().unwrap().status, Status::Failed, "nothing changed");
+    assert_eq!(
+        a.shared.store.event(id).await.unwrap().unwrap().status,
+        Status::Failed,
+        "nothing changed"
+    );
 
     let woken = a.shared.wake.notified();
     tokio::pin!(woken);
     woken.as_mut().enable();
-    let (status, headers, _) =
-        send(&a, post(&path).header(header::COOKIE, &cookie).header(header::ORIGIN, format!("http://{HOST}")).body(Body::empty()).unwrap())
-            .await;
+    let (status, headers, _) = send(
+        &a,
+        post(&path)
+            .header(header::COOKIE, &cookie)
+            .header(header::ORIGIN, format!("http://{HOST}"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(headers.get(header::LOCATION).unwrap().to_str().unwrap(), format!("/events/{id}"));
-    tokio::time::timeout(Duration::from_secs(1), woken).await.expect("workers woken");
+    assert_eq!(
+        headers.get(header::LOCATION).unwrap().to_str().unwrap(),
+        format!("/events/{id}")
+    );
+    tokio::time::timeout(Duration::from_secs(1), woken)
+        .await
+        .expect("workers woken");
     let e = a.shared.store.event(id).await.unwrap().unwrap();
     assert_eq!(e.status, Status::Received);
-    assert_eq!(a.shared.store.attempts(id).await.unwrap().len(), 1, "history kept");
+    assert_eq!(
+        a.shared.store.attempts(id).await.unwrap().len(),
+        1,
+        "history kept"
+    );
 
     // Not failed any more: a second retry conflicts. Scripts with Basic and no Origin may post.
-    let (status, _, body) =
-        send(&a, post(&format!("/api/events/{id}/retry")).header(header::AUTHORIZATION, basic(PASSWORD)).body(Body::empty()).unwrap()).await;
+    let (status, _, body) = send(
+        &a,
+        post(&format!("/api/events/{id}/retry"))
+            .header(header::AUTHORIZATION, basic(PASSWORD))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     let (status, _, body) = send(
         &a,
-        post(&format!("/api/events/{other}/retry")).header(header::AUTHORIZATION, basic(PASSWORD)).body(Body::empty()).unwrap(),
+        post(&format!("/api/events/{other}/retry"))
+            .header(header::AUTHORIZATION, basic(PASSWORD))
+            .body(Body::empty())
+            .unwrap(),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(a.shared.store.event(other).await.unwrap().unwrap().status, Status::Received);
+    assert_eq!(
+        a.shared.store.event(other).await.unwrap().unwrap().status,
+        Status::Received
+    );
 }
 
 #[tokio::test]
@@ -305,16 +478,43 @@ async fn hostile_event_values_stay_inert() {
     let a = admin().await;
     let id = event(&a, HOSTILE_LSID, Some(HOSTILE_ERROR)).await;
     let cookie = login(&a).await;
-    for path in ["/".to_string(), "/events".to_string(), "/events?status=failed".to_string(), format!("/events/{id}")] {
-        let (status, _, page) = send(&a, get(&path).header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    for path in [
+        "/".to_string(),
+        "/events".to_string(),
+        "/events?status=failed".to_string(),
+        format!("/events/{id}"),
+    ] {
+        let (status, _, page) = send(
+            &a,
+            get(&path)
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{path}");
         let lower = page.to_ascii_lowercase();
-        assert!(!lower.contains("<script") && !lower.contains("<img") && !lower.contains("<b>42"), "{path} let markup through:\n{page}");
-        assert!(page.contains("&lt;script&gt;alert(&#39;lsid&#39;)&lt;/script&gt;"), "{path}:\n{page}");
-        assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"), "{path}:\n{page}");
+        assert!(
+            !lower.contains("<script") && !lower.contains("<img") && !lower.contains("<b>42"),
+            "{path} let markup through:\n{page}"
+        );
+        assert!(
+            page.contains("&lt;script&gt;alert(&#39;lsid&#39;)&lt;/script&gt;"),
+            "{path}:\n{page}"
+        );
+        assert!(
+            page.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "{path}:\n{page}"
+        );
     }
-    let (_, _, json) =
-        send(&a, get(&format!("/api/events/{id}")).header(header::AUTHORIZATION, basic(PASSWORD)).body(Body::empty()).unwrap()).await;
+    let (_, _, json) = send(
+        &a,
+        get(&format!("/api/events/{id}"))
+            .header(header::AUTHORIZATION, basic(PASSWORD))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["lsid"], HOSTILE_LSID, "JSON carries the value itself");
 }

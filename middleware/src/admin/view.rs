@@ -12,8 +12,15 @@ use crate::store::{Status, StoreError, StoredEvent};
 pub const PAGE_SIZE: usize = 200;
 
 /// Statuses in the order the dashboard lists them.
-pub const STATUSES: [Status; 7] =
-    [Status::Received, Status::Processing, Status::Done, Status::Failed, Status::Unassociated, Status::Skipped, Status::Retry];
+pub const STATUSES: [Status; 7] = [
+    Status::Received,
+    Status::Processing,
+    Status::Done,
+    Status::Failed,
+    Status::Unassociated,
+    Status::Skipped,
+    Status::Retry,
+];
 
 #[derive(Debug, Serialize)]
 pub struct StatusCount {
@@ -83,7 +90,12 @@ pub struct TestResult {
 
 impl From<CheckReport> for TestResult {
     fn from(r: CheckReport) -> Self {
-        Self { ok: r.ok(), configuration: r.configuration, passed: r.passed, failed: r.failed }
+        Self {
+            ok: r.ok(),
+            configuration: r.configuration,
+            passed: r.passed,
+            failed: r.failed,
+        }
     }
 }
 
@@ -95,7 +107,8 @@ pub enum RetryOutcome {
 }
 
 pub fn format_ms(ms: i64) -> String {
-    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    let fmt =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
         .and_then(|t| t.format(&fmt).ok())
@@ -105,7 +118,10 @@ pub fn format_ms(ms: i64) -> String {
 pub fn status_counts(events: &[StoredEvent]) -> Vec<StatusCount> {
     STATUSES
         .iter()
-        .map(|s| StatusCount { status: s.as_str(), count: events.iter().filter(|e| e.status == *s).count() })
+        .map(|s| StatusCount {
+            status: s.as_str(),
+            count: events.iter().filter(|e| e.status == *s).count(),
+        })
         .collect()
 }
 
@@ -159,15 +175,28 @@ pub fn configuration(server: &ServerConfig, c: &Configuration) -> ConfigurationV
 }
 
 pub fn configurations(shared: &Shared) -> Vec<ConfigurationView> {
-    shared.config.configurations.iter().map(|c| configuration(&shared.config.server, c)).collect()
+    shared
+        .config
+        .configurations
+        .iter()
+        .map(|c| configuration(&shared.config.server, c))
+        .collect()
 }
 
 fn retryable(status: Status) -> bool {
-    matches!(status, Status::Failed | Status::Unassociated | Status::Retry)
+    matches!(
+        status,
+        Status::Failed | Status::Unassociated | Status::Retry
+    )
 }
 
 pub fn row(shared: &Shared, e: &StoredEvent) -> EventRow {
-    let zendesk = shared.config.configurations.iter().find(|c| c.name == e.configuration).map(|c| c.zendesk.url.as_str());
+    let zendesk = shared
+        .config
+        .configurations
+        .iter()
+        .find(|c| c.name == e.configuration)
+        .map(|c| c.zendesk.url.as_str());
     EventRow {
         id: e.id,
         received_at: format_ms(e.created_at),
@@ -189,10 +218,22 @@ pub fn row(shared: &Shared, e: &StoredEvent) -> EventRow {
 
 /// Newest first, optionally one status, page `page` (0-based) of [`PAGE_SIZE`]; also whether
 /// an older page exists.
-pub fn page_of(shared: &Shared, mut events: Vec<StoredEvent>, status: Option<Status>, page: usize) -> (Vec<EventRow>, bool) {
+pub fn page_of(
+    shared: &Shared,
+    mut events: Vec<StoredEvent>,
+    status: Option<Status>,
+    page: usize,
+) -> (Vec<EventRow>, bool) {
     events.reverse();
-    let mut matching = events.iter().filter(|e| status.is_none_or(|s| e.status == s)).skip(page.saturating_mul(PAGE_SIZE));
-    let rows: Vec<EventRow> = matching.by_ref().take(PAGE_SIZE).map(|e| row(shared, e)).collect();
+    let mut matching = events
+        .iter()
+        .filter(|e| status.is_none_or(|s| e.status == s))
+        .skip(page.saturating_mul(PAGE_SIZE));
+    let rows: Vec<EventRow> = matching
+        .by_ref()
+        .take(PAGE_SIZE)
+        .map(|e| row(shared, e))
+        .collect();
     let more = matching.next().is_some();
     (rows, more)
 }
@@ -202,7 +243,9 @@ pub async fn all_events(shared: &Shared) -> Result<Vec<StoredEvent>, StoreError>
 }
 
 pub async fn event_detail(shared: &Shared, id: i64) -> Result<Option<EventDetail>, StoreError> {
-    let Some(e) = shared.store.event(id).await? else { return Ok(None) };
+    let Some(e) = shared.store.event(id).await? else {
+        return Ok(None);
+    };
     let attempts = shared.store.attempts(id).await?;
     Ok(Some(EventDetail {
         row: row(shared, &e),
@@ -210,25 +253,45 @@ pub async fn event_detail(shared: &Shared, id: i64) -> Result<Option<EventDetail
         event_timestamp: e.event_timestamp.clone(),
         updated_at: format_ms(e.updated_at),
         fields: e.fields.clone(),
-        attempt_log: attempts.into_iter().map(|a| AttemptView { at: format_ms(a.at), error: a.error }).collect(),
+        attempt_log: attempts
+            .into_iter()
+            .map(|a| AttemptView {
+                at: format_ms(a.at),
+                error: a.error,
+            })
+            .collect(),
     }))
 }
 
 /// Runs `middleware check` for one configuration; `None` when no configuration has that name.
 pub async fn test_connection(shared: &Shared, name: &str) -> Option<TestResult> {
-    let cfg = shared.config.configurations.iter().find(|c| c.name == name)?;
-    Some(check_configuration(cfg, shared.tuning.http_timeout).await.into())
+    let cfg = shared
+        .config
+        .configurations
+        .iter()
+        .find(|c| c.name == name)?;
+    Some(
+        check_configuration(cfg, shared.tuning.http_timeout)
+            .await
+            .into(),
+    )
 }
 
 /// Makes a failed, unassociated or waiting event due now and wakes the workers.
 pub async fn retry(shared: &Shared, id: i64) -> Result<RetryOutcome, StoreError> {
-    let Some(e) = shared.store.event(id).await? else { return Ok(RetryOutcome::NotFound) };
+    let Some(e) = shared.store.event(id).await? else {
+        return Ok(RetryOutcome::NotFound);
+    };
     if !retryable(e.status) {
         return Ok(RetryOutcome::NotRetryable(e.status.as_str()));
     }
     if !shared.store.requeue(id).await? {
         // Picked up or finished between the two queries.
-        let now = shared.store.event(id).await?.map_or("gone", |e| e.status.as_str());
+        let now = shared
+            .store
+            .event(id)
+            .await?
+            .map_or("gone", |e| e.status.as_str());
         return Ok(RetryOutcome::NotRetryable(now));
     }
     tracing::info!(id, "event requeued from the admin");
@@ -242,14 +305,31 @@ mod tests {
 
     #[test]
     fn outbound_url_omits_the_default_appliance() {
-        let mut s = ServerConfig { events_listen: "10.0.0.5:8180".into(), ..ServerConfig::default() };
-        assert_eq!(outbound_event_url(&s, "default"), "http://10.0.0.5:8180/ERSPost");
-        assert_eq!(outbound_event_url(&s, "Prod_2"), "http://10.0.0.5:8180/ERSPost?appliance=Prod_2");
+        let mut s = ServerConfig {
+            events_listen: "10.0.0.5:8180".into(),
+            ..ServerConfig::default()
+        };
+        assert_eq!(
+            outbound_event_url(&s, "default"),
+            "http://10.0.0.5:8180/ERSPost"
+        );
+        assert_eq!(
+            outbound_event_url(&s, "Prod_2"),
+            "http://10.0.0.5:8180/ERSPost?appliance=Prod_2"
+        );
         s.events_public_url = Some("https://mw.example.com".into());
-        assert_eq!(outbound_event_url(&s, "x"), "https://mw.example.com/ERSPost?appliance=x");
+        assert_eq!(
+            outbound_event_url(&s, "x"),
+            "https://mw.example.com/ERSPost?appliance=x"
+        );
         s = ServerConfig::default();
         let url = outbound_event_url(&s, "default");
-        assert!(url.starts_with("http://") && url.ends_with(":8180/ERSPost") && !url.contains("0.0.0.0"), "{url}");
+        assert!(
+            url.starts_with("http://")
+                && url.ends_with(":8180/ERSPost")
+                && !url.contains("0.0.0.0"),
+            "{url}"
+        );
     }
 
     #[test]
