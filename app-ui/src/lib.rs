@@ -9,6 +9,7 @@ pub mod jump_form;
 pub mod state;
 
 pub mod fields;
+pub mod help_center_dialog;
 pub mod invalid_view;
 pub mod jump_panel;
 pub mod launch_notice;
