@@ -56,7 +56,8 @@ code{background:#f8f9f9;border:1px solid #d8dcde;border-radius:3px;padding:1px 4
 .counts{display:flex;gap:12px;flex-wrap:wrap}.count{background:#fff;border:1px solid #d8dcde;border-radius:4px;padding:10px 16px;min-width:90px}\
 .count b{display:block;font-size:20px}.ok{color:#038153}.bad{color:#cc3340}.muted{color:#68737d}\
 a{color:#1f73b7}dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0}dt{color:#68737d}dd{margin:0}\
-.filters a{margin-right:10px}form.inline{display:inline}";
+.filters a{margin-right:10px}form.inline{display:inline}.card h2{margin-top:0}ul.checks{list-style:none;padding-left:0}\
+a.count{text-decoration:none;color:#2f3941}";
 
 fn layout(title: &str, body: &str, signed_in: bool) -> String {
     let nav = if signed_in {
@@ -326,7 +327,7 @@ pub async fn retry(State(state): State<Arc<AdminState>>, Path(id): Path<i64>) ->
 
 pub fn test_result(t: &TestResult) -> String {
     let mut body = format!(
-        "<h2>Test connection: {} — <span class=\"{}\">{}</span></h2><div class=\"card\"><ul>",
+        "<h2>Test connection: {} — <span class=\"{}\">{}</span></h2><div class=\"card\"><ul class=\"checks\">",
         esc(&t.configuration),
         if t.ok { "ok" } else { "bad" },
         if t.ok { "all checks passed" } else { "failed" }

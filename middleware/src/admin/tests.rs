@@ -244,7 +244,7 @@ async fn wrong_password_is_refused_with_401() {
 async fn login_shows_configurations_without_secrets_and_logout_ends_the_session() {
     let a = admin().await;
     let cookie = login(&a).await;
-    let (status, _, page) = send(
+    let (status, headers, page) = send(
         &a,
         get("/")
             .header(header::COOKIE, &cookie)
@@ -253,6 +253,16 @@ async fn login_shows_configurations_without_secrets_and_logout_ends_the_session(
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+    let csp = headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    assert_eq!(headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
     for expected in [
         "Production EU",
         "support.example.com",
