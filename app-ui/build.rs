@@ -24,6 +24,7 @@ fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, Strin
 
 fn keep(key: &str) -> bool {
     key.starts_with("ui.")
+        || key.starts_with("help_center.")
         || key == "app.name"
         || (key.starts_with("app.parameters.") && key.ends_with(".label"))
 }

@@ -7,6 +7,7 @@
 use std::rc::Rc;
 
 use app_core::help_center::{snippet, SnippetError, SnippetTexts};
+use app_core::settings::Settings;
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use web_sys::js_sys::{Function, Reflect};
 use yew::prelude::*;
@@ -180,6 +181,43 @@ pub fn HelpCenterDialog(props: &HelpCenterDialogProps) -> Html {
     }
 }
 
+#[derive(Properties, PartialEq)]
+pub struct HelpCenterToolProps {
+    pub settings: Rc<Settings>,
+    pub i18n: I18n,
+}
+
+/// The admin's "Customize Help Center" button and, once clicked, the dialog (in the sidebar's
+/// frame, below the button). The host renders it only for admins.
+#[function_component]
+pub fn HelpCenterTool(props: &HelpCenterToolProps) -> Html {
+    let open = use_state(|| false);
+    let i18n = props.i18n;
+    let issues = use_memo(props.settings.clone(), |settings| {
+        settings.issues.iter().map(|issue| (issue.code.clone(), issue.name.clone())).collect::<Vec<_>>()
+    });
+    let toggle = {
+        let open = open.clone();
+        Callback::from(move |_: MouseEvent| open.set(!*open))
+    };
+    let on_close = {
+        let open = open.clone();
+        Callback::from(move |()| open.set(false))
+    };
+    html! {
+        <section class="rs-section" aria-labelledby="rs-customize-help-center">
+            <button type="button" class="rs-btn" id="rs-customize-help-center"
+                aria-haspopup="dialog" aria-expanded={(*open).to_string()} onclick={toggle}>
+                { text(&i18n, "open_button") }
+            </button>
+            if *open {
+                <HelpCenterDialog hostname={AttrValue::from(props.settings.hostname.clone())}
+                    issues={Rc::new((*issues).clone())} {i18n} {on_close} />
+            }
+        </section>
+    }
+}
+
 /// Copies `text`: `navigator.clipboard.writeText` where the browser allows it, otherwise (or if
 /// it is refused) selecting the textarea and `document.execCommand('copy')`. `done` gets whether
 /// the text reached the clipboard. Goes through `Reflect` because either API may be missing.
@@ -246,5 +284,30 @@ mod tests {
         assert_eq!(texts.instructions.len(), STEPS);
         assert!(texts.instructions.iter().any(|s| s.contains("request_page.hbs")));
         assert_eq!(texts.button, "Get Support Now");
+    }
+}
+
+#[cfg(test)]
+mod catalog_tests {
+    use super::*;
+
+    #[test]
+    fn english_catalog_matches_the_fallbacks_and_app_core_steps() {
+        let en = I18n::for_locale("en");
+        for (key, english) in ENGLISH {
+            assert_eq!(en.t(&format!("help_center.{key}")), *english, "{key}");
+        }
+        assert_eq!(snippet_texts(&en).instructions, SnippetTexts::default().instructions);
+    }
+
+    #[test]
+    fn german_catalog_has_every_key() {
+        let de = I18n::for_locale("de");
+        assert_eq!(de.locale(), "de");
+        for (key, _) in ENGLISH {
+            let german = de.t(&format!("help_center.{key}"));
+            assert!(!german.is_empty(), "{key}");
+        }
+        assert_eq!(snippet_texts(&de).button, "Jetzt Support erhalten");
     }
 }

@@ -53,6 +53,7 @@ pub fn ReadyView(props: &ReadyViewProps) -> Html {
                 <LaunchNotice {i18n} {url} />
             }
             // Admin-only tools go below this line (`if props.is_admin { ... }`).
+            if props.is_admin { <crate::help_center_dialog::HelpCenterTool settings={props.settings.clone()} {i18n} /> }
         </>
     }
 }
