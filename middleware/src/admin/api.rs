@@ -27,13 +27,14 @@ fn store_error(e: StoreError) -> Response {
 
 /// `GET /api/status`: counts by status and the number of configurations.
 pub async fn status(State(state): State<Arc<AdminState>>) -> Response {
-    match view::all_events(&state.shared).await {
-        Ok(events) => {
-            let counts: serde_json::Map<String, serde_json::Value> = view::status_counts(&events)
+    match view::status_counts(&state.shared).await {
+        Ok(counts) => {
+            let total: usize = counts.iter().map(|c| c.count).sum();
+            let counts: serde_json::Map<String, serde_json::Value> = counts
                 .into_iter()
                 .map(|c| (c.status.to_string(), json!(c.count)))
                 .collect();
-            Json(json!({ "counts": counts, "total": events.len(), "configurations": state.shared.config.configurations.len() }))
+            Json(json!({ "counts": counts, "total": total, "configurations": state.shared.config.configurations.len() }))
                 .into_response()
         }
         Err(e) => store_error(e),
@@ -57,9 +58,8 @@ pub async fn events(
         },
     };
     let page: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
-    match view::all_events(&state.shared).await {
-        Ok(all) => {
-            let (rows, more) = view::page_of(&state.shared, all, filter, page);
+    match view::page_of(&state.shared, filter, page, view::PAGE_SIZE).await {
+        Ok((rows, more)) => {
             Json(json!({ "events": rows, "page": page, "more": more })).into_response()
         }
         Err(e) => store_error(e),

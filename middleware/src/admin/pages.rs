@@ -157,12 +157,15 @@ fn events_table(rows: &[EventRow]) -> String {
 
 pub async fn dashboard(State(state): State<Arc<AdminState>>) -> Response {
     let shared = &state.shared;
-    let events = match view::all_events(shared).await {
-        Ok(e) => e,
-        Err(e) => return store_error(e),
+    let (counts, recent) = match (
+        view::status_counts(shared).await,
+        view::page_of(shared, None, 0, 20).await,
+    ) {
+        (Ok(c), Ok((r, _))) => (c, r),
+        (Err(e), _) | (_, Err(e)) => return store_error(e),
     };
     let mut body = String::from("<h2>Events by status</h2><div class=\"counts\">");
-    for c in view::status_counts(&events) {
+    for c in counts {
         let _ = write!(
             body,
             "<a class=\"count\" href=\"/events?status={s}\"><b>{n}</b>{s}</a>",
@@ -209,9 +212,8 @@ pub async fn dashboard(State(state): State<Arc<AdminState>>) -> Response {
             seg = esc(&segment(&c.name)),
         );
     }
-    let (recent, _) = view::page_of(shared, events, None, 0);
     body.push_str("<h2>Recent events <a href=\"/events\" style=\"font-size:13px\">all</a></h2>");
-    body.push_str(&events_table(&recent[..recent.len().min(20)]));
+    body.push_str(&events_table(&recent));
     page(StatusCode::OK, "Dashboard", &body)
 }
 
@@ -234,11 +236,10 @@ pub async fn events(
         },
     };
     let page_no: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
-    let events = match view::all_events(&state.shared).await {
-        Ok(e) => e,
+    let (rows, more) = match view::page_of(&state.shared, filter, page_no, view::PAGE_SIZE).await {
+        Ok(p) => p,
         Err(e) => return store_error(e),
     };
-    let (rows, more) = view::page_of(&state.shared, events, filter, page_no);
     let mut body =
         String::from("<h2>Events</h2><p class=\"filters\">Status: <a href=\"/events\">all</a>");
     for s in view::STATUSES {

@@ -528,3 +528,70 @@ async fn hostile_event_values_stay_inert() {
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["lsid"], HOSTILE_LSID, "JSON carries the value itself");
 }
+
+#[tokio::test]
+async fn events_are_paged_by_200_newest_first() {
+    let a = admin().await;
+    let failed = event(&a, "failed-one", Some("boom")).await;
+    let mut last = 0;
+    for i in 0..204 {
+        last = event(&a, &format!("lsid-{i}"), None).await;
+    }
+    let auth = basic(PASSWORD);
+    let page = |p: &str| {
+        get(&format!("/api/events{p}"))
+            .header(header::AUTHORIZATION, &auth)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let v: serde_json::Value = serde_json::from_str(&send(&a, page("")).await.2).unwrap();
+    assert_eq!(v["events"].as_array().unwrap().len(), 200);
+    assert_eq!(
+        (v["events"][0]["id"].as_i64(), v["more"].as_bool()),
+        (Some(last), Some(true))
+    );
+    let v: serde_json::Value = serde_json::from_str(&send(&a, page("?page=1")).await.2).unwrap();
+    let rows = v["events"].as_array().unwrap();
+    assert_eq!((rows.len(), v["more"].as_bool()), (5, Some(false)));
+    assert_eq!(rows[4]["id"].as_i64(), Some(failed), "oldest last");
+    let v: serde_json::Value =
+        serde_json::from_str(&send(&a, page("?status=received")).await.2).unwrap();
+    assert_eq!(v["events"].as_array().unwrap().len(), 200);
+    let v: serde_json::Value =
+        serde_json::from_str(&send(&a, page("?status=received&page=1")).await.2).unwrap();
+    assert_eq!(v["events"].as_array().unwrap().len(), 4);
+    let v: serde_json::Value = serde_json::from_str(
+        &send(
+            &a,
+            get("/api/status")
+                .header(header::AUTHORIZATION, &auth)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .2,
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            v["counts"]["received"].as_u64(),
+            v["counts"]["failed"].as_u64(),
+            v["total"].as_u64()
+        ),
+        (Some(204), Some(1), Some(205))
+    );
+    let cookie = login(&a).await;
+    let html = send(
+        &a,
+        get("/events?status=received")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+    .2;
+    assert!(
+        html.contains("href=\"/events?status=received&amp;page=1\">Older</a>"),
+        "{html}"
+    );
+}

@@ -115,14 +115,19 @@ pub fn format_ms(ms: i64) -> String {
         .unwrap_or_else(|| ms.to_string())
 }
 
-pub fn status_counts(events: &[StoredEvent]) -> Vec<StatusCount> {
-    STATUSES
+/// Counts for every status in [`STATUSES`] order, zeros included.
+pub async fn status_counts(shared: &Shared) -> Result<Vec<StatusCount>, StoreError> {
+    let counts = shared.store.status_counts().await?;
+    Ok(STATUSES
         .iter()
         .map(|s| StatusCount {
             status: s.as_str(),
-            count: events.iter().filter(|e| e.status == *s).count(),
+            count: counts
+                .iter()
+                .find(|(c, _)| c == s)
+                .map_or(0, |(_, n)| usize::try_from(*n).unwrap_or(0)),
         })
-        .collect()
+        .collect())
 }
 
 /// `http://HOST:PORT` the appliance should post to: `events_public_url`, else `events_listen`
@@ -216,30 +221,26 @@ pub fn row(shared: &Shared, e: &StoredEvent) -> EventRow {
     }
 }
 
-/// Newest first, optionally one status, page `page` (0-based) of [`PAGE_SIZE`]; also whether
-/// an older page exists.
-pub fn page_of(
+/// Newest first, optionally one status, page `page` (0-based) of `page_size`; also whether an
+/// older page exists.
+pub async fn page_of(
     shared: &Shared,
-    mut events: Vec<StoredEvent>,
     status: Option<Status>,
     page: usize,
-) -> (Vec<EventRow>, bool) {
-    events.reverse();
-    let mut matching = events
-        .iter()
-        .filter(|e| status.is_none_or(|s| e.status == s))
-        .skip(page.saturating_mul(PAGE_SIZE));
-    let rows: Vec<EventRow> = matching
-        .by_ref()
-        .take(PAGE_SIZE)
-        .map(|e| row(shared, e))
-        .collect();
-    let more = matching.next().is_some();
-    (rows, more)
-}
-
-pub async fn all_events(shared: &Shared) -> Result<Vec<StoredEvent>, StoreError> {
-    shared.store.events().await
+    page_size: usize,
+) -> Result<(Vec<EventRow>, bool), StoreError> {
+    let size = i64::try_from(page_size).unwrap_or(i64::MAX - 1);
+    let offset = i64::try_from(page.saturating_mul(page_size)).unwrap_or(i64::MAX);
+    let events = shared.store.recent_events(status, size + 1, offset).await?;
+    let more = events.len() > page_size;
+    Ok((
+        events
+            .iter()
+            .take(page_size)
+            .map(|e| row(shared, e))
+            .collect(),
+        more,
+    ))
 }
 
 pub async fn event_detail(shared: &Shared, id: i64) -> Result<Option<EventDetail>, StoreError> {

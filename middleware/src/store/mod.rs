@@ -442,6 +442,42 @@ impl Store {
         rows.iter().map(row_to_event).collect()
     }
 
+    /// Newest first, optionally of one status: `limit` rows after skipping `offset` (admin pages).
+    pub async fn recent_events(&self, status: Option<Status>, limit: i64, offset: i64) -> Result<Vec<StoredEvent>> {
+        let rows = match status {
+            Some(s) => {
+                sqlx::query(&format!("SELECT {COLUMNS} FROM events WHERE status = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"))
+                    .bind(s.as_str())
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query(&format!("SELECT {COLUMNS} FROM events ORDER BY id DESC LIMIT $1 OFFSET $2"))
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        rows.iter().map(row_to_event).collect()
+    }
+
+    /// Number of events per status (statuses without events are absent).
+    pub async fn status_counts(&self) -> Result<Vec<(Status, i64)>> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM events GROUP BY status").fetch_all(&self.pool).await?;
+        rows.iter()
+            .filter_map(|r| {
+                let status: String = match r.try_get("status") {
+                    Ok(s) => s,
+                    Err(e) => return Some(Err(e.into())),
+                };
+                Status::parse(&status).map(|s| r.try_get::<i64, _>("n").map(|n| (s, n)).map_err(Into::into))
+            })
+            .collect()
+    }
+
     pub async fn checkpoint(&self, configuration: &str) -> Result<Option<i64>> {
         let row = sqlx::query("SELECT end_time FROM poll_checkpoints WHERE configuration = $1")
             .bind(configuration)
