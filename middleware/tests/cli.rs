@@ -98,15 +98,19 @@ async fn server_stops_accepting_and_finishes_in_flight_work_on_shutdown() {
     let mut cfg = config(&sb, &setup);
     cfg.server.events_listen = "127.0.0.1:0".into();
     cfg.server.admin_listen = "127.0.0.1:0".into();
+    let password_file = middleware::admin::password::password_file(&cfg.server);
     cfg.server.workers = 2;
     let server = middleware::Server::bind(cfg, middleware::testing::fast_tuning()).await.unwrap();
     let addr = server.local_addr().unwrap();
+    let admin = server.admin_addr().unwrap();
     let store = server.shared().store.clone();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(server.run(async move {
         let _ = stop_rx.await;
     }));
     sb.appliance.set_events_url(Some(format!("http://{addr}/ERSPost?appliance={APPLIANCE_ID}")));
+    let login = reqwest::get(format!("http://{admin}/login")).await.unwrap();
+    assert_eq!(login.status(), 200, "the admin listener serves next to the events listener");
     let ticket = sb.zendesk.create_ticket("shutdown");
     let lsid = sb.appliance.create_session(SessionSpec::default().external_key(ticket.to_string()));
     // Zendesk answers slowly: the comment is in flight when shutdown starts.
@@ -122,5 +126,7 @@ async fn server_stops_accepting_and_finishes_in_flight_work_on_shutdown() {
     tokio::time::timeout(Duration::from_secs(20), running).await.expect("stops").unwrap().unwrap();
     assert_eq!(sb.zendesk.comments(ticket).iter().filter(|c| c.body.contains("rsz:")).count(), 1, "in-flight work finished");
     assert!(reqwest::Client::new().post(format!("http://{addr}/ERSPost")).send().await.is_err(), "no longer accepting");
+    assert!(reqwest::get(format!("http://{admin}/login")).await.is_err(), "admin stopped too");
     middleware::testing::remove_sqlite_files(&setup.database_url);
+    let _ = std::fs::remove_file(password_file);
 }
