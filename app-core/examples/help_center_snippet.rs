@@ -12,7 +12,9 @@
 use std::io::Read;
 use std::process::ExitCode;
 
-use app_core::help_center::{normalize_hostname, snippet, start_url::start_session_url, SnippetTexts};
+use app_core::help_center::{
+    normalize_hostname, snippet, start_url::start_session_url, SnippetTexts,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -46,7 +48,10 @@ fn main() -> ExitCode {
     let generated = match snippet(&input.hostname, &input.issues, &SnippetTexts::default()) {
         Ok(generated) => generated,
         Err(error) => {
-            println!("{}", json!({ "error": error.to_string(), "key": error.key() }));
+            println!(
+                "{}",
+                json!({ "error": error.to_string(), "key": error.key() })
+            );
             return ExitCode::from(2);
         }
     };
@@ -55,7 +60,15 @@ fn main() -> ExitCode {
         let urls: Vec<String> = input
             .issues
             .iter()
-            .map(|(code, _)| start_session_url(&host, code.trim(), &request.user_name, &request.subject, request.id))
+            .map(|(code, _)| {
+                start_session_url(
+                    &host,
+                    code.trim(),
+                    &request.user_name,
+                    &request.subject,
+                    request.id,
+                )
+            })
             .collect();
         output["expected_urls"] = json!(urls);
     }

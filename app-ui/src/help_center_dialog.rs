@@ -41,7 +41,11 @@ pub fn text(i18n: &I18n, key: &str) -> String {
     if !translated.is_empty() {
         return translated.to_string();
     }
-    ENGLISH.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string()).unwrap_or_default()
+    ENGLISH
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default()
 }
 
 /// The snippet's words and steps in the admin's language.
@@ -57,14 +61,20 @@ pub fn snippet_texts(i18n: &I18n) -> SnippetTexts {
         })
         .filter(|step| !step.is_empty())
         .collect();
-    SnippetTexts { issue_label: text(i18n, "issue_label"), button: text(i18n, "button"), instructions: steps }
+    SnippetTexts {
+        issue_label: text(i18n, "issue_label"),
+        button: text(i18n, "button"),
+        instructions: steps,
+    }
 }
 
 /// What to tell the admin when no snippet can be generated.
 pub fn error_text(i18n: &I18n, error: &SnippetError) -> String {
     let message = text(i18n, error.key());
     match error {
-        SnippetError::EmptyIssueCode { position } => message.replace("{{position}}", &position.to_string()),
+        SnippetError::EmptyIssueCode { position } => {
+            message.replace("{{position}}", &position.to_string())
+        }
         _ => message,
     }
 }
@@ -90,9 +100,10 @@ enum CopyState {
 #[function_component]
 pub fn HelpCenterDialog(props: &HelpCenterDialogProps) -> Html {
     let i18n = props.i18n;
-    let generated = use_memo((props.hostname.clone(), props.issues.clone(), i18n), |(host, issues, i18n)| {
-        snippet(host, issues, &snippet_texts(i18n))
-    });
+    let generated = use_memo(
+        (props.hostname.clone(), props.issues.clone(), i18n),
+        |(host, issues, i18n)| snippet(host, issues, &snippet_texts(i18n)),
+    );
     let copy_state = use_state(|| CopyState::Idle);
     let dialog_ref = use_node_ref();
     let textarea_ref = use_node_ref();
@@ -123,6 +134,8 @@ pub fn HelpCenterDialog(props: &HelpCenterDialogProps) -> Html {
                 event.prevent_default();
                 event.stop_propagation();
                 on_close.emit(());
+            } else if event.key() == "Tab" {
+                keep_focus_inside(&event);
             }
         })
     };
@@ -131,12 +144,19 @@ pub fn HelpCenterDialog(props: &HelpCenterDialogProps) -> Html {
     let body = match &*generated {
         Ok(generated) => {
             let copy = {
-                let (copy_state, textarea_ref, markup) =
-                    (copy_state.clone(), textarea_ref.clone(), generated.markup.clone());
+                let (copy_state, textarea_ref, markup) = (
+                    copy_state.clone(),
+                    textarea_ref.clone(),
+                    generated.markup.clone(),
+                );
                 Callback::from(move |_: MouseEvent| {
                     let copy_state = copy_state.clone();
                     let done = Callback::from(move |ok: bool| {
-                        copy_state.set(if ok { CopyState::Copied } else { CopyState::Failed })
+                        copy_state.set(if ok {
+                            CopyState::Copied
+                        } else {
+                            CopyState::Failed
+                        })
                     });
                     copy_to_clipboard(&markup, textarea_ref.get(), done);
                 })
@@ -194,7 +214,11 @@ pub fn HelpCenterTool(props: &HelpCenterToolProps) -> Html {
     let open = use_state(|| false);
     let i18n = props.i18n;
     let issues = use_memo(props.settings.clone(), |settings| {
-        settings.issues.iter().map(|issue| (issue.code.clone(), issue.name.clone())).collect::<Vec<_>>()
+        settings
+            .issues
+            .iter()
+            .map(|issue| (issue.code.clone(), issue.name.clone()))
+            .collect::<Vec<_>>()
     });
     let toggle = {
         let open = open.clone();
@@ -215,6 +239,38 @@ pub fn HelpCenterTool(props: &HelpCenterToolProps) -> Html {
                     issues={Rc::new((*issues).clone())} {i18n} {on_close} />
             }
         </section>
+    }
+}
+
+/// Tab and Shift+Tab cycle through the dialog's controls instead of leaving it (`aria-modal`):
+/// the first is the snippet (or Close when there is no snippet), the last is Close.
+fn keep_focus_inside(event: &KeyboardEvent) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let by_id = |id: &str| {
+        document
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    };
+    let (Some(first), Some(last)) = (
+        by_id("rs-hc-snippet").or_else(|| by_id("rs-hc-close")),
+        by_id("rs-hc-close"),
+    ) else {
+        return;
+    };
+    let active = document
+        .active_element()
+        .map(|e| e.id())
+        .unwrap_or_default();
+    let target = match (event.shift_key(), active.as_str()) {
+        (false, id) if id == last.id() => Some(first),
+        (true, id) if id == first.id() || id == "rs-hc-dialog" => Some(last),
+        _ => None,
+    };
+    if let Some(target) = target {
+        event.prevent_default();
+        let _ = target.focus();
     }
 }
 
@@ -241,8 +297,13 @@ fn copy_to_clipboard(text: &str, textarea: Option<web_sys::Node>, done: Callback
         .filter(|clipboard| clipboard.is_object())
         .and_then(|clipboard| call_method(&clipboard, "writeText", &[JsValue::from_str(text)]))
         .filter(|promise| promise.is_object());
-    let then = promise.as_ref().and_then(|p| Reflect::get(p, &"then".into()).ok()).and_then(|f| f.dyn_into::<Function>().ok());
-    let (Some(promise), Some(then)) = (promise, then) else { return fallback() };
+    let then = promise
+        .as_ref()
+        .and_then(|p| Reflect::get(p, &"then".into()).ok())
+        .and_then(|f| f.dyn_into::<Function>().ok());
+    let (Some(promise), Some(then)) = (promise, then) else {
+        return fallback();
+    };
     let on_ok = Closure::once_into_js(move |_: JsValue| done.emit(true));
     let on_err = Closure::once_into_js(move |_: JsValue| fallback());
     let _ = then.call2(&promise, &on_ok, &on_err);
@@ -250,7 +311,10 @@ fn copy_to_clipboard(text: &str, textarea: Option<web_sys::Node>, done: Callback
 
 /// Calls `target[name](...args)` if it is a function; `None` if it is missing or throws.
 fn call_method(target: &JsValue, name: &str, args: &[JsValue]) -> Option<JsValue> {
-    let method = Reflect::get(target, &name.into()).ok()?.dyn_into::<Function>().ok()?;
+    let method = Reflect::get(target, &name.into())
+        .ok()?
+        .dyn_into::<Function>()
+        .ok()?;
     let args: web_sys::js_sys::Array = args.iter().collect();
     method.apply(target, &args).ok()
 }
@@ -273,16 +337,24 @@ mod tests {
             SnippetError::EmptyIssueCode { position: 3 },
         ] {
             let message = error_text(&i18n, &error);
-            assert!(!message.is_empty() && !message.contains("{{"), "{error:?}: {message}");
+            assert!(
+                !message.is_empty() && !message.contains("{{"),
+                "{error:?}: {message}"
+            );
         }
-        assert!(error_text(&i18n, &SnippetError::EmptyIssueCode { position: 3 }).contains("Issue 3 "));
+        assert!(
+            error_text(&i18n, &SnippetError::EmptyIssueCode { position: 3 }).contains("Issue 3 ")
+        );
     }
 
     #[test]
     fn snippet_texts_carry_the_steps_and_the_button() {
         let texts = snippet_texts(&I18n::for_locale("en"));
         assert_eq!(texts.instructions.len(), STEPS);
-        assert!(texts.instructions.iter().any(|s| s.contains("request_page.hbs")));
+        assert!(texts
+            .instructions
+            .iter()
+            .any(|s| s.contains("request_page.hbs")));
         assert_eq!(texts.button, "Get Support Now");
     }
 }
@@ -297,7 +369,10 @@ mod catalog_tests {
         for (key, english) in ENGLISH {
             assert_eq!(en.t(&format!("help_center.{key}")), *english, "{key}");
         }
-        assert_eq!(snippet_texts(&en).instructions, SnippetTexts::default().instructions);
+        assert_eq!(
+            snippet_texts(&en).instructions,
+            SnippetTexts::default().instructions
+        );
     }
 
     #[test]

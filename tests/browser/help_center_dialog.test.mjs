@@ -87,6 +87,13 @@ test('admins get the dialog with the steps and the snippet for the settings', { 
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), want.markup);
     await screenshot(page, 'help-center-dialog');
 
+    // Tab cycles inside the dialog: from Close back to the snippet, and Shift+Tab the other way.
+    await dialog.getByRole('button', { name: 'Close' }).focus();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'rs-hc-snippet');
+    await page.keyboard.press('Shift+Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'rs-hc-close');
+
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'rs-customize-help-center', 'focus back on the opener');

@@ -41,7 +41,11 @@ mod tests {
             ("}", "&#125;"),
         ] {
             assert_eq!(html(raw), escaped, "{raw:?}");
-            assert_eq!(html(&format!("a{raw}b")), format!("a{escaped}b"), "{raw:?} inside text");
+            assert_eq!(
+                html(&format!("a{raw}b")),
+                format!("a{escaped}b"),
+                "{raw:?} inside text"
+            );
         }
     }
 

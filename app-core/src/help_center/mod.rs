@@ -82,8 +82,14 @@ impl SnippetError {
 }
 
 /// The snippet for validated settings (the sidebar's case).
-pub fn from_settings(settings: &crate::settings::Settings, texts: &SnippetTexts) -> Result<Snippet, SnippetError> {
-    let issues: Vec<(String, String)> =
-        settings.issues.iter().map(|issue| (issue.code.clone(), issue.name.clone())).collect();
+pub fn from_settings(
+    settings: &crate::settings::Settings,
+    texts: &SnippetTexts,
+) -> Result<Snippet, SnippetError> {
+    let issues: Vec<(String, String)> = settings
+        .issues
+        .iter()
+        .map(|issue| (issue.code.clone(), issue.name.clone()))
+        .collect();
     snippet(&settings.hostname, &issues, texts)
 }

@@ -45,8 +45,14 @@ mod tests {
 
     #[test]
     fn script_is_safe_inside_a_help_center_template() {
-        assert!(!SCRIPT.contains("{{"), "Help Center would compile {{{{ as template code");
-        assert!(!SCRIPT.contains("}}"), "Help Center would see }}}} as a template close");
+        assert!(
+            !SCRIPT.contains("{{"),
+            "Help Center would compile {{{{ as template code"
+        );
+        assert!(
+            !SCRIPT.contains("}}"),
+            "Help Center would see }}}} as a template close"
+        );
         assert!(!SCRIPT.contains("</"), "would end the <script> element");
         assert!(!SCRIPT.contains("src="), "no external resource");
         assert!(SCRIPT.contains(&format!("getElementById('{FORM_ID}')")));

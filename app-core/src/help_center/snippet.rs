@@ -4,11 +4,11 @@
 use std::fmt::Write as _;
 
 use super::escape::html;
-use crate::settings::{parse_hostname, SettingsError};
 use super::instructions::{ANCHOR, TEMPLATE};
 use super::script::{FORM_ID, SCRIPT};
 use super::start_url::{start_session_endpoint, start_session_prefix};
 use super::{Snippet, SnippetError, SnippetTexts};
+use crate::settings::{parse_hostname, SettingsError};
 
 /// Generates the snippet for `hostname` and the issues as `(code, name)` pairs, in order.
 ///
@@ -28,7 +28,9 @@ pub fn snippet(
     for (index, (code, name)) in issues.iter().enumerate() {
         let code = code.trim();
         if code.is_empty() {
-            return Err(SnippetError::EmptyIssueCode { position: index + 1 });
+            return Err(SnippetError::EmptyIssueCode {
+                position: index + 1,
+            });
         }
         let name = match name.trim() {
             "" => code,
@@ -87,33 +89,50 @@ mod tests {
     use super::*;
 
     fn issues(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(c, n)| (c.to_string(), n.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(c, n)| (c.to_string(), n.to_string()))
+            .collect()
     }
 
     fn generate(pairs: &[(&str, &str)]) -> String {
-        snippet("support.example.com", &issues(pairs), &SnippetTexts::default())
-            .expect("valid settings")
-            .markup
+        snippet(
+            "support.example.com",
+            &issues(pairs),
+            &SnippetTexts::default(),
+        )
+        .expect("valid settings")
+        .markup
     }
 
     /// The `{{...}}` expressions in the markup: only Help Center's own placeholders may appear.
     fn template_expressions(markup: &str) -> Vec<&str> {
-        markup.match_indices("{{").map(|(at, _)| {
-            let end = markup[at..].find("}}").map_or(markup.len(), |e| at + e + 2);
-            &markup[at..end]
-        }).collect()
+        markup
+            .match_indices("{{")
+            .map(|(at, _)| {
+                let end = markup[at..].find("}}").map_or(markup.len(), |e| at + e + 2);
+                &markup[at..end]
+            })
+            .collect()
     }
 
     #[test]
     fn renders_every_issue_in_order_with_its_start_url() {
-        let markup = generate(&[("general_tech", "General Technical Issues"), ("billing", "Billing")]);
-        let general = markup.find(">General Technical Issues</option>").expect("first issue");
+        let markup = generate(&[
+            ("general_tech", "General Technical Issues"),
+            ("billing", "Billing"),
+        ]);
+        let general = markup
+            .find(">General Technical Issues</option>")
+            .expect("first issue");
         let billing = markup.find(">Billing</option>").expect("second issue");
         assert!(general < billing);
         for code in ["general_tech", "billing"] {
             let prefix = html(&start_session_prefix("support.example.com", code));
             assert!(
-                markup.contains(&format!(r#"<option value="{code}" data-start-url="{prefix}">"#)),
+                markup.contains(&format!(
+                    r#"<option value="{code}" data-start-url="{prefix}">"#
+                )),
                 "{code}: {markup}"
             );
         }
@@ -148,29 +167,56 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["issue_menu", "codeName", "c2cjs", "customer.name", "customer.details", "session.custom.external_key"]
+            [
+                "issue_menu",
+                "codeName",
+                "c2cjs",
+                "customer.name",
+                "customer.details",
+                "session.custom.external_key"
+            ]
         );
     }
 
     #[test]
     fn hostile_names_and_codes_are_escaped_everywhere() {
         let hostile = [
-            (r#"x"><script>alert(1)</script>"#, r#""><img src=x onerror=window.__pwned=1>"#),
+            (
+                r#"x"><script>alert(1)</script>"#,
+                r#""><img src=x onerror=window.__pwned=1>"#,
+            ),
             ("q'uote", "</script><script>window.__pwned=2</script>"),
             ("amp&code", "R&amp;D & <b>bold</b>"),
             ("brace", "{{user.email}} {{#each x}}"),
         ];
         let markup = generate(&hostile);
         // Nothing the settings say can open a tag, close an attribute or a template expression.
-        assert_eq!(markup.matches("<script>").count(), 1, "only the snippet's own script");
+        assert_eq!(
+            markup.matches("<script>").count(),
+            1,
+            "only the snippet's own script"
+        );
         assert_eq!(markup.matches("</script>").count(), 1);
         assert!(!markup.contains("<img"));
         assert!(!markup.contains("<b>"));
-        assert_eq!(template_expressions(&markup).len(), 3, "no template code from settings");
+        assert_eq!(
+            template_expressions(&markup).len(),
+            3,
+            "no template code from settings"
+        );
         for (code, name) in hostile {
-            assert!(markup.contains(&format!(">{}</option>", html(name))), "{name}");
-            assert!(markup.contains(&format!(r#"value="{}""#, html(code))), "{code}");
-            assert!(markup.contains(&format!("codeName={}", encode(code))), "{code}");
+            assert!(
+                markup.contains(&format!(">{}</option>", html(name))),
+                "{name}"
+            );
+            assert!(
+                markup.contains(&format!(r#"value="{}""#, html(code))),
+                "{code}"
+            );
+            assert!(
+                markup.contains(&format!("codeName={}", encode(code))),
+                "{code}"
+            );
         }
         assert!(markup.contains(">R&amp;amp;D &amp; &lt;b&gt;bold&lt;/b&gt;</option>"));
         assert!(markup.contains(r#"value="q&#39;uote""#));
@@ -185,8 +231,14 @@ mod tests {
 
     #[test]
     fn texts_are_escaped_too() {
-        let texts = SnippetTexts { issue_label: "Q&A <?>".into(), button: "Go \"now\"".into(), instructions: vec![] };
-        let markup = snippet("h.example", &issues(&[("a", "A")]), &texts).expect("valid").markup;
+        let texts = SnippetTexts {
+            issue_label: "Q&A <?>".into(),
+            button: "Go \"now\"".into(),
+            instructions: vec![],
+        };
+        let markup = snippet("h.example", &issues(&[("a", "A")]), &texts)
+            .expect("valid")
+            .markup;
         assert!(markup.contains(">Q&amp;A &lt;?&gt;</label>"));
         assert!(markup.contains(">Go &quot;now&quot;</button>"));
     }
@@ -206,25 +258,61 @@ mod tests {
 
     #[test]
     fn empty_code_names_its_position() {
-        let error = snippet("h.example", &issues(&[("a", "A"), (" ", "B")]), &SnippetTexts::default());
-        assert_eq!(error.unwrap_err(), SnippetError::EmptyIssueCode { position: 2 });
+        let error = snippet(
+            "h.example",
+            &issues(&[("a", "A"), (" ", "B")]),
+            &SnippetTexts::default(),
+        );
+        assert_eq!(
+            error.unwrap_err(),
+            SnippetError::EmptyIssueCode { position: 2 }
+        );
     }
 
     #[test]
     fn hostname_is_normalised_or_refused() {
-        assert_eq!(normalize_hostname(" Support.Example.com ").as_deref(), Ok("support.example.com"));
-        assert_eq!(normalize_hostname("10.0.0.5:8443").as_deref(), Ok("10.0.0.5:8443"));
+        assert_eq!(
+            normalize_hostname(" Support.Example.com ").as_deref(),
+            Ok("support.example.com")
+        );
+        assert_eq!(
+            normalize_hostname("10.0.0.5:8443").as_deref(),
+            Ok("10.0.0.5:8443")
+        );
         assert_eq!(normalize_hostname("  "), Err(SnippetError::MissingHostname));
-        for bad in ["evil.com/x?y=", "a\"b", "h<script>", "https://h", "host name", "bücher.de", "h:0"] {
-            assert_eq!(normalize_hostname(bad), Err(SnippetError::InvalidHostname), "{bad:?}");
+        for bad in [
+            "evil.com/x?y=",
+            "a\"b",
+            "h<script>",
+            "https://h",
+            "host name",
+            "bücher.de",
+            "h:0",
+        ] {
+            assert_eq!(
+                normalize_hostname(bad),
+                Err(SnippetError::InvalidHostname),
+                "{bad:?}"
+            );
         }
     }
 
     #[test]
     fn instructions_name_the_template_and_the_anchor() {
-        let snippet = snippet("h.example", &issues(&[("a", "A")]), &SnippetTexts::default()).expect("valid");
+        let snippet = snippet(
+            "h.example",
+            &issues(&[("a", "A")]),
+            &SnippetTexts::default(),
+        )
+        .expect("valid");
         assert_eq!(snippet.template, "templates/request_page.hbs");
-        assert!(snippet.instructions.iter().any(|s| s.contains("request_page.hbs")));
-        assert!(snippet.instructions.iter().any(|s| s.contains(snippet.anchor)));
+        assert!(snippet
+            .instructions
+            .iter()
+            .any(|s| s.contains("request_page.hbs")));
+        assert!(snippet
+            .instructions
+            .iter()
+            .any(|s| s.contains(snippet.anchor)));
     }
 }

@@ -20,7 +20,11 @@ pub fn start_session_endpoint(host: &str) -> String {
 
 /// The issue part of the URL: `https://HOST/api/start_session?issue_menu=1&codeName=CODE&c2cjs=1`.
 pub fn start_session_prefix(host: &str, code: &str) -> String {
-    let session = StartSession { issue_code: code, ticket_id: CUT_ID, ..Default::default() };
+    let session = StartSession {
+        issue_code: code,
+        ticket_id: CUT_ID,
+        ..Default::default()
+    };
     let full = urls::start_session(host, &session);
     let suffix = format!("&session.custom.external_key={CUT_ID}");
     match full.strip_suffix(&suffix) {
@@ -31,10 +35,21 @@ pub fn start_session_prefix(host: &str, code: &str) -> String {
 }
 
 /// The whole URL for one request: what the snippet's script opens for these values.
-pub fn start_session_url(host: &str, code: &str, customer_name: &str, customer_details: &str, request_id: u64) -> String {
+pub fn start_session_url(
+    host: &str,
+    code: &str,
+    customer_name: &str,
+    customer_details: &str,
+    request_id: u64,
+) -> String {
     urls::start_session(
         host,
-        &StartSession { issue_code: code, customer_name, customer_details, ticket_id: request_id },
+        &StartSession {
+            issue_code: code,
+            customer_name,
+            customer_details,
+            ticket_id: request_id,
+        },
     )
 }
 
@@ -45,11 +60,15 @@ mod tests {
 
     /// What the snippet's script appends to the prefix, written in Rust (see `script.rs`).
     fn script_suffix(name: &str, details: &str, id: &str) -> String {
-        [("customer.name", name), ("customer.details", details), ("session.custom.external_key", id)]
-            .iter()
-            .filter(|(_, value)| !value.is_empty())
-            .map(|(key, value)| format!("&{key}={}", encode(value)))
-            .collect()
+        [
+            ("customer.name", name),
+            ("customer.details", details),
+            ("session.custom.external_key", id),
+        ]
+        .iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(key, value)| format!("&{key}={}", encode(value)))
+        .collect()
     }
 
     #[test]
