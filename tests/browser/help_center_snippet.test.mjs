@@ -53,6 +53,8 @@ test('Get Support Now opens start_session for the picked issue with the request 
   const context = await launchBrowser();
   const { page, server, opened, firstOpen, errors } = await openRequestPage(context, renderRequestPage(snippet.markup, REQUEST));
   try {
+    const placed = await page.evaluate(() => document.querySelector('h1.request-title').nextElementSibling?.id);
+    assert.equal(placed, 'rsz-get-support', 'the snippet renders where the admin pasted it, below the title');
     const options = await page.locator('#rsz-issue option').allTextContents();
     assert.deepEqual(options, issues.map(([, name]) => name), 'every issue, by its friendly name, in order');
     await page.getByLabel('What do you need help with?').selectOption({ label: 'Billing & Accounts' });
