@@ -11,10 +11,18 @@ pub fn ticket_id(external_key: &str) -> Option<u64> {
         return Some(id);
     }
     // https://SUBDOMAIN.zendesk.com/agent/tickets/123 (optionally with a trailing slash, query or fragment)
-    let rest = key.strip_prefix("https://").or_else(|| key.strip_prefix("http://"))?;
+    let rest = key
+        .strip_prefix("https://")
+        .or_else(|| key.strip_prefix("http://"))?;
     let path = rest.split_once('/')?.1;
-    let path = path.split(['?', '#']).next().unwrap_or(path).trim_end_matches('/');
-    let id = path.strip_prefix("agent/tickets/").or_else(|| path.strip_prefix("tickets/"))?;
+    let path = path
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(path)
+        .trim_end_matches('/');
+    let id = path
+        .strip_prefix("agent/tickets/")
+        .or_else(|| path.strip_prefix("tickets/"))?;
     parse_id(id)
 }
 
@@ -33,13 +41,27 @@ mod tests {
     fn accepts_number_hash_and_ticket_url() {
         assert_eq!(ticket_id("123"), Some(123));
         assert_eq!(ticket_id(" #42 "), Some(42));
-        assert_eq!(ticket_id("https://acme.zendesk.com/agent/tickets/77"), Some(77));
-        assert_eq!(ticket_id("https://acme.zendesk.com/agent/tickets/77/"), Some(77));
+        assert_eq!(
+            ticket_id("https://acme.zendesk.com/agent/tickets/77"),
+            Some(77)
+        );
+        assert_eq!(
+            ticket_id("https://acme.zendesk.com/agent/tickets/77/"),
+            Some(77)
+        );
     }
 
     #[test]
     fn rejects_everything_else() {
-        for bad in ["", "abc", "0", "12a", "https://acme.zendesk.com/agent/users/5", "#", "-3"] {
+        for bad in [
+            "",
+            "abc",
+            "0",
+            "12a",
+            "https://acme.zendesk.com/agent/users/5",
+            "#",
+            "-3",
+        ] {
             assert_eq!(ticket_id(bad), None, "{bad:?}");
         }
     }

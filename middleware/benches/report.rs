@@ -108,7 +108,9 @@ token = "t"
     let config = middleware::config::parse(&text, "bench.toml", &|_| None).expect("config");
     let (tx, rx) = tokio::sync::watch::channel(false);
     std::mem::forget(tx);
-    let shared = middleware::Shared::build(config, middleware::testing::fast_tuning(), rx).await.expect("shared");
+    let shared = middleware::Shared::build(config, middleware::testing::fast_tuning(), rx)
+        .await
+        .expect("shared");
     (shared, url)
 }
 
@@ -163,12 +165,19 @@ async fn bench_ingest() {
     assert_eq!(shared.store.events().await.expect("events").len(), N);
     shared.store.close().await;
     middleware::testing::remove_sqlite_files(&url);
-    println!("ingest: {N} events from 8 concurrent senders in {:.2} s = {:.0} events/s", conc.as_secs_f64(), N as f64 / conc.as_secs_f64());
+    println!(
+        "ingest: {N} events from 8 concurrent senders in {:.2} s = {:.0} events/s",
+        conc.as_secs_f64(),
+        N as f64 / conc.as_secs_f64()
+    );
 }
 
 fn main() {
     // `cargo test --benches` runs this with --bench absent; keep it quick either way.
     bench_parse_render();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(bench_ingest());
 }

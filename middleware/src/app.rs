@@ -66,13 +66,19 @@ pub enum StartError {
     #[error(transparent)]
     Template(#[from] RenderError),
     #[error("configuration {name}: {source}")]
-    Appliance { name: String, source: ApplianceError },
+    Appliance {
+        name: String,
+        source: ApplianceError,
+    },
     #[error("configuration {name}: {source}")]
     Zendesk { name: String, source: ZendeskError },
     #[error(transparent)]
     AdminPassword(#[from] crate::admin::password::PasswordError),
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
 }
 
 /// Everything the ingest router, workers and poller share.
@@ -91,18 +97,39 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub async fn build(config: Config, tuning: Tuning, shutdown: watch::Receiver<bool>) -> Result<Arc<Self>, StartError> {
+    pub async fn build(
+        config: Config,
+        tuning: Tuning,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<Arc<Self>, StartError> {
         let renderer = Renderer::new(config.server.templates_dir.as_deref())?;
         let store = Store::connect(&config.server.database_url).await?;
         let limiters = RateLimiters::default();
         let mut runtimes = HashMap::new();
         for cfg in &config.configurations {
-            let appliance = ApplianceClient::new(&cfg.beyondtrust, tuning.http_timeout)
-                .map_err(|source| StartError::Appliance { name: cfg.name.clone(), source })?;
-            let limiter = limiters.for_instance(&cfg.zendesk.url, cfg.zendesk.update_rate_per_minute);
-            let zendesk = ZendeskClient::new(&cfg.zendesk, limiter, tuning.http_timeout)
-                .map_err(|source| StartError::Zendesk { name: cfg.name.clone(), source })?;
-            runtimes.insert(cfg.name.clone(), Arc::new(Runtime { cfg: cfg.clone(), appliance, zendesk }));
+            let appliance =
+                ApplianceClient::new(&cfg.beyondtrust, tuning.http_timeout).map_err(|source| {
+                    StartError::Appliance {
+                        name: cfg.name.clone(),
+                        source,
+                    }
+                })?;
+            let limiter =
+                limiters.for_instance(&cfg.zendesk.url, cfg.zendesk.update_rate_per_minute);
+            let zendesk = ZendeskClient::new(&cfg.zendesk, limiter, tuning.http_timeout).map_err(
+                |source| StartError::Zendesk {
+                    name: cfg.name.clone(),
+                    source,
+                },
+            )?;
+            runtimes.insert(
+                cfg.name.clone(),
+                Arc::new(Runtime {
+                    cfg: cfg.clone(),
+                    appliance,
+                    zendesk,
+                }),
+            );
         }
         Ok(Arc::new(Self {
             store,
@@ -117,7 +144,10 @@ impl Shared {
     }
 
     /// The enabled configuration receiving events for `appliance_id` (case-insensitive).
-    pub fn configuration_for_appliance(&self, appliance_id: &str) -> Result<&Configuration, String> {
+    pub fn configuration_for_appliance(
+        &self,
+        appliance_id: &str,
+    ) -> Result<&Configuration, String> {
         let mut disabled = None;
         for c in &self.config.configurations {
             if c.appliance_id.eq_ignore_ascii_case(appliance_id) {
@@ -128,7 +158,10 @@ impl Shared {
             }
         }
         Err(match disabled {
-            Some(c) => format!("configuration {:?} for appliance id {appliance_id:?} is disabled", c.name),
+            Some(c) => format!(
+                "configuration {:?} for appliance id {appliance_id:?} is disabled",
+                c.name
+            ),
             None => format!("no configuration for appliance id {appliance_id:?}"),
         })
     }

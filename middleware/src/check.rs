@@ -26,11 +26,20 @@ impl CheckReport {
 }
 
 pub async fn check_configuration(cfg: &Configuration, timeout: Duration) -> CheckReport {
-    let mut report = CheckReport { configuration: cfg.name.clone(), passed: Vec::new(), failed: Vec::new() };
+    let mut report = CheckReport {
+        configuration: cfg.name.clone(),
+        passed: Vec::new(),
+        failed: Vec::new(),
+    };
     match ApplianceClient::new(&cfg.beyondtrust, timeout) {
-        Err(e) => report.failed.push(format!("BeyondTrust {}: {e}", cfg.beyondtrust.host)),
+        Err(e) => report
+            .failed
+            .push(format!("BeyondTrust {}: {e}", cfg.beyondtrust.host)),
         Ok(client) => match client.api_info().await {
-            Err(e) => report.failed.push(format!("BeyondTrust {}: get_api_info failed: {e}", cfg.beyondtrust.host)),
+            Err(e) => report.failed.push(format!(
+                "BeyondTrust {}: get_api_info failed: {e}",
+                cfg.beyondtrust.host
+            )),
             Ok(info) => {
                 let version = info.api_version.clone().unwrap_or_else(|| "unknown".into());
                 let mut ok = true;
@@ -54,7 +63,10 @@ pub async fn check_configuration(cfg: &Configuration, timeout: Duration) -> Chec
                     }
                 }
                 if ok {
-                    report.passed.push(format!("BeyondTrust {}: API {version}, permissions OK", cfg.beyondtrust.host));
+                    report.passed.push(format!(
+                        "BeyondTrust {}: API {version}, permissions OK",
+                        cfg.beyondtrust.host
+                    ));
                 }
             }
         },

@@ -74,7 +74,10 @@ pub struct Configuration {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApplianceAuth {
     /// API account with OAuth client credentials (16.2.1+).
-    OAuth { client_id: String, client_secret: Secret },
+    OAuth {
+        client_id: String,
+        client_secret: Secret,
+    },
     /// Older appliances: `username`/`password` parameters on every call.
     Legacy { username: String, password: Secret },
 }
@@ -130,9 +133,18 @@ pub struct ZendeskConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{file}: cannot read: {source}")]
-    Read { file: String, source: std::io::Error },
+    Read {
+        file: String,
+        source: std::io::Error,
+    },
     #[error("{file}:{line}:{column}: {key}: {message}")]
-    Invalid { file: String, line: usize, column: usize, key: String, message: String },
+    Invalid {
+        file: String,
+        line: usize,
+        column: usize,
+        key: String,
+        message: String,
+    },
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -174,7 +186,10 @@ fn default_locale() -> String {
     "en-us".into()
 }
 fn default_outbound() -> Vec<Spanned<String>> {
-    PROCESSABLE_EVENTS.iter().map(|e| Spanned::new(0..0, e.to_string())).collect()
+    PROCESSABLE_EVENTS
+        .iter()
+        .map(|e| Spanned::new(0..0, e.to_string()))
+        .collect()
 }
 fn default_retry() -> Vec<Spanned<String>> {
     vec![Spanned::new(0..0, SESSION_END.to_string())]
@@ -239,13 +254,20 @@ struct RawZendesk {
 /// Reads and validates a configuration file, taking `*_env` secrets from the process environment.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { file: file.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        file: file.clone(),
+        source,
+    })?;
     parse(&text, &file, &|name| std::env::var(name).ok())
 }
 
 /// Parses and validates configuration text. `file` names the source in errors; `env` looks up
 /// variables named by `*_env` keys.
-pub fn parse(text: &str, file: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+pub fn parse(
+    text: &str,
+    file: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
     let v = Validator { text, file };
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
@@ -265,15 +287,28 @@ pub fn parse(text: &str, file: &str, env: &dyn Fn(&str) -> Option<String>) -> Re
         }
         if let Some(n) = s.admin_password_env {
             if n.get_ref().trim().is_empty() {
-                return Err(v.error_at(n.span().start, "server.admin_password_env", "must name an environment variable"));
+                return Err(v.error_at(
+                    n.span().start,
+                    "server.admin_password_env",
+                    "must name an environment variable",
+                ));
             }
             server.admin_password_env = n.into_inner();
         }
         if let Some(u) = s.events_public_url {
             let base = u.get_ref().trim().trim_end_matches('/').to_string();
             match url::Url::parse(&base) {
-                Ok(p) if (p.scheme() == "http" || p.scheme() == "https") && p.host().is_some() && p.query().is_none() => {}
-                _ => return Err(v.error_at(u.span().start, "server.events_public_url", "expected http(s)://HOST[:PORT]")),
+                Ok(p)
+                    if (p.scheme() == "http" || p.scheme() == "https")
+                        && p.host().is_some()
+                        && p.query().is_none() => {}
+                _ => {
+                    return Err(v.error_at(
+                        u.span().start,
+                        "server.events_public_url",
+                        "expected http(s)://HOST[:PORT]",
+                    ))
+                }
             }
             server.events_public_url = Some(base);
         }
@@ -284,7 +319,11 @@ pub fn parse(text: &str, file: &str, env: &dyn Fn(&str) -> Option<String>) -> Re
         server.templates_dir = s.templates_dir;
         if let Some(w) = s.workers {
             if *w.get_ref() == 0 || *w.get_ref() > 64 {
-                return Err(v.error_at(w.span().start, "server.workers", "must be between 1 and 64"));
+                return Err(v.error_at(
+                    w.span().start,
+                    "server.workers",
+                    "must be between 1 and 64",
+                ));
             }
             server.workers = w.into_inner();
         }
@@ -298,18 +337,28 @@ pub fn parse(text: &str, file: &str, env: &dyn Fn(&str) -> Option<String>) -> Re
         let c = c.into_inner();
         let cfg = v.configuration(c, start, env)?;
         if !names.insert(cfg.name.to_lowercase()) {
-            return Err(v.error_at(start, "name", &format!("configuration name {:?} is used twice", cfg.name)));
+            return Err(v.error_at(
+                start,
+                "name",
+                &format!("configuration name {:?} is used twice", cfg.name),
+            ));
         }
         if !cfg.disabled && !appliances.insert(cfg.appliance_id.to_ascii_lowercase()) {
             return Err(v.error_at(
                 start,
                 "appliance_id",
-                &format!("appliance id {:?} is used by two enabled configurations", cfg.appliance_id),
+                &format!(
+                    "appliance id {:?} is used by two enabled configurations",
+                    cfg.appliance_id
+                ),
             ));
         }
         configurations.push(cfg);
     }
-    Ok(Config { server, configurations })
+    Ok(Config {
+        server,
+        configurations,
+    })
 }
 
 /// sqlx only creates an SQLite file with `mode=rwc`; the documented `sqlite://middleware.db`
@@ -333,7 +382,10 @@ fn normalize_database_url(url: &str) -> Result<String, String> {
 
 /// Letters, digits, '.' and '_' (the appliance's outbound-event URL accepts nothing else).
 pub fn valid_appliance_id(id: &str) -> bool {
-    !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_')
 }
 
 struct Validator<'a> {
@@ -346,7 +398,12 @@ impl Validator<'_> {
         let offset = offset.min(self.text.len());
         let before = &self.text.as_bytes()[..offset];
         let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-        let col = offset - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
+        let col = offset
+            - before
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |p| p + 1)
+            + 1;
         (line, col)
     }
 
@@ -403,7 +460,12 @@ impl Validator<'_> {
         }
     }
 
-    fn event_types(&self, list: Vec<Spanned<String>>, allowed: &[&str], key: &str) -> Result<Vec<String>, ConfigError> {
+    fn event_types(
+        &self,
+        list: Vec<Spanned<String>>,
+        allowed: &[&str],
+        key: &str,
+    ) -> Result<Vec<String>, ConfigError> {
         list.into_iter()
             .map(|e| {
                 if allowed.contains(&e.get_ref().as_str()) {
@@ -412,7 +474,11 @@ impl Validator<'_> {
                     Err(self.error_at(
                         e.span().start,
                         key,
-                        &format!("unknown event type {:?}; expected one of {}", e.get_ref(), allowed.join(", ")),
+                        &format!(
+                            "unknown event type {:?}; expected one of {}",
+                            e.get_ref(),
+                            allowed.join(", ")
+                        ),
                     ))
                 }
             })
@@ -439,15 +505,31 @@ impl Validator<'_> {
         let bt_start = c.beyondtrust.span().start;
         let b = c.beyondtrust.into_inner();
         let host = b.host.get_ref().trim();
-        if host.is_empty() || host.contains("://") || host.contains('/') || host.contains(char::is_whitespace) {
+        if host.is_empty()
+            || host.contains("://")
+            || host.contains('/')
+            || host.contains(char::is_whitespace)
+        {
             return Err(self.error_at(
                 b.host.span().start,
                 "beyondtrust.host",
                 "expected host or host:port without scheme or path",
             ));
         }
-        let client_secret = self.secret(b.client_secret, b.client_secret_env, "beyondtrust.client_secret", bt_start, env)?;
-        let password = self.secret(b.password, b.password_env, "beyondtrust.password", bt_start, env)?;
+        let client_secret = self.secret(
+            b.client_secret,
+            b.client_secret_env,
+            "beyondtrust.client_secret",
+            bt_start,
+            env,
+        )?;
+        let password = self.secret(
+            b.password,
+            b.password_env,
+            "beyondtrust.password",
+            bt_start,
+            env,
+        )?;
         let auth = match (b.client_id, b.username) {
             (Some(id), None) => {
                 let secret = client_secret.ok_or_else(|| {
@@ -496,8 +578,16 @@ impl Validator<'_> {
             locale: b.locale,
             allow_invalid_certificates: b.allow_invalid_certificates,
             use_non_tls: b.use_non_tls.is_some_and(|f| f.into_inner()),
-            outbound_event_types: self.event_types(b.outbound_event_types, &PROCESSABLE_EVENTS, "beyondtrust.outbound_event_types")?,
-            polling_event_types: self.event_types(b.polling_event_types, &[SESSION_END], "beyondtrust.polling_event_types")?,
+            outbound_event_types: self.event_types(
+                b.outbound_event_types,
+                &PROCESSABLE_EVENTS,
+                "beyondtrust.outbound_event_types",
+            )?,
+            polling_event_types: self.event_types(
+                b.polling_event_types,
+                &[SESSION_END],
+                "beyondtrust.polling_event_types",
+            )?,
             polling_interval_secs: b.polling_interval_secs.into_inner(),
             retry_attempt_limit: b.retry_attempt_limit,
             retry_outbound_event_types: self.event_types(
@@ -516,20 +606,35 @@ impl Validator<'_> {
         let z = c.zendesk.into_inner();
         let url = z.url.get_ref().trim().trim_end_matches('/').to_string();
         match url::Url::parse(&url) {
-            Ok(u) if (u.scheme() == "https" || u.scheme() == "http")
-                && u.host().is_some()
-                && u.username().is_empty()
-                && u.password().is_none() => {}
-            _ => return Err(self.error_at(z.url.span().start, "zendesk.url", "expected https://SUBDOMAIN.zendesk.com")),
+            Ok(u)
+                if (u.scheme() == "https" || u.scheme() == "http")
+                    && u.host().is_some()
+                    && u.username().is_empty()
+                    && u.password().is_none() => {}
+            _ => {
+                return Err(self.error_at(
+                    z.url.span().start,
+                    "zendesk.url",
+                    "expected https://SUBDOMAIN.zendesk.com",
+                ))
+            }
         }
         if z.username.get_ref().trim().is_empty() {
-            return Err(self.error_at(z.username.span().start, "zendesk.username", "must not be empty"));
+            return Err(self.error_at(
+                z.username.span().start,
+                "zendesk.username",
+                "must not be empty",
+            ));
         }
         let token = self
             .secret(z.token, z.token_env, "zendesk.token", zd_start, env)?
             .ok_or_else(|| self.error_at(zd_start, "zendesk.token", "needs token or token_env"))?;
         if z.update_rate_per_minute == 0 {
-            return Err(self.error_at(zd_start, "zendesk.update_rate_per_minute", "must be at least 1"));
+            return Err(self.error_at(
+                zd_start,
+                "zendesk.update_rate_per_minute",
+                "must be at least 1",
+            ));
         }
         let zendesk = ZendeskConfig {
             url,
@@ -592,7 +697,13 @@ token = "zd-t0ken"
 
     fn invalid(text: &str) -> (usize, String, String) {
         match parse(text, "m.toml", &no_env) {
-            Err(ConfigError::Invalid { line, key, message, file, .. }) => {
+            Err(ConfigError::Invalid {
+                line,
+                key,
+                message,
+                file,
+                ..
+            }) => {
                 assert_eq!(file, "m.toml");
                 (line, key, message)
             }
@@ -605,13 +716,18 @@ token = "zd-t0ken"
     fn parses_the_documented_file() {
         let c = parse(FULL, "m.toml", &no_env).unwrap();
         assert_eq!(c.server.database_url, "sqlite://middleware.db?mode=rwc");
-        assert_eq!(c.server.templates_dir.as_deref(), Some(Path::new("templates")));
+        assert_eq!(
+            c.server.templates_dir.as_deref(),
+            Some(Path::new("templates"))
+        );
         let p = &c.configurations[0];
         assert_eq!(p.name, "Production");
         assert_eq!(p.beyondtrust.base_url(), "https://support.example.com");
         assert_eq!(p.beyondtrust.outbound_event_types.len(), 3);
-        assert!(matches!(&p.beyondtrust.auth, ApplianceAuth::OAuth { client_id, client_secret }
-            if client_id == "abc" && client_secret.expose() == "s3cr3t-client"));
+        assert!(
+            matches!(&p.beyondtrust.auth, ApplianceAuth::OAuth { client_id, client_secret }
+            if client_id == "abc" && client_secret.expose() == "s3cr3t-client")
+        );
         assert_eq!(p.zendesk.token.expose(), "zd-t0ken");
     }
 
@@ -633,7 +749,10 @@ token = "zd-t0ken"
     #[test]
     fn secrets_from_environment() {
         let text = FULL
-            .replace("client_secret = \"s3cr3t-client\"", "client_secret_env = \"BT_SECRET\"")
+            .replace(
+                "client_secret = \"s3cr3t-client\"",
+                "client_secret_env = \"BT_SECRET\"",
+            )
             .replace("token = \"zd-t0ken\"", "token_env = \"ZD_TOKEN\"");
         let env = |n: &str| match n {
             "BT_SECRET" => Some("from-env".to_string()),
@@ -642,14 +761,25 @@ token = "zd-t0ken"
         };
         let c = parse(&text, "m.toml", &env).unwrap();
         let p = &c.configurations[0];
-        assert!(matches!(&p.beyondtrust.auth, ApplianceAuth::OAuth { client_secret, .. } if client_secret.expose() == "from-env"));
+        assert!(
+            matches!(&p.beyondtrust.auth, ApplianceAuth::OAuth { client_secret, .. } if client_secret.expose() == "from-env")
+        );
         assert_eq!(p.zendesk.token.expose(), "zd-env");
-        let Err(ConfigError::Invalid { line, key, message: msg, .. }) = parse(&text.replace("ZD_TOKEN", "MISSING_VAR"), "m.toml", &env) else {
+        let Err(ConfigError::Invalid {
+            line,
+            key,
+            message: msg,
+            ..
+        }) = parse(&text.replace("ZD_TOKEN", "MISSING_VAR"), "m.toml", &env)
+        else {
             panic!("accepted a missing variable")
         };
         assert_eq!(key, "zendesk.token_env");
         assert!(msg.contains("MISSING_VAR"));
-        assert_eq!(line, text.lines().position(|l| l.contains("token_env")).unwrap() + 1);
+        assert_eq!(
+            line,
+            text.lines().position(|l| l.contains("token_env")).unwrap() + 1
+        );
     }
 
     #[test]
@@ -657,7 +787,13 @@ token = "zd-t0ken"
         let text = FULL.replace("appliance_id = \"default\"", "appliance_id = \"bad id!\"");
         let (line, key, _) = invalid(&text);
         assert_eq!(key, "appliance_id");
-        assert_eq!(line, text.lines().position(|l| l.starts_with("appliance_id")).unwrap() + 1);
+        assert_eq!(
+            line,
+            text.lines()
+                .position(|l| l.starts_with("appliance_id"))
+                .unwrap()
+                + 1
+        );
     }
 
     #[test]
@@ -666,16 +802,28 @@ token = "zd-t0ken"
         let (line, key, msg) = invalid(&text);
         assert_eq!(key, "beyondtrust.use_non_tls");
         assert!(msg.contains("OAuth"));
-        assert_eq!(line, text.lines().position(|l| l.starts_with("use_non_tls")).unwrap() + 1);
+        assert_eq!(
+            line,
+            text.lines()
+                .position(|l| l.starts_with("use_non_tls"))
+                .unwrap()
+                + 1
+        );
     }
 
     #[test]
     fn legacy_account_may_use_plain_http() {
         let text = FULL
-            .replace("client_id = \"abc\"\nclient_secret = \"s3cr3t-client\"", "username = \"api\"\npassword = \"pw\"")
+            .replace(
+                "client_id = \"abc\"\nclient_secret = \"s3cr3t-client\"",
+                "username = \"api\"\npassword = \"pw\"",
+            )
             .replace("use_non_tls = false", "use_non_tls = true");
         let c = parse(&text, "m.toml", &no_env).unwrap();
-        assert_eq!(c.configurations[0].beyondtrust.base_url(), "http://support.example.com");
+        assert_eq!(
+            c.configurations[0].beyondtrust.base_url(),
+            "http://support.example.com"
+        );
     }
 
     #[test]
@@ -684,21 +832,37 @@ token = "zd-t0ken"
         let (line, key, msg) = invalid(&text);
         assert_eq!(key, "local_typo");
         assert!(msg.contains("local_typo"), "{msg}");
-        assert_eq!(line, text.lines().position(|l| l.starts_with("local_typo")).unwrap() + 1);
+        assert_eq!(
+            line,
+            text.lines()
+                .position(|l| l.starts_with("local_typo"))
+                .unwrap()
+                + 1
+        );
     }
 
     #[test]
     fn rejects_scheme_in_host_and_unknown_event() {
-        let (_, key, _) = invalid(&FULL.replace("host = \"support.example.com\"", "host = \"https://support.example.com\""));
+        let (_, key, _) = invalid(&FULL.replace(
+            "host = \"support.example.com\"",
+            "host = \"https://support.example.com\"",
+        ));
         assert_eq!(key, "beyondtrust.host");
-        let (_, key, msg) = invalid(&FULL.replace("polling_event_types = []", "polling_event_types = [\"support_conference_begin\"]"));
+        let (_, key, msg) = invalid(&FULL.replace(
+            "polling_event_types = []",
+            "polling_event_types = [\"support_conference_begin\"]",
+        ));
         assert_eq!(key, "beyondtrust.polling_event_types");
         assert!(msg.contains("support_conference_begin"));
     }
 
     #[test]
     fn rejects_duplicate_appliance_ids() {
-        let second = FULL.split_once("[[configuration]]").unwrap().1.replace("Production", "Other");
+        let second = FULL
+            .split_once("[[configuration]]")
+            .unwrap()
+            .1
+            .replace("Production", "Other");
         let text = format!("{FULL}\n[[configuration]]{second}");
         let (_, key, _) = invalid(&text);
         assert_eq!(key, "appliance_id");
@@ -706,7 +870,10 @@ token = "zd-t0ken"
 
     #[test]
     fn error_messages_never_contain_secrets() {
-        let text = FULL.replace("url = \"https://example.zendesk.com\"", "url = \"not a url\"");
+        let text = FULL.replace(
+            "url = \"https://example.zendesk.com\"",
+            "url = \"not a url\"",
+        );
         let err = parse(&text, "m.toml", &no_env).unwrap_err().to_string();
         assert!(err.contains("zendesk.url"), "{err}");
         assert!(!err.contains("zd-t0ken") && !err.contains("s3cr3t-client"));

@@ -35,9 +35,15 @@ async fn receive(
     Query(query): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> (StatusCode, String) {
-    let appliance = query.get("appliance").map(String::as_str).unwrap_or("default");
+    let appliance = query
+        .get("appliance")
+        .map(String::as_str)
+        .unwrap_or("default");
     if !valid_appliance_id(appliance) {
-        return (StatusCode::NOT_FOUND, "invalid appliance id (letters, digits, '.' and '_' only)\n".into());
+        return (
+            StatusCode::NOT_FOUND,
+            "invalid appliance id (letters, digits, '.' and '_' only)\n".into(),
+        );
     }
     let cfg = match shared.configuration_for_appliance(appliance) {
         Ok(c) => c,
@@ -47,14 +53,28 @@ async fn receive(
         }
     };
     let fields: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
-    let get = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string());
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_string())
+    };
     let Some(event_type) = get("event").filter(|e| !e.is_empty()) else {
         return (StatusCode::BAD_REQUEST, "missing event field\n".into());
     };
     let lsid = get("lsid").unwrap_or_default();
-    let processed = cfg.beyondtrust.outbound_event_types.iter().any(|t| t == &event_type);
+    let processed = cfg
+        .beyondtrust
+        .outbound_event_types
+        .iter()
+        .any(|t| t == &event_type);
     let (status, note) = match (processed, lsid.is_empty()) {
-        (false, _) => (Status::Skipped, Some(format!("event type {event_type} is not processed by this configuration"))),
+        (false, _) => (
+            Status::Skipped,
+            Some(format!(
+                "event type {event_type} is not processed by this configuration"
+            )),
+        ),
         (true, true) => (Status::Failed, Some("event has no lsid".to_string())),
         (true, false) => (Status::Received, None),
     };
@@ -83,7 +103,10 @@ async fn receive(
         }
         Err(e) => {
             tracing::error!(error = %e, "could not store event");
-            (StatusCode::SERVICE_UNAVAILABLE, "could not store the event; retry later\n".into())
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "could not store the event; retry later\n".into(),
+            )
         }
     }
 }
@@ -139,7 +162,12 @@ token = "t"
         let config = crate::config::parse(&text, "test.toml", &|_| None).unwrap();
         let (_tx, rx) = watch::channel(false);
         std::mem::forget(_tx);
-        (Shared::build(config, crate::app::Tuning::default(), rx).await.unwrap(), Cleanup(url))
+        (
+            Shared::build(config, crate::app::Tuning::default(), rx)
+                .await
+                .unwrap(),
+            Cleanup(url),
+        )
     }
 
     async fn post(shared: &Arc<Shared>, uri: &str, body: impl Into<Body>) -> (StatusCode, String) {
@@ -149,7 +177,9 @@ token = "t"
             .unwrap();
         let resp = router(shared.clone()).oneshot(req).await.unwrap();
         let status = resp.status();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
         (status, String::from_utf8_lossy(&bytes).into_owned())
     }
 
@@ -163,7 +193,14 @@ token = "t"
         let events = s.store.events().await.unwrap();
         assert_eq!(events.len(), 1);
         let e = &events[0];
-        assert_eq!((e.event_type.as_str(), e.lsid.as_str(), e.event_timestamp.as_str()), ("support_conference_end", "abc", "1700000900"));
+        assert_eq!(
+            (
+                e.event_type.as_str(),
+                e.lsid.as_str(),
+                e.event_timestamp.as_str()
+            ),
+            ("support_conference_end", "abc", "1700000900")
+        );
         assert_eq!(e.status, Status::Received);
         assert_eq!(e.configuration, "Prod");
         assert!(e.fields.contains(&("external_key".into(), "12".into())));
@@ -172,7 +209,10 @@ token = "t"
     #[tokio::test]
     async fn appliance_id_is_matched_case_insensitively() {
         let (s, _db) = shared().await;
-        assert_eq!(post(&s, "/ERSPost?appliance=Default", END).await.0, StatusCode::OK);
+        assert_eq!(
+            post(&s, "/ERSPost?appliance=Default", END).await.0,
+            StatusCode::OK
+        );
     }
 
     #[tokio::test]
@@ -200,13 +240,26 @@ token = "t"
     #[tokio::test]
     async fn unprocessed_types_are_recorded_as_skipped() {
         let (s, _db) = shared().await;
-        let (status, _) = post(&s, "/ERSPost", "event=support_conference_begin&timestamp=1&lsid=abc").await;
+        let (status, _) = post(
+            &s,
+            "/ERSPost",
+            "event=support_conference_begin&timestamp=1&lsid=abc",
+        )
+        .await;
         assert_eq!(status, StatusCode::OK);
         let (status, _) = post(&s, "/ERSPost", "event=something_new&timestamp=1").await;
         assert_eq!(status, StatusCode::OK);
         let events = s.store.events().await.unwrap();
-        assert_eq!(events.iter().map(|e| e.status).collect::<Vec<_>>(), [Status::Skipped, Status::Skipped]);
-        assert!(s.store.claim_due(std::time::Duration::from_secs(1)).await.unwrap().is_none());
+        assert_eq!(
+            events.iter().map(|e| e.status).collect::<Vec<_>>(),
+            [Status::Skipped, Status::Skipped]
+        );
+        assert!(s
+            .store
+            .claim_due(std::time::Duration::from_secs(1))
+            .await
+            .unwrap()
+            .is_none());
     }
 
     #[tokio::test]
@@ -234,6 +287,8 @@ token = "t"
         tokio::pin!(notified);
         notified.as_mut().enable();
         post(&s, "/ERSPost", END).await;
-        tokio::time::timeout(std::time::Duration::from_secs(5), notified).await.expect("woken");
+        tokio::time::timeout(std::time::Duration::from_secs(5), notified)
+            .await
+            .expect("woken");
     }
 }

@@ -54,9 +54,12 @@ impl Server {
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let addr = config.server.events_listen.clone();
         let admin_addr = config.server.admin_listen.clone();
-        let (password, source) = admin::password::resolve(&config.server, &|name| std::env::var(name).ok())?;
+        let (password, source) =
+            admin::password::resolve(&config.server, &|name| std::env::var(name).ok())?;
         match &source {
-            admin::password::PasswordSource::Env(var) => tracing::info!(%var, "admin password from the environment"),
+            admin::password::PasswordSource::Env(var) => {
+                tracing::info!(%var, "admin password from the environment")
+            }
             admin::password::PasswordSource::File(path) => tracing::info!(
                 path = %path.display(),
                 var = %config.server.admin_password_env,
@@ -64,11 +67,24 @@ impl Server {
             ),
         }
         let shared = Shared::build(config, tuning, shutdown_rx).await?;
-        let listener = TcpListener::bind(&addr).await.map_err(|source| StartError::Bind { addr, source })?;
+        let listener = TcpListener::bind(&addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
         let admin_listener =
-            TcpListener::bind(&admin_addr).await.map_err(|source| StartError::Bind { addr: admin_addr, source })?;
+            TcpListener::bind(&admin_addr)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: admin_addr,
+                    source,
+                })?;
         let admin = admin::AdminState::new(shared.clone(), password);
-        Ok(Self { shared, listener, admin_listener, admin, shutdown_tx })
+        Ok(Self {
+            shared,
+            listener,
+            admin_listener,
+            admin,
+            shutdown_tx,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -85,8 +101,17 @@ impl Server {
 
     /// Serves events, runs the workers and pollers until `shutdown` completes, then stops
     /// accepting, lets in-flight events finish (or releases them) and returns.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let Self { shared, listener, admin_listener, admin, shutdown_tx } = self;
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let Self {
+            shared,
+            listener,
+            admin_listener,
+            admin,
+            shutdown_tx,
+        } = self;
         let mut tasks = tokio::task::JoinSet::new();
         for id in 0..shared.config.server.workers {
             tasks.spawn(worker::run_worker(shared.clone(), id));
@@ -97,14 +122,17 @@ impl Server {
             }
         }
         let mut stop = shutdown_tx.subscribe();
-        let server = axum::serve(listener, ingest::router(shared.clone())).with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|s| *s).await;
-        });
+        let server = axum::serve(listener, ingest::router(shared.clone())).with_graceful_shutdown(
+            async move {
+                let _ = stop.wait_for(|s| *s).await;
+            },
+        );
         let server = tokio::spawn(async move { server.await });
         let mut stop = shutdown_tx.subscribe();
-        let admin_server = axum::serve(admin_listener, admin::router(admin)).with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|s| *s).await;
-        });
+        let admin_server = axum::serve(admin_listener, admin::router(admin))
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            });
         let admin_server = tokio::spawn(async move { admin_server.await });
         shutdown.await;
         tracing::info!("shutting down: no new events accepted, finishing in-flight work");
@@ -127,7 +155,10 @@ pub enum RunError {
 }
 
 /// Runs the middleware with default timings until `shutdown` completes.
-pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), RunError> {
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
     let server = Server::bind(config, Tuning::default()).await?;
     tracing::info!(addr = %server.local_addr()?, "listening for outbound events on /ERSPost");
     tracing::info!(addr = %server.admin_addr()?, "admin UI and API");

@@ -12,7 +12,11 @@ use clap::{Parser, Subcommand};
 use middleware::config::{self, Config};
 
 #[derive(Parser)]
-#[command(name = "middleware", version, about = "BeyondTrust Remote Support session reports into Zendesk tickets")]
+#[command(
+    name = "middleware",
+    version,
+    about = "BeyondTrust Remote Support session reports into Zendesk tickets"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -34,9 +38,13 @@ enum Command {
 }
 
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,hyper=warn,reqwest=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,sqlx=warn,hyper=warn,reqwest=warn")
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
 }
 
 const HOW_TO_CONFIGURE: &str = "no configuration file given: starting with no configurations, every event will be refused. \
@@ -82,7 +90,9 @@ async fn serve(path: Option<PathBuf>) -> anyhow::Result<()> {
             "configuration loaded"
         );
     }
-    middleware::run(config, shutdown_signal()).await.context("middleware stopped with an error")
+    middleware::run(config, shutdown_signal())
+        .await
+        .context("middleware stopped with an error")
 }
 
 async fn check(path: PathBuf) -> anyhow::Result<bool> {
@@ -93,7 +103,8 @@ async fn check(path: PathBuf) -> anyhow::Result<bool> {
     }
     let mut all_ok = true;
     for c in &config.configurations {
-        let report = middleware::check::check_configuration(c, std::time::Duration::from_secs(20)).await;
+        let report =
+            middleware::check::check_configuration(c, std::time::Duration::from_secs(20)).await;
         for line in &report.passed {
             println!("ok     {}: {line}", c.name);
         }
@@ -108,7 +119,10 @@ async fn check(path: PathBuf) -> anyhow::Result<bool> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("middleware: cannot start the runtime: {e}");

@@ -25,7 +25,13 @@ pub enum PollError {
 /// Polls one configuration once; returns how many new events were stored.
 pub async fn poll_once(shared: &Shared, rt: &Runtime) -> Result<usize, PollError> {
     let cfg = &rt.cfg;
-    if cfg.disabled || !cfg.beyondtrust.polling_event_types.iter().any(|t| t == SESSION_END) {
+    if cfg.disabled
+        || !cfg
+            .beyondtrust
+            .polling_event_types
+            .iter()
+            .any(|t| t == SESSION_END)
+    {
         return Ok(0);
     }
     let started = now_ms() / 1000;
@@ -36,7 +42,10 @@ pub async fn poll_once(shared: &Shared, rt: &Runtime) -> Result<usize, PollError
     let sessions = rt.appliance.session_listing(since.max(0)).await?;
     let mut stored = 0;
     for s in sessions {
-        let mut fields = vec![("event".to_string(), SESSION_END.to_string()), ("lsid".to_string(), s.lsid.clone())];
+        let mut fields = vec![
+            ("event".to_string(), SESSION_END.to_string()),
+            ("lsid".to_string(), s.lsid.clone()),
+        ];
         if let Some(k) = &s.external_key {
             fields.push(("external_key".into(), k.clone()));
         }
@@ -57,7 +66,13 @@ pub async fn poll_once(shared: &Shared, rt: &Runtime) -> Result<usize, PollError
         }
     }
     // Overlap the next window a little: duplicates are dropped by the store.
-    shared.store.set_checkpoint(&cfg.name, (started - shared.tuning.poll_overlap_secs).max(since)).await?;
+    shared
+        .store
+        .set_checkpoint(
+            &cfg.name,
+            (started - shared.tuning.poll_overlap_secs).max(since),
+        )
+        .await?;
     if stored > 0 {
         shared.wake.notify_waiters();
     }

@@ -19,15 +19,23 @@ use crate::store::{now_ms, Store, StoredEvent};
 
 /// A fresh SQLite database file under the system temp directory.
 pub fn temp_database_url(tag: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     let n: u32 = rand::random();
-    let path = std::env::temp_dir().join(format!("middleware-{tag}-{}-{nanos}-{n}.db", std::process::id()));
+    let path = std::env::temp_dir().join(format!(
+        "middleware-{tag}-{}-{nanos}-{n}.db",
+        std::process::id()
+    ));
     format!("sqlite://{}?mode=rwc", path.display())
 }
 
 /// Deletes the files of a SQLite database made by [`temp_database_url`] (no-op for others).
 pub fn remove_sqlite_files(url: &str) {
-    let Some(path) = url.strip_prefix("sqlite://") else { return };
+    let Some(path) = url.strip_prefix("sqlite://") else {
+        return;
+    };
     let path = path.split('?').next().unwrap_or(path);
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let _ = std::fs::remove_file(format!("{path}{suffix}"));
@@ -63,8 +71,14 @@ impl TestApp {
         let shared = Shared::build(config, tuning, shutdown_rx).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
-            .map_err(|source| StartError::Bind { addr: "127.0.0.1:0".into(), source })?;
-        let addr = listener.local_addr().map_err(|source| StartError::Bind { addr: "127.0.0.1:0".into(), source })?;
+            .map_err(|source| StartError::Bind {
+                addr: "127.0.0.1:0".into(),
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: "127.0.0.1:0".into(),
+            source,
+        })?;
         let mut tasks = JoinSet::new();
         let mut stop = shutdown_tx.subscribe();
         let router = crate::ingest::router(shared.clone());
@@ -78,7 +92,12 @@ impl TestApp {
         for id in 0..workers {
             tasks.spawn(crate::worker::run_worker(shared.clone(), id));
         }
-        Ok(Self { addr, shared, shutdown_tx, tasks })
+        Ok(Self {
+            addr,
+            shared,
+            shutdown_tx,
+            tasks,
+        })
     }
 
     pub fn store(&self) -> &Store {
@@ -106,7 +125,9 @@ impl TestApp {
                 Ok(false) => {}
                 Err(e) => panic!("drain: {e}"),
             }
-            let Some(at) = self.shared.store.next_due_at().await.expect("next_due_at") else { return };
+            let Some(at) = self.shared.store.next_due_at().await.expect("next_due_at") else {
+                return;
+            };
             if tokio::time::Instant::now() >= deadline {
                 panic!("drain: events still pending after {max_wait:?}");
             }
@@ -121,7 +142,10 @@ impl TestApp {
     /// Processes the events that are due right now, without waiting for later ones.
     pub async fn process_due(&self) -> usize {
         let mut n = 0;
-        while crate::worker::process_next(&self.shared).await.expect("process") {
+        while crate::worker::process_next(&self.shared)
+            .await
+            .expect("process")
+        {
             n += 1;
         }
         n
@@ -136,7 +160,9 @@ impl TestApp {
     pub async fn poll_once(&self) -> usize {
         let mut n = 0;
         for rt in self.shared.runtimes.values() {
-            n += crate::poller::poll_once(&self.shared, rt).await.expect("poll");
+            n += crate::poller::poll_once(&self.shared, rt)
+                .await
+                .expect("poll");
         }
         n
     }

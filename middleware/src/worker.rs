@@ -25,7 +25,10 @@ use crate::zendesk::ZendeskError;
 enum StepError {
     /// May succeed later; `sent` errors leave the comment marker in place.
     Transient(String),
-    Throttled { message: String, retry_after: Option<Duration> },
+    Throttled {
+        message: String,
+        retry_after: Option<Duration>,
+    },
     Permanent(String),
     /// Shutting down mid-wait: give the event back untouched.
     Released,
@@ -44,7 +47,10 @@ impl From<ApplianceError> for StepError {
 impl From<ZendeskError> for StepError {
     fn from(e: ZendeskError) -> Self {
         match e {
-            ZendeskError::RateLimited { retry_after } => Self::Throttled { message: e.to_string(), retry_after },
+            ZendeskError::RateLimited { retry_after } => Self::Throttled {
+                message: e.to_string(),
+                retry_after,
+            },
             ZendeskError::Transient { .. } => Self::Transient(e.to_string()),
             ZendeskError::Permanent { .. } => Self::Permanent(e.to_string()),
         }
@@ -81,7 +87,9 @@ pub async fn run_worker(shared: Arc<Shared>, id: usize) {
             Err(e) => tracing::error!(worker = id, error = %e, "claiming events failed"),
         }
         let sleep_for = match shared.store.next_due_at().await {
-            Ok(Some(at)) => Duration::from_millis((at - now_ms()).max(0) as u64).min(shared.tuning.idle_poll),
+            Ok(Some(at)) => {
+                Duration::from_millis((at - now_ms()).max(0) as u64).min(shared.tuning.idle_poll)
+            }
             _ => shared.tuning.idle_poll,
         };
         tokio::select! {
@@ -107,7 +115,11 @@ pub async fn process_next(shared: &Arc<Shared>) -> Result<bool, crate::store::St
     Ok(true)
 }
 
-async fn record(shared: &Shared, e: &StoredEvent, outcome: Result<Done, StepError>) -> Result<(), crate::store::StoreError> {
+async fn record(
+    shared: &Shared,
+    e: &StoredEvent,
+    outcome: Result<Done, StepError>,
+) -> Result<(), crate::store::StoreError> {
     let store = &shared.store;
     let still_ours = match outcome {
         Ok(Done::Posted(ticket)) => {
@@ -123,17 +135,37 @@ async fn record(shared: &Shared, e: &StoredEvent, outcome: Result<Done, StepErro
             tracing::warn!(id = e.id, lsid = %e.lsid, error = %msg, "event failed");
             store.mark_failed(e, &msg).await?
         }
-        Err(StepError::Throttled { message, retry_after }) => {
+        Err(StepError::Throttled {
+            message,
+            retry_after,
+        }) => {
             if e.throttled < shared.tuning.max_throttled {
                 let delay = retry_after.unwrap_or_else(|| backoff(&shared.tuning, e.throttled));
-                tracing::info!(id = e.id, delay_ms = delay.as_millis() as u64, "Zendesk rate limit; retrying later");
-                store.schedule_retry(e, now_ms() + delay.as_millis() as i64, &message, true).await?
+                tracing::info!(
+                    id = e.id,
+                    delay_ms = delay.as_millis() as u64,
+                    "Zendesk rate limit; retrying later"
+                );
+                store
+                    .schedule_retry(e, now_ms() + delay.as_millis() as i64, &message, true)
+                    .await?
             } else {
-                store.mark_failed(e, &format!("{message} (gave up after {} rate-limited attempts)", e.throttled + 1)).await?
+                store
+                    .mark_failed(
+                        e,
+                        &format!(
+                            "{message} (gave up after {} rate-limited attempts)",
+                            e.throttled + 1
+                        ),
+                    )
+                    .await?
             }
         }
         Err(StepError::Transient(msg)) => {
-            let cfg = shared.runtimes.get(&e.configuration).map(|r| &r.cfg.beyondtrust);
+            let cfg = shared
+                .runtimes
+                .get(&e.configuration)
+                .map(|r| &r.cfg.beyondtrust);
             let retry_types = cfg.map(|b| match e.source {
                 Source::Outbound => &b.retry_outbound_event_types,
                 Source::Polling => &b.retry_polling_event_types,
@@ -143,16 +175,25 @@ async fn record(shared: &Shared, e: &StoredEvent, outcome: Result<Done, StepErro
             if retryable && e.attempts < limit {
                 let delay = backoff(&shared.tuning, e.attempts);
                 tracing::info!(id = e.id, attempt = e.attempts + 1, delay_ms = delay.as_millis() as u64, error = %msg, "retrying later");
-                store.schedule_retry(e, now_ms() + delay.as_millis() as i64, &msg, false).await?
+                store
+                    .schedule_retry(e, now_ms() + delay.as_millis() as i64, &msg, false)
+                    .await?
             } else {
-                let msg = if retryable { format!("{msg} (after {} attempts)", e.attempts + 1) } else { msg };
+                let msg = if retryable {
+                    format!("{msg} (after {} attempts)", e.attempts + 1)
+                } else {
+                    msg
+                };
                 tracing::warn!(id = e.id, lsid = %e.lsid, error = %msg, "event failed");
                 store.mark_failed(e, &msg).await?
             }
         }
     };
     if !still_ours {
-        tracing::warn!(id = e.id, "claim was taken over by another worker; outcome discarded");
+        tracing::warn!(
+            id = e.id,
+            "claim was taken over by another worker; outcome discarded"
+        );
     }
     Ok(())
 }
@@ -162,16 +203,23 @@ fn backoff(t: &crate::app::Tuning, attempts: i64) -> Duration {
     let exp = 2u32.saturating_pow(attempts.clamp(0, 30) as u32);
     let full = t.retry_base.saturating_mul(exp).min(t.retry_max);
     let half = full / 2;
-    half + full.saturating_sub(half).mul_f64(rand::thread_rng().gen::<f64>())
+    half + full
+        .saturating_sub(half)
+        .mul_f64(rand::thread_rng().gen::<f64>())
 }
 
 async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
-    let rt = shared
-        .runtimes
-        .get(&e.configuration)
-        .ok_or_else(|| StepError::Permanent(format!("configuration {:?} no longer exists", e.configuration)))?;
+    let rt = shared.runtimes.get(&e.configuration).ok_or_else(|| {
+        StepError::Permanent(format!(
+            "configuration {:?} no longer exists",
+            e.configuration
+        ))
+    })?;
     if rt.cfg.disabled {
-        return Err(StepError::Permanent(format!("configuration {:?} is disabled", e.configuration)));
+        return Err(StepError::Permanent(format!(
+            "configuration {:?} is disabled",
+            e.configuration
+        )));
     }
     if e.lsid.is_empty() {
         return Err(StepError::Permanent("event has no lsid".into()));
@@ -184,9 +232,14 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
                 return Ok(Done::Unassociated(unassociated_reason(&key)));
             };
             let view = render::session_view(&session, &rt.cfg.appliance_id);
-            let html = shared.renderer.render(Template::Session, &view).map_err(|e| StepError::Permanent(e.to_string()))?;
+            let html = shared
+                .renderer
+                .render(Template::Session, &view)
+                .map_err(|e| StepError::Permanent(e.to_string()))?;
             let mut fields = Vec::new();
-            if let (Some(field), Some(secs)) = (rt.cfg.zendesk.duration_field_id, session.duration_secs()) {
+            if let (Some(field), Some(secs)) =
+                (rt.cfg.zendesk.duration_field_id, session.duration_secs())
+            {
                 let value = match rt.cfg.zendesk.duration_field_unit {
                     DurationUnit::Seconds => secs,
                     DurationUnit::Minutes => secs.div_ceil(60),
@@ -197,12 +250,23 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
         }
         CUSTOMER_SURVEY | REP_SURVEY => {
             let (kind, template, title) = if e.event_type == CUSTOMER_SURVEY {
-                (SurveyKind::Customer, Template::CustomerSurvey, "Customer exit survey")
+                (
+                    SurveyKind::Customer,
+                    Template::CustomerSurvey,
+                    "Customer exit survey",
+                )
             } else {
-                (SurveyKind::Representative, Template::RepSurvey, "Representative exit survey")
+                (
+                    SurveyKind::Representative,
+                    Template::RepSurvey,
+                    "Representative exit survey",
+                )
             };
             let surveys = rt.appliance.exit_surveys(kind, &e.lsid).await?;
-            let mut surveys: Vec<_> = surveys.into_iter().filter(|s| s.lsid.is_empty() || s.lsid == e.lsid).collect();
+            let mut surveys: Vec<_> = surveys
+                .into_iter()
+                .filter(|s| s.lsid.is_empty() || s.lsid == e.lsid)
+                .collect();
             // Several customers may each submit a survey (one event each): prefer the one
             // submitted at this event's time.
             if let Ok(ts) = e.event_timestamp.trim().parse::<i64>() {
@@ -211,7 +275,10 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
                 }
             }
             if surveys.is_empty() {
-                return Err(StepError::Transient(format!("{title} for session {} is not in the report yet", e.lsid)));
+                return Err(StepError::Transient(format!(
+                    "{title} for session {} is not in the report yet",
+                    e.lsid
+                )));
             }
             // The session report is authoritative for the ticket; the event's field is a fallback.
             let key = match rt.appliance.support_session(&e.lsid).await? {
@@ -231,7 +298,11 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
             }
             (ticket, html, Vec::new())
         }
-        other => return Err(StepError::Permanent(format!("event type {other:?} is not processed"))),
+        other => {
+            return Err(StepError::Permanent(format!(
+                "event type {other:?} is not processed"
+            )))
+        }
     };
 
     let marker = render::event_marker(&e.appliance_id, &e.lsid, &e.event_type, &e.event_timestamp);
@@ -243,7 +314,11 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
         None => false,
     };
     if already {
-        tracing::info!(id = e.id, ticket, "comment already on the ticket from an earlier attempt; not posting again");
+        tracing::info!(
+            id = e.id,
+            ticket,
+            "comment already on the ticket from an earlier attempt; not posting again"
+        );
     } else {
         if !shared.store.set_marker(e, &marker, ticket).await? {
             // Our lease expired and another worker owns the event now: let it post.
@@ -263,14 +338,20 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
 }
 
 fn field(e: &StoredEvent, name: &str) -> Option<String> {
-    e.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    e.fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
 }
 
 fn unassociated_reason(key: &str) -> String {
     if key.trim().is_empty() {
         "session has no external key".into()
     } else {
-        format!("external key {:?} is not a ticket number, #number or ticket URL", key.chars().take(100).collect::<String>())
+        format!(
+            "external key {:?} is not a ticket number, #number or ticket URL",
+            key.chars().take(100).collect::<String>()
+        )
     }
 }
 

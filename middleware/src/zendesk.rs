@@ -40,7 +40,10 @@ impl ZendeskError {
 
 fn transport(e: reqwest::Error) -> ZendeskError {
     let sent = !e.is_connect();
-    ZendeskError::Transient { message: describe_reqwest(e), sent }
+    ZendeskError::Transient {
+        message: describe_reqwest(e),
+        sent,
+    }
 }
 
 /// Token bucket shared by every configuration that talks to one Zendesk instance, so bursts of
@@ -64,7 +67,11 @@ impl RateLimiter {
         let per_minute = per_minute.max(1);
         Self {
             per_minute,
-            state: StdMutex::new(Bucket { tokens: Self::capacity_for(per_minute), last: Instant::now(), paused_until: None }),
+            state: StdMutex::new(Bucket {
+                tokens: Self::capacity_for(per_minute),
+                last: Instant::now(),
+                paused_until: None,
+            }),
         }
     }
 
@@ -92,7 +99,8 @@ impl RateLimiter {
                     // Refill so that burst + one minute of refill never exceeds the budget: any
                     // 60-second window then holds at most `per_minute` requests.
                     let rate = self.per_minute as f64 * 0.9 / 60.0;
-                    b.tokens = (b.tokens + (now - b.last).as_secs_f64() * rate).min(Self::capacity_for(self.per_minute));
+                    b.tokens = (b.tokens + (now - b.last).as_secs_f64() * rate)
+                        .min(Self::capacity_for(self.per_minute));
                     b.last = now;
                     if b.tokens >= 1.0 {
                         b.tokens -= 1.0;
@@ -126,7 +134,9 @@ pub struct RateLimiters(StdMutex<HashMap<String, Arc<RateLimiter>>>);
 impl RateLimiters {
     pub fn for_instance(&self, url: &str, per_minute: u32) -> Arc<RateLimiter> {
         let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        m.entry(url.to_ascii_lowercase()).or_insert_with(|| Arc::new(RateLimiter::new(per_minute))).clone()
+        m.entry(url.to_ascii_lowercase())
+            .or_insert_with(|| Arc::new(RateLimiter::new(per_minute)))
+            .clone()
     }
 }
 
@@ -158,7 +168,9 @@ pub struct ZendeskClient {
 
 impl std::fmt::Debug for ZendeskClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ZendeskClient").field("base", &self.base).finish_non_exhaustive()
+        f.debug_struct("ZendeskClient")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
     }
 }
 
@@ -167,7 +179,11 @@ impl std::fmt::Debug for ZendeskClient {
 fn error_message(body: &str) -> String {
     let trimmed: String = body.trim().chars().take(300).collect();
     let Ok(v) = serde_json::from_str::<serde_json::Value>(body) else {
-        return if trimmed.is_empty() { "no details".into() } else { trimmed };
+        return if trimmed.is_empty() {
+            "no details".into()
+        } else {
+            trimmed
+        };
     };
     let mut parts = Vec::new();
     match &v["error"] {
@@ -195,18 +211,35 @@ fn error_message(body: &str) -> String {
 }
 
 impl ZendeskClient {
-    pub fn new(cfg: &ZendeskConfig, limiter: Arc<RateLimiter>, timeout: Duration) -> Result<Self, ZendeskError> {
+    pub fn new(
+        cfg: &ZendeskConfig,
+        limiter: Arc<RateLimiter>,
+        timeout: Duration,
+    ) -> Result<Self, ZendeskError> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("rsz-middleware/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(transport)?;
-        let creds = base64::engine::general_purpose::STANDARD.encode(format!("{}/token:{}", cfg.username, cfg.token.expose()));
-        let mut auth = HeaderValue::from_str(&format!("Basic {creds}"))
-            .map_err(|_| ZendeskError::Permanent { status: 0, message: "credentials contain invalid characters".into() })?;
+        let creds = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}/token:{}",
+            cfg.username,
+            cfg.token.expose()
+        ));
+        let mut auth = HeaderValue::from_str(&format!("Basic {creds}")).map_err(|_| {
+            ZendeskError::Permanent {
+                status: 0,
+                message: "credentials contain invalid characters".into(),
+            }
+        })?;
         auth.set_sensitive(true);
-        Ok(Self { http, base: cfg.url.trim_end_matches('/').to_string(), auth, limiter })
+        Ok(Self {
+            http,
+            base: cfg.url.trim_end_matches('/').to_string(),
+            auth,
+            limiter,
+        })
     }
 
     /// Every request counts against the instance's budget (the plan limit counts them all).
@@ -240,9 +273,15 @@ impl ZendeskClient {
         let body = resp.text().await.unwrap_or_default();
         let message = error_message(&body);
         if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
-            return Err(ZendeskError::Transient { message: format!("HTTP {}: {message}", status.as_u16()), sent: true });
+            return Err(ZendeskError::Transient {
+                message: format!("HTTP {}: {message}", status.as_u16()),
+                sent: true,
+            });
         }
-        Err(ZendeskError::Permanent { status: status.as_u16(), message })
+        Err(ZendeskError::Permanent {
+            status: status.as_u16(),
+            message,
+        })
     }
 
     /// Adds one private comment (and optionally sets numeric custom fields in the same update).
@@ -254,11 +293,18 @@ impl ZendeskClient {
     ) -> Result<(), ZendeskError> {
         let mut ticket = json!({ "comment": { "html_body": html_body, "public": false } });
         if !custom_fields.is_empty() {
-            ticket["custom_fields"] =
-                custom_fields.iter().map(|(id, value)| json!({ "id": id, "value": value })).collect::<Vec<_>>().into();
+            ticket["custom_fields"] = custom_fields
+                .iter()
+                .map(|(id, value)| json!({ "id": id, "value": value }))
+                .collect::<Vec<_>>()
+                .into();
         }
         let url = format!("{}/api/v2/tickets/{ticket_id}.json", self.base);
-        self.send(self.request(reqwest::Method::PUT, &url).json(&json!({ "ticket": ticket }))).await?;
+        self.send(
+            self.request(reqwest::Method::PUT, &url)
+                .json(&json!({ "ticket": ticket })),
+        )
+        .await?;
         Ok(())
     }
 
@@ -268,23 +314,33 @@ impl ZendeskClient {
             return Ok(());
         }
         let url = format!("{}/api/v2/tickets/{ticket_id}/tags.json", self.base);
-        self.send(self.request(reqwest::Method::PUT, &url).json(&json!({ "tags": tags }))).await?;
+        self.send(
+            self.request(reqwest::Method::PUT, &url)
+                .json(&json!({ "tags": tags })),
+        )
+        .await?;
         Ok(())
     }
 
     /// Whether any comment on the ticket contains `marker` (follows pagination on this host only).
-    pub async fn has_comment_with(&self, ticket_id: u64, marker: &str) -> Result<bool, ZendeskError> {
+    pub async fn has_comment_with(
+        &self,
+        ticket_id: u64,
+        marker: &str,
+    ) -> Result<bool, ZendeskError> {
         let mut url = format!("{}/api/v2/tickets/{ticket_id}/comments.json", self.base);
         for _ in 0..100 {
             let resp = self.send(self.request(reqwest::Method::GET, &url)).await?;
-            let page: CommentsPage = resp
-                .json()
-                .await
-                .map_err(|e| ZendeskError::Transient { message: describe_reqwest(e), sent: true })?;
+            let page: CommentsPage = resp.json().await.map_err(|e| ZendeskError::Transient {
+                message: describe_reqwest(e),
+                sent: true,
+            })?;
             let found = page.comments.iter().any(|c| {
-                ["html_body", "body", "plain_body"]
-                    .iter()
-                    .any(|k| c[*k].as_str().is_some_and(|b| crate::render::contains_marker(b, marker)))
+                ["html_body", "body", "plain_body"].iter().any(|k| {
+                    c[*k]
+                        .as_str()
+                        .is_some_and(|b| crate::render::contains_marker(b, marker))
+                })
             });
             if found {
                 return Ok(true);
@@ -301,8 +357,10 @@ impl ZendeskClient {
     pub async fn me(&self) -> Result<User, ZendeskError> {
         let url = format!("{}/api/v2/users/me.json", self.base);
         let resp = self.send(self.request(reqwest::Method::GET, &url)).await?;
-        let answer: UserAnswer =
-            resp.json().await.map_err(|e| ZendeskError::Transient { message: describe_reqwest(e), sent: true })?;
+        let answer: UserAnswer = resp.json().await.map_err(|e| ZendeskError::Transient {
+            message: describe_reqwest(e),
+            sent: true,
+        })?;
         Ok(answer.user)
     }
 }
@@ -313,7 +371,10 @@ mod tests {
 
     #[test]
     fn error_messages_are_extracted() {
-        assert_eq!(error_message(r#"{"error":"RecordNotFound","description":"Not found"}"#), "RecordNotFound: Not found");
+        assert_eq!(
+            error_message(r#"{"error":"RecordNotFound","description":"Not found"}"#),
+            "RecordNotFound: Not found"
+        );
         assert_eq!(
             error_message(r#"{"error":{"title":"Forbidden","message":"You do not have access"}}"#),
             "Forbidden: You do not have access"
@@ -331,9 +392,16 @@ mod tests {
         for _ in 0..6 {
             l.acquire().await;
         }
-        assert!(start.elapsed() < Duration::from_millis(10), "burst passes immediately");
+        assert!(
+            start.elapsed() < Duration::from_millis(10),
+            "burst passes immediately"
+        );
         l.acquire().await;
-        assert!(start.elapsed() >= Duration::from_millis(990), "7th waits for a token: {:?}", start.elapsed());
+        assert!(
+            start.elapsed() >= Duration::from_millis(990),
+            "7th waits for a token: {:?}",
+            start.elapsed()
+        );
         l.pause(Duration::from_secs(30));
         let before = Instant::now();
         l.acquire().await;
@@ -351,7 +419,12 @@ mod tests {
             duration_field_unit: Default::default(),
             update_rate_per_minute: 100,
         };
-        let c = ZendeskClient::new(&cfg, Arc::new(RateLimiter::new(100)), Duration::from_secs(5)).unwrap();
+        let c = ZendeskClient::new(
+            &cfg,
+            Arc::new(RateLimiter::new(100)),
+            Duration::from_secs(5),
+        )
+        .unwrap();
         assert!(c.auth.is_sensitive());
         let expected = base64::engine::general_purpose::STANDARD.encode("a@b.c/token:tok123");
         assert_eq!(c.auth.to_str().unwrap(), format!("Basic {expected}"));

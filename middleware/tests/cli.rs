@@ -10,7 +10,11 @@ use middleware::check::check_configuration;
 use sandbox::{Sandbox, SandboxOptions, SessionSpec};
 
 fn write_config(text: &str, tag: &str) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("middleware-cli-{tag}-{}-{}.toml", std::process::id(), rand::random::<u32>()));
+    let path = std::env::temp_dir().join(format!(
+        "middleware-cli-{tag}-{}-{}.toml",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
     std::fs::write(&path, text).unwrap();
     path
 }
@@ -50,10 +54,21 @@ async fn check_binary_exits_non_zero_naming_the_failure() {
     let bad_path = write_config(&bad, "bad");
     let (good_out, bad_out) = tokio::task::spawn_blocking(move || {
         let outs = (
-            Command::new(bin).args(["check", "--config"]).arg(&good_path).output().unwrap(),
-            Command::new(bin).arg("check").env("MIDDLEWARE_CONFIG", &bad_path).output().unwrap(),
+            Command::new(bin)
+                .args(["check", "--config"])
+                .arg(&good_path)
+                .output()
+                .unwrap(),
+            Command::new(bin)
+                .arg("check")
+                .env("MIDDLEWARE_CONFIG", &bad_path)
+                .output()
+                .unwrap(),
         );
-        let _ = (std::fs::remove_file(good_path), std::fs::remove_file(bad_path));
+        let _ = (
+            std::fs::remove_file(good_path),
+            std::fs::remove_file(bad_path),
+        );
         outs
     })
     .await
@@ -65,7 +80,10 @@ async fn check_binary_exits_non_zero_naming_the_failure() {
     let stderr = String::from_utf8_lossy(&bad_out.stderr);
     assert!(stdout.contains("FAILED Sandbox: Zendesk"), "{stdout}");
     for secret in ["not-the-token", &sb.appliance.client_secret()] {
-        assert!(!stdout.contains(secret) && !stderr.contains(secret), "secret printed");
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "secret printed"
+        );
     }
 }
 
@@ -75,7 +93,11 @@ fn invalid_config_is_rejected_at_start_with_file_line_and_key() {
         [configuration.beyondtrust]\nhost = \"bt.example.com\"\nclient_id = \"id\"\nclient_secret = \"s3cret\"\n\
         [configuration.zendesk]\nurl = \"https://x.zendesk.com\"\nusername = \"a@b.c\"\ntoken = \"t0ken\"\n";
     let path = write_config(text, "invalid");
-    let out = Command::new(env!("CARGO_BIN_EXE_middleware")).args(["serve", "--config"]).arg(&path).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_middleware"))
+        .args(["serve", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
     let _ = std::fs::remove_file(&path);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -84,8 +106,15 @@ fn invalid_config_is_rejected_at_start_with_file_line_and_key() {
     assert!(stderr.contains("appliance_id"), "{stderr}");
     assert!(!stderr.contains("s3cret") && !stderr.contains("t0ken"));
     // A file missing a whole section names the section.
-    let path = write_config("[[configuration]]\nname = \"X\"\nappliance_id = \"a\"\n", "incomplete");
-    let out = Command::new(env!("CARGO_BIN_EXE_middleware")).args(["serve", "--config"]).arg(&path).output().unwrap();
+    let path = write_config(
+        "[[configuration]]\nname = \"X\"\nappliance_id = \"a\"\n",
+        "incomplete",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_middleware"))
+        .args(["serve", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
     let _ = std::fs::remove_file(&path);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing field `beyondtrust`"));
@@ -100,7 +129,9 @@ async fn server_stops_accepting_and_finishes_in_flight_work_on_shutdown() {
     cfg.server.admin_listen = "127.0.0.1:0".into();
     let password_file = middleware::admin::password::password_file(&cfg.server);
     cfg.server.workers = 2;
-    let server = middleware::Server::bind(cfg, middleware::testing::fast_tuning()).await.unwrap();
+    let server = middleware::Server::bind(cfg, middleware::testing::fast_tuning())
+        .await
+        .unwrap();
     let addr = server.local_addr().unwrap();
     let admin = server.admin_addr().unwrap();
     let store = server.shared().store.clone();
@@ -108,25 +139,65 @@ async fn server_stops_accepting_and_finishes_in_flight_work_on_shutdown() {
     let running = tokio::spawn(server.run(async move {
         let _ = stop_rx.await;
     }));
-    sb.appliance.set_events_url(Some(format!("http://{addr}/ERSPost?appliance={APPLIANCE_ID}")));
+    sb.appliance.set_events_url(Some(format!(
+        "http://{addr}/ERSPost?appliance={APPLIANCE_ID}"
+    )));
     let login = reqwest::get(format!("http://{admin}/login")).await.unwrap();
-    assert_eq!(login.status(), 200, "the admin listener serves next to the events listener");
+    assert_eq!(
+        login.status(),
+        200,
+        "the admin listener serves next to the events listener"
+    );
     let ticket = sb.zendesk.create_ticket("shutdown");
-    let lsid = sb.appliance.create_session(SessionSpec::default().external_key(ticket.to_string()));
+    let lsid = sb
+        .appliance
+        .create_session(SessionSpec::default().external_key(ticket.to_string()));
     // Zendesk answers slowly: the comment is in flight when shutdown starts.
     sb.zendesk.faults().slow(Duration::from_millis(300));
     sb.appliance.end_session(&lsid);
-    sb.appliance.wait_events_delivered(1, Duration::from_secs(10)).await.unwrap();
+    sb.appliance
+        .wait_events_delivered(1, Duration::from_secs(10))
+        .await
+        .unwrap();
     wait_until("the event to be claimed", Duration::from_secs(10), || {
         let store = store.clone();
-        async move { store.events().await.unwrap().iter().any(|e| e.status == middleware::store::Status::Processing) }
+        async move {
+            store
+                .events()
+                .await
+                .unwrap()
+                .iter()
+                .any(|e| e.status == middleware::store::Status::Processing)
+        }
     })
     .await;
     stop_tx.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(20), running).await.expect("stops").unwrap().unwrap();
-    assert_eq!(sb.zendesk.comments(ticket).iter().filter(|c| c.body.contains("rsz:")).count(), 1, "in-flight work finished");
-    assert!(reqwest::Client::new().post(format!("http://{addr}/ERSPost")).send().await.is_err(), "no longer accepting");
-    assert!(reqwest::get(format!("http://{admin}/login")).await.is_err(), "admin stopped too");
+    tokio::time::timeout(Duration::from_secs(20), running)
+        .await
+        .expect("stops")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        sb.zendesk
+            .comments(ticket)
+            .iter()
+            .filter(|c| c.body.contains("rsz:"))
+            .count(),
+        1,
+        "in-flight work finished"
+    );
+    assert!(
+        reqwest::Client::new()
+            .post(format!("http://{addr}/ERSPost"))
+            .send()
+            .await
+            .is_err(),
+        "no longer accepting"
+    );
+    assert!(
+        reqwest::get(format!("http://{admin}/login")).await.is_err(),
+        "admin stopped too"
+    );
     middleware::testing::remove_sqlite_files(&setup.database_url);
     let _ = std::fs::remove_file(password_file);
 }

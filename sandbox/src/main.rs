@@ -54,7 +54,10 @@ enum Command {
         #[arg(long, default_value = "dist/app")]
         app_dir: std::path::PathBuf,
         /// The app's `issues` setting in the workspace (`code=Name` lines).
-        #[arg(long, default_value = "general_tech=General Technical Issues\nprinters=Printers & Scanners\nvpn=VPN « Remote access »")]
+        #[arg(
+            long,
+            default_value = "general_tech=General Technical Issues\nprinters=Printers & Scanners\nvpn=VPN « Remote access »"
+        )]
         issues: String,
         /// The app's `jumpoints` setting in the workspace (one per line).
         #[arg(long, default_value = "HQ Jumpoint\nLab Jumpoint")]

@@ -78,10 +78,14 @@ impl SandboxProcess {
         let mut reader = BufReader::new(stdout);
         let mut line = String::new();
         reader.read_line(&mut line)?;
-        let info = serde_json::from_str(&line).with_context(|| format!("sandbox printed {line:?}"))?;
+        let info =
+            serde_json::from_str(&line).with_context(|| format!("sandbox printed {line:?}"))?;
         // Keep reading its summary: a closed pipe would kill it on its next print.
         std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
-        Ok(SandboxProcess { info, _process: process })
+        Ok(SandboxProcess {
+            info,
+            _process: process,
+        })
     }
 
     pub fn get(&self, key: &str) -> String {
@@ -97,7 +101,12 @@ impl SandboxProcess {
             .expect("http client")
     }
 
-    async fn call(&self, method: reqwest::Method, url: String, body: Option<Value>) -> Result<Value> {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        url: String,
+        body: Option<Value>,
+    ) -> Result<Value> {
         let mut req = Self::client().request(method, &url);
         if let Some(body) = body {
             req = req.json(&body);
@@ -113,16 +122,38 @@ impl SandboxProcess {
 
     pub async fn create_ticket(&self, subject: &str) -> Result<u64> {
         let url = format!("{}/tickets", self.get("zendesk_control_url"));
-        let answer = self.call(reqwest::Method::POST, url, Some(json!({ "subject": subject }))).await?;
-        answer["id"].as_u64().ok_or_else(|| anyhow!("no ticket id in {answer}"))
+        let answer = self
+            .call(
+                reqwest::Method::POST,
+                url,
+                Some(json!({ "subject": subject })),
+            )
+            .await?;
+        answer["id"]
+            .as_u64()
+            .ok_or_else(|| anyhow!("no ticket id in {answer}"))
     }
 
     /// Creates and ends a scripted session; returns its lsid.
     pub async fn run_session(&self, spec: Value) -> Result<String> {
         let control = self.get("appliance_control_url");
-        let answer = self.call(reqwest::Method::POST, format!("{control}/sessions"), Some(spec)).await?;
-        let lsid = answer["lsid"].as_str().ok_or_else(|| anyhow!("no lsid in {answer}"))?.to_string();
-        self.call(reqwest::Method::POST, format!("{control}/sessions/{lsid}/end"), None).await?;
+        let answer = self
+            .call(
+                reqwest::Method::POST,
+                format!("{control}/sessions"),
+                Some(spec),
+            )
+            .await?;
+        let lsid = answer["lsid"]
+            .as_str()
+            .ok_or_else(|| anyhow!("no lsid in {answer}"))?
+            .to_string();
+        self.call(
+            reqwest::Method::POST,
+            format!("{control}/sessions/{lsid}/end"),
+            None,
+        )
+        .await?;
         Ok(lsid)
     }
 
@@ -135,7 +166,9 @@ impl SandboxProcess {
 
     pub async fn faults(&self, server: &str, plan: Value) -> Result<()> {
         let url = format!("{}/faults", self.get(&format!("{server}_control_url")));
-        self.call(reqwest::Method::POST, url, Some(plan)).await.map(drop)
+        self.call(reqwest::Method::POST, url, Some(plan))
+            .await
+            .map(drop)
     }
 
     pub async fn delivered_events(&self) -> Result<usize> {
@@ -156,7 +189,8 @@ pub struct MiddlewareProcess {
 
 impl MiddlewareProcess {
     pub fn configure(sandbox: &SandboxProcess, events_port: u16) -> Result<Self> {
-        let dir = std::env::temp_dir().join(format!("rsz-e2e-{}-{events_port}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("rsz-e2e-{}-{events_port}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         let config = format!(
             r#"[server]

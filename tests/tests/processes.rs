@@ -20,7 +20,16 @@ fn session(ticket: u64) -> Value {
 }
 
 fn bodies(comments: &[Value]) -> Vec<String> {
-    comments.iter().map(|c| c["html_body"].as_str().or(c["body"].as_str()).unwrap_or_default().to_string()).collect()
+    comments
+        .iter()
+        .map(|c| {
+            c["html_body"]
+                .as_str()
+                .or(c["body"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -32,20 +41,34 @@ async fn a_session_report_crosses_real_processes_into_a_private_comment() -> any
     let ticket = sandbox.create_ticket("VPN drops every hour").await?;
     sandbox.run_session(session(ticket)).await?;
 
-    let comments = eventually("the session and survey comments", Duration::from_secs(60), || async {
-        let comments = sandbox.comments(ticket).await?;
-        Ok((comments.len() >= 2).then_some(comments))
-    })
+    let comments = eventually(
+        "the session and survey comments",
+        Duration::from_secs(60),
+        || async {
+            let comments = sandbox.comments(ticket).await?;
+            Ok((comments.len() >= 2).then_some(comments))
+        },
+    )
     .await
     .map_err(|e| anyhow::anyhow!("{e}\nmiddleware log:\n{}", middleware.logs()))?;
 
-    assert_eq!(comments.len(), 2, "one session comment and one survey comment");
-    assert!(comments.iter().all(|c| c["public"] == false), "comments must be private");
+    assert_eq!(
+        comments.len(),
+        2,
+        "one session comment and one survey comment"
+    );
+    assert!(
+        comments.iter().all(|c| c["public"] == false),
+        "comments must be private"
+    );
     let text = bodies(&comments).join("\n");
     for expected in ["Hello from the representative", "fix.ps1", "Ran fix.ps1"] {
         assert!(text.contains(expected), "missing {expected:?} in {text}");
     }
-    assert!(!text.contains("<script>alert"), "customer chat must be escaped: {text}");
+    assert!(
+        !text.contains("<script>alert"),
+        "customer chat must be escaped: {text}"
+    );
     Ok(())
 }
 
@@ -59,24 +82,35 @@ async fn a_middleware_killed_mid_work_loses_nothing_and_duplicates_nothing() -> 
     // Zendesk answers slowly, so the kill lands while comments are being posted.
     sandbox.faults("zendesk", json!({"slow_ms": 1500})).await?;
     sandbox.run_session(session(ticket)).await?;
-    eventually("the appliance to deliver both events", Duration::from_secs(30), || async {
-        Ok((sandbox.delivered_events().await? >= 2).then_some(()))
-    })
+    eventually(
+        "the appliance to deliver both events",
+        Duration::from_secs(30),
+        || async { Ok((sandbox.delivered_events().await? >= 2).then_some(())) },
+    )
     .await?;
     tokio::time::sleep(Duration::from_millis(800)).await; // a Zendesk call is now in flight
     middleware.kill();
     sandbox.faults("zendesk", json!({"clear": true})).await?;
 
     middleware.start()?;
-    let comments = eventually("both comments after the restart", Duration::from_secs(90), || async {
-        let comments = sandbox.comments(ticket).await?;
-        Ok((comments.len() >= 2).then_some(comments))
-    })
+    eventually(
+        "both comments after the restart",
+        Duration::from_secs(90),
+        || async {
+            let comments = sandbox.comments(ticket).await?;
+            Ok((comments.len() >= 2).then_some(comments))
+        },
+    )
     .await
     .map_err(|e| anyhow::anyhow!("{e}\nmiddleware log:\n{}", middleware.logs()))?;
     // Let any wrongly repeated post land before counting.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let comments = sandbox.comments(ticket).await?;
-    assert_eq!(comments.len(), 2, "exactly one comment per event: {:#?}", bodies(&comments));
+    assert_eq!(
+        comments.len(),
+        2,
+        "exactly one comment per event: {:#?}",
+        bodies(&comments)
+    );
     Ok(())
 }

@@ -65,24 +65,42 @@ pub fn run(ws: &Workspace, args: Args) -> Result<ExitCode> {
     process::run(&mut build)?;
 
     let ports = if args.check {
-        Ports { events: free_port()?, admin: free_port()?, workspace: free_port()?, appliance: 0 }
+        Ports {
+            events: free_port()?,
+            admin: free_port()?,
+            workspace: free_port()?,
+            appliance: 0,
+        }
     } else {
-        let fixed = [(EVENTS_PORT, "events"), (ADMIN_PORT, "admin"), (WORKSPACE_PORT, "agent workspace"), (APPLIANCE_PORT, "appliance")];
+        let fixed = [
+            (EVENTS_PORT, "events"),
+            (ADMIN_PORT, "admin"),
+            (WORKSPACE_PORT, "agent workspace"),
+            (APPLIANCE_PORT, "appliance"),
+        ];
         for (port, what) in fixed {
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 bail!("port {port} ({what}) is already in use: is another demo running? Stop it first.");
             }
         }
-        Ports { events: EVENTS_PORT, admin: ADMIN_PORT, workspace: WORKSPACE_PORT, appliance: APPLIANCE_PORT }
+        Ports {
+            events: EVENTS_PORT,
+            admin: ADMIN_PORT,
+            workspace: WORKSPACE_PORT,
+            appliance: APPLIANCE_PORT,
+        }
     };
-    let dir = ws.target_dir.join(if args.check { "demo-check" } else { "demo" });
+    let dir = ws
+        .target_dir
+        .join(if args.check { "demo-check" } else { "demo" });
     // The simulators start empty each time, so the middleware's database does too.
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)).context("installing the Ctrl-C handler")?;
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .context("installing the Ctrl-C handler")?;
 
     let mut demo = Demo::default();
     let result = start_and_run(ws, &args, &ports, &dir, &stop, &mut demo);
@@ -93,21 +111,38 @@ pub fn run(ws: &Workspace, args: Args) -> Result<ExitCode> {
     result
 }
 
-fn start_and_run(ws: &Workspace, args: &Args, ports: &Ports, dir: &Path, stop: &AtomicBool, demo: &mut Demo) -> Result<ExitCode> {
+fn start_and_run(
+    ws: &Workspace,
+    args: &Args,
+    ports: &Ports,
+    dir: &Path,
+    stop: &AtomicBool,
+    demo: &mut Demo,
+) -> Result<ExitCode> {
     let bin = ws.target_dir.join("debug");
     let sandbox = demo.start_sandbox(&bin.join("sandbox"), ws, ports, dir)?;
     let password = random_hex(12)?;
     let config = dir.join("middleware.toml");
-    fs::write(&config, middleware_config(&sandbox, ports, dir)).with_context(|| format!("writing {}", config.display()))?;
+    fs::write(&config, middleware_config(&sandbox, ports, dir))
+        .with_context(|| format!("writing {}", config.display()))?;
     demo.start_middleware(&bin.join("middleware"), &config, &sandbox, &password, dir)?;
     wait_ready(ports.events, demo, stop)?;
 
     let workspace = sandbox.str("workspace_url")?;
-    let ticket = sandbox.0["demo_ticket"].as_u64().ok_or_else(|| anyhow!("sandbox did not say its demo ticket"))?;
+    let ticket = sandbox.0["demo_ticket"]
+        .as_u64()
+        .ok_or_else(|| anyhow!("sandbox did not say its demo ticket"))?;
     if args.check {
         return check(ws, workspace, ticket, demo);
     }
-    print_block(workspace, ticket, ports, &password, sandbox.str("appliance_url")?, dir);
+    print_block(
+        workspace,
+        ticket,
+        ports,
+        &password,
+        sandbox.str("appliance_url")?,
+        dir,
+    );
     demo.wait_until_stopped(stop)
 }
 
@@ -116,7 +151,9 @@ struct SandboxInfo(Value);
 
 impl SandboxInfo {
     fn str(&self, key: &str) -> Result<&str> {
-        self.0[key].as_str().ok_or_else(|| anyhow!("sandbox serve did not print {key}"))
+        self.0[key]
+            .as_str()
+            .ok_or_else(|| anyhow!("sandbox serve did not print {key}"))
     }
 }
 
@@ -164,26 +201,44 @@ struct Demo {
 }
 
 impl Demo {
-    fn start_sandbox(&mut self, exe: &Path, ws: &Workspace, ports: &Ports, dir: &Path) -> Result<SandboxInfo> {
+    fn start_sandbox(
+        &mut self,
+        exe: &Path,
+        ws: &Workspace,
+        ports: &Ports,
+        dir: &Path,
+    ) -> Result<SandboxInfo> {
         let log = dir.join("sandbox.log");
         let mut cmd = Command::new(exe);
         cmd.args(["serve", "--workspace-port", &ports.workspace.to_string()])
-            .args(["--appliance-port", &ports.appliance.to_string(), "--events-url"])
+            .args([
+                "--appliance-port",
+                &ports.appliance.to_string(),
+                "--events-url",
+            ])
             .arg(format!("http://127.0.0.1:{}/ERSPost", ports.events))
             .arg("--app-dir")
             .arg(ws.dist_app())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(fs::File::create(&log)?);
-        let mut child = cmd.spawn().with_context(|| format!("starting {}", exe.display()))?;
-        let stdout = child.stdout.take().ok_or_else(|| anyhow!("sandbox has no stdout"))?;
+        let mut child = cmd
+            .spawn()
+            .with_context(|| format!("starting {}", exe.display()))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow!("sandbox has no stdout"))?;
         self.children.push(("sandbox", child, log.clone()));
         let mut lines = BufReader::new(stdout).lines();
-        let first = lines
-            .next()
-            .transpose()?
-            .ok_or_else(|| anyhow!("sandbox serve exited before printing its URLs; see {}", log.display()))?;
-        let info: Value = serde_json::from_str(&first).with_context(|| format!("sandbox serve printed {first:?}"))?;
+        let first = lines.next().transpose()?.ok_or_else(|| {
+            anyhow!(
+                "sandbox serve exited before printing its URLs; see {}",
+                log.display()
+            )
+        })?;
+        let info: Value = serde_json::from_str(&first)
+            .with_context(|| format!("sandbox serve printed {first:?}"))?;
         // Keep draining its summary into the log so the pipe never fills.
         let mut file = fs::OpenOptions::new().append(true).open(&log)?;
         thread::spawn(move || {
@@ -194,7 +249,14 @@ impl Demo {
         Ok(SandboxInfo(info))
     }
 
-    fn start_middleware(&mut self, exe: &Path, config: &Path, sandbox: &SandboxInfo, password: &str, dir: &Path) -> Result<()> {
+    fn start_middleware(
+        &mut self,
+        exe: &Path,
+        config: &Path,
+        sandbox: &SandboxInfo,
+        password: &str,
+        dir: &Path,
+    ) -> Result<()> {
         let log = dir.join("middleware.log");
         let child = Command::new(exe)
             .arg("serve")
@@ -203,7 +265,10 @@ impl Demo {
             .env("RSZ_DEMO_BT_CLIENT_SECRET", sandbox.str("client_secret")?)
             .env("RSZ_DEMO_ZENDESK_TOKEN", sandbox.str("zendesk_token")?)
             .env("MIDDLEWARE_ADMIN_PASSWORD", password)
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .current_dir(dir)
             .stdin(Stdio::null())
             .stdout(fs::File::create(&log)?)
@@ -239,7 +304,9 @@ impl Demo {
     /// SIGTERM to each child (both shut down gracefully on it), then SIGKILL after 10 s.
     fn stop_all(&mut self) {
         for (_, child, _) in &self.children {
-            let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
         }
         let deadline = Instant::now() + Duration::from_secs(10);
         for (name, child, _) in &mut self.children {
@@ -273,7 +340,9 @@ fn wait_ready(port: u16, demo: &mut Demo, stop: &AtomicBool) -> Result<()> {
 
 /// One plain HTTP/1.1 GET on loopback; true on a 200 answer.
 fn http_get_ok(port: u16, path: &str) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
     let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     if stream.write_all(request.as_bytes()).is_err() {
@@ -304,10 +373,21 @@ fn check(ws: &Workspace, workspace: &str, ticket: u64, demo: &mut Demo) -> Resul
         }
     }
     run?;
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
-fn print_block(workspace: &str, ticket: u64, ports: &Ports, password: &str, appliance: &str, dir: &Path) {
+fn print_block(
+    workspace: &str,
+    ticket: u64,
+    ports: &Ports,
+    password: &str,
+    appliance: &str,
+    dir: &Path,
+) {
     println!(
         r#"
 Remote Support for Zendesk — demo running (Ctrl-C stops everything)

@@ -13,7 +13,8 @@ mod root;
 mod zaf;
 mod zaf_js;
 
-#[cfg(test)]
+// The fake client serves the wasm tests (run in headless chromium); natively there are none.
+#[cfg(all(test, target_arch = "wasm32"))]
 mod fake;
 #[cfg(test)]
 mod tests;

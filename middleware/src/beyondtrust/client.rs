@@ -114,7 +114,9 @@ pub struct ApplianceClient {
 
 impl std::fmt::Debug for ApplianceClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApplianceClient").field("base_url", &self.base_url).finish_non_exhaustive()
+        f.debug_struct("ApplianceClient")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -138,7 +140,11 @@ impl ApplianceClient {
     }
 
     /// Returns a valid token, fetching one if none is cached or it is about to expire.
-    async fn token(&self, client_id: &str, secret: &crate::secret::Secret) -> Result<String, ApplianceError> {
+    async fn token(
+        &self,
+        client_id: &str,
+        secret: &crate::secret::Secret,
+    ) -> Result<String, ApplianceError> {
         let mut guard = self.token.lock().await;
         if let Some(t) = guard.as_ref() {
             if Instant::now() < t.refresh_at {
@@ -155,25 +161,35 @@ impl ApplianceClient {
             .await
             .map_err(transport)?;
         let status = resp.status();
-        if status == StatusCode::UNAUTHORIZED || status == StatusCode::BAD_REQUEST || status == StatusCode::FORBIDDEN {
-            return Err(ApplianceError::Auth(format!("token request answered HTTP {}", status.as_u16())));
+        if status == StatusCode::UNAUTHORIZED
+            || status == StatusCode::BAD_REQUEST
+            || status == StatusCode::FORBIDDEN
+        {
+            return Err(ApplianceError::Auth(format!(
+                "token request answered HTTP {}",
+                status.as_u16()
+            )));
         }
         if !status.is_success() {
             return Err(ApplianceError::Status(status.as_u16()));
         }
-        let answer: TokenAnswer = resp
-            .json()
-            .await
-            .map_err(|e| ApplianceError::Transport(format!("token answer unreadable: {}", describe_reqwest(e))))?;
+        let answer: TokenAnswer = resp.json().await.map_err(|e| {
+            ApplianceError::Transport(format!("token answer unreadable: {}", describe_reqwest(e)))
+        })?;
         if let Some(tt) = &answer.token_type {
             if !tt.eq_ignore_ascii_case("bearer") {
-                return Err(ApplianceError::Auth(format!("unsupported token type {tt:?}")));
+                return Err(ApplianceError::Auth(format!(
+                    "unsupported token type {tt:?}"
+                )));
             }
         }
         let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(3600));
         // Refresh a little early: a quarter of the lifetime, at most a minute.
         let margin = (lifetime / 4).min(Duration::from_secs(60));
-        *guard = Some(CachedToken { value: answer.access_token.clone(), refresh_at: Instant::now() + lifetime - margin });
+        *guard = Some(CachedToken {
+            value: answer.access_token.clone(),
+            refresh_at: Instant::now() + lifetime - margin,
+        });
         Ok(answer.access_token)
     }
 
@@ -190,16 +206,26 @@ impl ApplianceClient {
         let url = format!("{}{}", self.base_url, path);
         let mut retried = false;
         loop {
-            let mut req = self.http.get(&url).header(CONNECTION, HeaderValue::from_static("close")).query(params);
+            let mut req = self
+                .http
+                .get(&url)
+                .header(CONNECTION, HeaderValue::from_static("close"))
+                .query(params);
             let mut used_token = None;
             match &self.auth {
-                ApplianceAuth::OAuth { client_id, client_secret } => {
+                ApplianceAuth::OAuth {
+                    client_id,
+                    client_secret,
+                } => {
                     let token = self.token(client_id, client_secret).await?;
                     req = req.bearer_auth(&token);
                     used_token = Some(token);
                 }
                 ApplianceAuth::Legacy { username, password } => {
-                    req = req.query(&[("username", username.as_str()), ("password", password.expose())]);
+                    req = req.query(&[
+                        ("username", username.as_str()),
+                        ("password", password.expose()),
+                    ]);
                 }
             }
             let resp = req.send().await.map_err(transport)?;
@@ -213,7 +239,9 @@ impl ApplianceClient {
                 return Err(ApplianceError::Auth("API call answered HTTP 401".into()));
             }
             if status == StatusCode::FORBIDDEN {
-                return Err(ApplianceError::Auth("API call answered HTTP 403 (permissions?)".into()));
+                return Err(ApplianceError::Auth(
+                    "API call answered HTTP 403 (permissions?)".into(),
+                ));
             }
             if !status.is_success() {
                 // The appliance may explain itself with an <error> body.
@@ -232,7 +260,11 @@ impl ApplianceClient {
         }
     }
 
-    fn report_params<'a>(&'a self, report: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    fn report_params<'a>(
+        &'a self,
+        report: &'a str,
+        extra: &[(&'a str, &'a str)],
+    ) -> Vec<(&'a str, &'a str)> {
         let mut p = vec![("generate_report", report)];
         p.extend_from_slice(extra);
         if !self.locale.is_empty() {
@@ -243,34 +275,54 @@ impl ApplianceClient {
 
     /// `SupportSession` for one lsid; `None` when the appliance has no such session (yet).
     pub async fn support_session(&self, lsid: &str) -> Result<Option<Session>, ApplianceError> {
-        let body = self.call("/api/reporting", &self.report_params("SupportSession", &[("lsid", lsid)])).await?;
+        let body = self
+            .call(
+                "/api/reporting",
+                &self.report_params("SupportSession", &[("lsid", lsid)]),
+            )
+            .await?;
         let sessions = model::parse_session_list(&body)?;
-        Ok(sessions.into_iter().find(|s| s.lsid == lsid || s.lsid.is_empty()))
+        Ok(sessions
+            .into_iter()
+            .find(|s| s.lsid == lsid || s.lsid.is_empty()))
     }
 
     /// Sessions that ended at or after `since` (unix seconds), oldest first as the appliance lists them.
     pub async fn session_listing(&self, since: i64) -> Result<Vec<SessionSummary>, ApplianceError> {
         let since = since.to_string();
-        let params = self.report_params("SupportSessionListing", &[("end_time", since.as_str()), ("duration", "0")]);
+        let params = self.report_params(
+            "SupportSessionListing",
+            &[("end_time", since.as_str()), ("duration", "0")],
+        );
         let body = self.call("/api/reporting", &params).await?;
         match model::parse_session_summary_list(&body) {
             // "No archives found for the given search criteria." is how an empty result looks.
-            Err(ReportError::Api(m)) if m.to_ascii_lowercase().contains("no archives") => Ok(Vec::new()),
+            Err(ReportError::Api(m)) if m.to_ascii_lowercase().contains("no archives") => {
+                Ok(Vec::new())
+            }
             other => Ok(other?),
         }
     }
 
-    pub async fn exit_surveys(&self, kind: SurveyKind, lsid: &str) -> Result<Vec<ExitSurvey>, ApplianceError> {
+    pub async fn exit_surveys(
+        &self,
+        kind: SurveyKind,
+        lsid: &str,
+    ) -> Result<Vec<ExitSurvey>, ApplianceError> {
         let params = self.report_params(kind.report(), &[("lsid", lsid), ("report_type", "rep")]);
         let body = self.call("/api/reporting", &params).await?;
         match model::parse_exit_survey_list(&body) {
-            Err(ReportError::Api(m)) if m.to_ascii_lowercase().contains("no archives") => Ok(Vec::new()),
+            Err(ReportError::Api(m)) if m.to_ascii_lowercase().contains("no archives") => {
+                Ok(Vec::new())
+            }
             other => Ok(other?),
         }
     }
 
     pub async fn api_info(&self) -> Result<ApiInfo, ApplianceError> {
-        let body = self.call("/api/command", &[("action", "get_api_info")]).await?;
+        let body = self
+            .call("/api/command", &[("action", "get_api_info")])
+            .await?;
         Ok(model::parse_api_info(&body)?)
     }
 }

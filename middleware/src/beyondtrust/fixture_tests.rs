@@ -4,7 +4,11 @@ use super::model::*;
 
 macro_rules! fixture {
     ($name:literal) => {
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/", $name))
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/",
+            $name
+        ))
     };
 }
 
@@ -21,7 +25,11 @@ fn rs_support_session_reconstructed() {
     assert_eq!(s.public_site.as_deref(), Some("Default"));
     assert_eq!(s.custom_attributes[0].code_name, "zendesk_ticket");
     assert_eq!(s.custom_attributes[0].value, "12345");
-    assert!(s.chat_view_url.as_deref().unwrap().contains("dl_action=chat&view=1"));
+    assert!(s
+        .chat_view_url
+        .as_deref()
+        .unwrap()
+        .contains("dl_action=chat&view=1"));
     assert!(s.recording_download_url.is_some());
     let c = &s.customers[0];
     assert_eq!(c.name.as_deref(), Some("Jane Customer"));
@@ -53,12 +61,24 @@ fn rs_support_session_reconstructed() {
     assert_eq!(chat.destination.as_ref().unwrap().name, "Jane Customer");
     let sys = &s.events[3].system_information[0];
     assert_eq!(sys.name, "Overview");
-    assert_eq!(sys.columns, vec![("OS".into(), "Operating System".into()), ("Memory".into(), "Memory".into())]);
+    assert_eq!(
+        sys.columns,
+        vec![
+            ("OS".into(), "Operating System".into()),
+            ("Memory".into(), "Memory".into())
+        ]
+    );
     assert_eq!(sys.rows[0][1], ("Memory".into(), "16 GB".into()));
     let file = &s.events[4];
-    assert_eq!(file.filename.as_deref(), Some(r"C:\Users\jcustomer\Desktop\driver.zip"));
+    assert_eq!(
+        file.filename.as_deref(),
+        Some(r"C:\Users\jcustomer\Desktop\driver.zip")
+    );
     assert_eq!(file.filesize, Some(1_048_576));
-    assert_eq!(s.events[5].body.as_deref(), Some("Reinstalled printer driver."));
+    assert_eq!(
+        s.events[5].body.as_deref(),
+        Some("Reinstalled printer driver.")
+    );
     assert!(s.has_customer_survey && s.has_rep_survey);
 }
 
@@ -72,11 +92,20 @@ fn pra_real_session_list() {
     assert_eq!(s.duration_secs(), Some(902));
     assert_eq!(s.file_transfer_count, Some(2));
     assert_eq!(s.file_delete_count, Some(1));
-    assert_eq!(s.customers[0].public_ip.as_deref(), Some("4.231.237.19:61606"));
-    assert_eq!(s.representatives[0].public_ip.as_deref(), Some("[2a01:e34:ec57:b230:f188:56c5:7089:d987]:56722"));
+    assert_eq!(
+        s.customers[0].public_ip.as_deref(),
+        Some("4.231.237.19:61606")
+    );
+    assert_eq!(
+        s.representatives[0].public_ip.as_deref(),
+        Some("[2a01:e34:ec57:b230:f188:56c5:7089:d987]:56722")
+    );
     assert_eq!(s.events.len(), 2);
     assert_eq!(s.events[1].event_type, "Conference Owner Changed");
-    assert_eq!(s.events[1].data, vec![("owner".to_string(), "Pre-start Conference".to_string())]);
+    assert_eq!(
+        s.events[1].data,
+        vec![("owner".to_string(), "Pre-start Conference".to_string())]
+    );
     assert_eq!(s.events[1].destination.as_ref().unwrap().kind, "system");
     assert!(!s.has_customer_survey);
 }
@@ -87,12 +116,25 @@ fn pra_mock_with_sysinfo_files_and_encoded_body() {
     let s = &sessions[0];
     assert_eq!(s.lsid, "", "this mock has no lsid attribute");
     assert_eq!(s.custom_attributes.len(), 2);
-    assert_eq!(s.shell_recordings[0].view_url.as_deref(), Some("https://example.com/shell_view/12345"));
+    assert_eq!(
+        s.shell_recordings[0].view_url.as_deref(),
+        Some("https://example.com/shell_view/12345")
+    );
     let e = &s.events[0];
     assert_eq!(e.timestamp, "2024-04-04T13:30:00Z");
     assert_eq!(e.unix, None);
-    assert_eq!(e.body.as_deref(), Some("Session started by Admin"), "decoded from encoded_body");
-    assert_eq!(e.files, vec![FileInfo { filename: "logfile.txt".into(), filesize: Some(1024) }]);
+    assert_eq!(
+        e.body.as_deref(),
+        Some("Session started by Admin"),
+        "decoded from encoded_body"
+    );
+    assert_eq!(
+        e.files,
+        vec![FileInfo {
+            filename: "logfile.txt".into(),
+            filesize: Some(1024)
+        }]
+    );
     let cat = &e.system_information[0];
     assert_eq!(cat.name, "OS Information");
     assert_eq!(cat.rows.len(), 2);
@@ -123,14 +165,16 @@ fn summary_lists() {
     assert_eq!(real.len(), 2);
     assert_eq!(real[1].lsid, "219ca41dc71940a5a69687b49736d97b");
     assert_eq!(real[0].external_key, None);
-    let rs = parse_session_summary_list(fixture!("rs-session_summary_list.reconstructed.xml")).unwrap();
+    let rs =
+        parse_session_summary_list(fixture!("rs-session_summary_list.reconstructed.xml")).unwrap();
     assert_eq!(rs[0].external_key.as_deref(), Some("12345"));
     assert!(!rs[0].has_recording);
 }
 
 #[test]
 fn exit_surveys() {
-    let surveys = parse_exit_survey_list(fixture!("rs-exit_survey_list.reconstructed.xml")).unwrap();
+    let surveys =
+        parse_exit_survey_list(fixture!("rs-exit_survey_list.reconstructed.xml")).unwrap();
     let s = &surveys[0];
     assert_eq!(s.lsid, "c69a8e10bea9428f816cfababe9815fe");
     assert_eq!(s.timestamp, Some(1_700_000_950));
@@ -153,7 +197,10 @@ fn api_info() {
 #[test]
 fn error_roots_in_every_namespace() {
     for (xml, msg) in [
-        (fixture!("bomgar-reporting-error.real.xml"), "No archives found for the given search criteria."),
+        (
+            fixture!("bomgar-reporting-error.real.xml"),
+            "No archives found for the given search criteria.",
+        ),
         (fixture!("rs-error.reconstructed.xml"), "Invalid queue_id."),
     ] {
         match parse_session_list(xml) {
@@ -167,5 +214,8 @@ fn error_roots_in_every_namespace() {
 #[test]
 fn wrong_root_is_an_error() {
     let err = parse_session_list(fixture!("rs-session_key.reconstructed.xml")).unwrap_err();
-    assert!(matches!(err, ReportError::UnexpectedRoot { ref found, .. } if found == "session_key"), "{err:?}");
+    assert!(
+        matches!(err, ReportError::UnexpectedRoot { ref found, .. } if found == "session_key"),
+        "{err:?}"
+    );
 }

@@ -16,7 +16,10 @@ pub enum ReportError {
     #[error(transparent)]
     Xml(#[from] XmlError),
     #[error("unexpected answer: root element <{found}>, expected <{expected}>")]
-    UnexpectedRoot { expected: &'static str, found: String },
+    UnexpectedRoot {
+        expected: &'static str,
+        found: String,
+    },
 }
 
 fn root(xml_text: &str, expected: &'static str) -> Result<Element, ReportError> {
@@ -25,7 +28,10 @@ fn root(xml_text: &str, expected: &'static str) -> Result<Element, ReportError> 
         return Err(ReportError::Api(root.trimmed_text()));
     }
     if root.name != expected {
-        return Err(ReportError::UnexpectedRoot { expected, found: root.name });
+        return Err(ReportError::UnexpectedRoot {
+            expected,
+            found: root.name,
+        });
     }
     Ok(root)
 }
@@ -196,7 +202,8 @@ impl Session {
 }
 
 fn flag(el: &Element, name: &str) -> bool {
-    el.child_text(name).is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+    el.child_text(name)
+        .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
 }
 
 fn number(el: &Element, name: &str) -> Option<u64> {
@@ -249,7 +256,12 @@ fn parse_sysinfo(si: &Element) -> Vec<SysInfoCategory> {
                 .child("description")
                 .map(|d| {
                     d.children("field")
-                        .map(|f| (f.attr("name").unwrap_or_default().to_string(), f.trimmed_text()))
+                        .map(|f| {
+                            (
+                                f.attr("name").unwrap_or_default().to_string(),
+                                f.trimmed_text(),
+                            )
+                        })
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -259,7 +271,12 @@ fn parse_sysinfo(si: &Element) -> Vec<SysInfoCategory> {
                     d.children("row")
                         .map(|row| {
                             row.children("field")
-                                .map(|f| (f.attr("name").unwrap_or_default().to_string(), f.trimmed_text()))
+                                .map(|f| {
+                                    (
+                                        f.attr("name").unwrap_or_default().to_string(),
+                                        f.trimmed_text(),
+                                    )
+                                })
                                 .collect()
                         })
                         .collect()
@@ -276,7 +293,9 @@ fn decode_body(ev: &Element) -> Option<String> {
             return Some(String::from_utf8_lossy(&bytes).into_owned());
         }
     }
-    ev.child("body").map(|b| b.text.trim().to_string()).filter(|t| !t.is_empty())
+    ev.child("body")
+        .map(|b| b.text.trim().to_string())
+        .filter(|t| !t.is_empty())
 }
 
 fn parse_event(ev: &Element) -> SessionEvent {
@@ -294,7 +313,10 @@ fn parse_event(ev: &Element) -> SessionEvent {
             .child("files")
             .map(|fs| {
                 fs.children("file")
-                    .map(|f| FileInfo { filename: f.child_text("filename").unwrap_or_default(), filesize: number(f, "filesize") })
+                    .map(|f| FileInfo {
+                        filename: f.child_text("filename").unwrap_or_default(),
+                        filesize: number(f, "filesize"),
+                    })
                     .collect()
             })
             .unwrap_or_default(),
@@ -303,13 +325,19 @@ fn parse_event(ev: &Element) -> SessionEvent {
             .map(|d| {
                 d.children("value")
                     .map(|v| {
-                        let value = v.attr("value").map(str::to_string).unwrap_or_else(|| v.trimmed_text());
+                        let value = v
+                            .attr("value")
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.trimmed_text());
                         (v.attr("name").unwrap_or_default().to_string(), value)
                     })
                     .collect()
             })
             .unwrap_or_default(),
-        system_information: ev.child("system_information").map(parse_sysinfo).unwrap_or_default(),
+        system_information: ev
+            .child("system_information")
+            .map(parse_sysinfo)
+            .unwrap_or_default(),
     }
 }
 
@@ -344,7 +372,10 @@ fn parse_session(s: &Element) -> Session {
             .child("command_shell_recordings")
             .map(|c| {
                 c.children("command_shell_recording")
-                    .map(|r| ShellRecording { view_url: r.child_text("view_url"), download_url: r.child_text("download_url") })
+                    .map(|r| ShellRecording {
+                        view_url: r.child_text("view_url"),
+                        download_url: r.child_text("download_url"),
+                    })
                     .collect()
             })
             .unwrap_or_default(),
@@ -353,14 +384,24 @@ fn parse_session(s: &Element) -> Session {
         file_delete_count: number(s, "file_delete_count"),
         primary_customer: s.child_text("primary_customer"),
         primary_rep: s.child_text("primary_rep"),
-        customers: s.child("customer_list").map(|l| l.children("customer").map(parse_customer).collect()).unwrap_or_default(),
+        customers: s
+            .child("customer_list")
+            .map(|l| l.children("customer").map(parse_customer).collect())
+            .unwrap_or_default(),
         representatives: s
             .child("rep_list")
             .map(|l| l.children("representative").map(parse_rep).collect())
             .unwrap_or_default(),
-        events: s.child("session_details").map(|d| d.children("event").map(parse_event).collect()).unwrap_or_default(),
-        has_customer_survey: s.child("cust_survey_list").is_some_and(|l| !l.children.is_empty()),
-        has_rep_survey: s.child("rep_survey_list").is_some_and(|l| !l.children.is_empty()),
+        events: s
+            .child("session_details")
+            .map(|d| d.children("event").map(parse_event).collect())
+            .unwrap_or_default(),
+        has_customer_survey: s
+            .child("cust_survey_list")
+            .is_some_and(|l| !l.children.is_empty()),
+        has_rep_survey: s
+            .child("rep_survey_list")
+            .is_some_and(|l| !l.children.is_empty()),
     }
 }
 
@@ -386,7 +427,10 @@ pub fn parse_session_summary_list(xml_text: &str) -> Result<Vec<SessionSummary>,
             let lsid = s.attr("lsid")?.trim().to_string();
             Some(SessionSummary {
                 lsid,
-                external_key: s.attr("external_key").map(str::to_string).filter(|k| !k.is_empty()),
+                external_key: s
+                    .attr("external_key")
+                    .map(str::to_string)
+                    .filter(|k| !k.is_empty()),
                 has_recording: s.attr("has_recording") == Some("1"),
             })
         })
@@ -421,7 +465,10 @@ pub fn parse_exit_survey_list(xml_text: &str) -> Result<Vec<ExitSurvey>, ReportE
         .children("exit_survey")
         .map(|s| ExitSurvey {
             lsid: s.attr("lsid").unwrap_or_default().to_string(),
-            timestamp: s.attr("timestamp").or_else(|| s.attr("ts")).and_then(|t| t.trim().parse().ok()),
+            timestamp: s
+                .attr("timestamp")
+                .or_else(|| s.attr("ts"))
+                .and_then(|t| t.trim().parse().ok()),
             submitted_by: s.child("submitted_by").map(Party::from),
             primary_customer: s.child_text("primary_customer"),
             primary_rep: s.child_text("primary_rep"),
@@ -458,7 +505,10 @@ pub struct ApiInfo {
 
 impl ApiInfo {
     pub fn permission(&self, name: &str) -> Option<&str> {
-        self.permissions.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.permissions
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 

@@ -22,7 +22,10 @@ pub struct XmlError(pub String);
 
 impl Element {
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn child(&self, name: &str) -> Option<&Element> {
@@ -35,7 +38,9 @@ impl Element {
 
     /// Trimmed text of a child, `None` when absent or empty.
     pub fn child_text(&self, name: &str) -> Option<String> {
-        self.child(name).map(|c| c.text.trim().to_string()).filter(|t| !t.is_empty())
+        self.child(name)
+            .map(|c| c.text.trim().to_string())
+            .filter(|t| !t.is_empty())
     }
 
     pub fn trimmed_text(&self) -> String {
@@ -59,10 +64,18 @@ fn element_from(start: &quick_xml::events::BytesStart<'_>) -> Result<Element, Xm
         if key == b"xmlns" || key.starts_with(b"xmlns:") {
             continue;
         }
-        let value = a.unescape_value().map_err(|e| XmlError(e.to_string()))?.into_owned();
+        let value = a
+            .unescape_value()
+            .map_err(|e| XmlError(e.to_string()))?
+            .into_owned();
         attrs.push((local(key), value));
     }
-    Ok(Element { name: local(start.name().as_ref()), attrs, children: Vec::new(), text: String::new() })
+    Ok(Element {
+        name: local(start.name().as_ref()),
+        attrs,
+        children: Vec::new(),
+        text: String::new(),
+    })
 }
 
 /// Parses a document and returns its root element.
@@ -81,7 +94,9 @@ pub fn parse(xml: &str) -> Result<Element, XmlError> {
                 }
             }
             Event::End(_) => {
-                let el = stack.pop().ok_or_else(|| XmlError("unbalanced end tag".into()))?;
+                let el = stack
+                    .pop()
+                    .ok_or_else(|| XmlError("unbalanced end tag".into()))?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(el),
                     None => root = Some(el),
@@ -117,7 +132,10 @@ mod tests {
 
     #[test]
     fn strips_prefixes_and_namespaces() {
-        let root = parse(r#"<?xml version="1.0"?><r:a xmlns:r="urn:x" r:k="v"><r:b>t &amp; u</r:b><c/></r:a>"#).unwrap();
+        let root = parse(
+            r#"<?xml version="1.0"?><r:a xmlns:r="urn:x" r:k="v"><r:b>t &amp; u</r:b><c/></r:a>"#,
+        )
+        .unwrap();
         assert_eq!(root.name, "a");
         assert_eq!(root.attr("k"), Some("v"));
         assert_eq!(root.child_text("b").as_deref(), Some("t & u"));

@@ -26,7 +26,11 @@ pub enum Template {
 }
 
 impl Template {
-    pub const ALL: [Template; 3] = [Template::Session, Template::CustomerSurvey, Template::RepSurvey];
+    pub const ALL: [Template; 3] = [
+        Template::Session,
+        Template::CustomerSurvey,
+        Template::RepSurvey,
+    ];
 
     pub fn file_name(self) -> &'static str {
         match self {
@@ -50,7 +54,10 @@ pub enum RenderError {
     #[error("template {file}: {message}")]
     Template { file: String, message: String },
     #[error("rendering {template} failed: {message}")]
-    Render { template: &'static str, message: String },
+    Render {
+        template: &'static str,
+        message: String,
+    },
 }
 
 pub struct Renderer {
@@ -61,7 +68,9 @@ pub struct Renderer {
 
 impl std::fmt::Debug for Renderer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Renderer").field("sources", &self.sources).finish()
+        f.debug_struct("Renderer")
+            .field("sources", &self.sources)
+            .finish()
     }
 }
 
@@ -76,7 +85,10 @@ pub fn marker(appliance_id: &str, lsid: &str, event_type: &str) -> String {
 pub fn event_marker(appliance_id: &str, lsid: &str, event_type: &str, timestamp: &str) -> String {
     let base = marker(appliance_id, lsid, event_type);
     let ts = timestamp.trim();
-    if event_type == crate::config::SESSION_END || ts.is_empty() || !ts.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if event_type == crate::config::SESSION_END
+        || ts.is_empty()
+        || !ts.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
         base
     } else {
         format!("{base}:{ts}")
@@ -86,14 +98,18 @@ pub fn event_marker(appliance_id: &str, lsid: &str, event_type: &str, timestamp:
 /// Whether `text` carries exactly `marker` (not merely a longer marker starting with it).
 pub fn contains_marker(text: &str, marker: &str) -> bool {
     text.match_indices(marker).any(|(at, m)| {
-        !text[at + m.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '.'))
+        !text[at + m.len()..]
+            .starts_with(|c: char| c.is_ascii_alphanumeric() || matches!(c, ':' | '_' | '.'))
     })
 }
 
 /// Appends the visible reference footer (HTML comments and data attributes do not survive
 /// Zendesk's sanitizer; small visible text does, in both `html_body` and `body`).
 pub fn with_marker(html: &str, marker: &str) -> String {
-    format!("{html}\n<p><small>Ref: {}</small></p>", handlebars::html_escape(marker))
+    format!(
+        "{html}\n<p><small>Ref: {}</small></p>",
+        handlebars::html_escape(marker)
+    )
 }
 
 impl Renderer {
@@ -108,17 +124,27 @@ impl Renderer {
         hb.set_strict_mode(false);
         let mut sources = Vec::new();
         for t in Template::ALL {
-            let override_path: Option<PathBuf> = templates_dir.map(|d| d.join(t.file_name())).filter(|p| p.is_file());
+            let override_path: Option<PathBuf> = templates_dir
+                .map(|d| d.join(t.file_name()))
+                .filter(|p| p.is_file());
             let (text, source) = match &override_path {
                 Some(p) => {
-                    let text = std::fs::read_to_string(p)
-                        .map_err(|e| RenderError::Template { file: p.display().to_string(), message: e.to_string() })?;
+                    let text = std::fs::read_to_string(p).map_err(|e| RenderError::Template {
+                        file: p.display().to_string(),
+                        message: e.to_string(),
+                    })?;
                     (text, p.display().to_string())
                 }
-                None => (t.builtin().to_string(), format!("built-in {}", t.file_name())),
+                None => (
+                    t.builtin().to_string(),
+                    format!("built-in {}", t.file_name()),
+                ),
             };
             hb.register_template_string(t.file_name(), text)
-                .map_err(|e| RenderError::Template { file: source.clone(), message: e.to_string() })?;
+                .map_err(|e| RenderError::Template {
+                    file: source.clone(),
+                    message: e.to_string(),
+                })?;
             sources.push((t, source));
         }
         let r = Self { hb, sources };
@@ -128,22 +154,38 @@ impl Renderer {
 
     /// Renders every template once with sample data so unknown helpers and the like surface now.
     fn trial_render(&self) -> Result<(), RenderError> {
-        let session = SessionView { lsid: "trial".into(), ..Default::default() };
-        let survey = SurveyView { lsid: "trial".into(), ..Default::default() };
+        let session = SessionView {
+            lsid: "trial".into(),
+            ..Default::default()
+        };
+        let survey = SurveyView {
+            lsid: "trial".into(),
+            ..Default::default()
+        };
         for (t, source) in &self.sources {
             let result = match t {
                 Template::Session => self.hb.render(t.file_name(), &session),
                 _ => self.hb.render(t.file_name(), &survey),
             };
-            result.map_err(|e| RenderError::Template { file: source.clone(), message: e.to_string() })?;
+            result.map_err(|e| RenderError::Template {
+                file: source.clone(),
+                message: e.to_string(),
+            })?;
         }
         Ok(())
     }
 
-    pub fn render<T: Serialize>(&self, template: Template, data: &T) -> Result<String, RenderError> {
+    pub fn render<T: Serialize>(
+        &self,
+        template: Template,
+        data: &T,
+    ) -> Result<String, RenderError> {
         self.hb
             .render(template.file_name(), data)
-            .map_err(|e| RenderError::Render { template: template.file_name(), message: e.to_string() })
+            .map_err(|e| RenderError::Render {
+                template: template.file_name(),
+                message: e.to_string(),
+            })
     }
 }
 
@@ -156,18 +198,33 @@ mod marker_tests {
 
     #[test]
     fn survey_markers_are_per_event_and_session_end_markers_per_session() {
-        assert_eq!(event_marker("a", "l", "support_conference_end", "17"), "rsz:a:l:support_conference_end");
+        assert_eq!(
+            event_marker("a", "l", "support_conference_end", "17"),
+            "rsz:a:l:support_conference_end"
+        );
         let survey = "support_conference_customer_exit_survey_completed";
-        assert_eq!(event_marker("a", "l", survey, "17"), format!("rsz:a:l:{survey}:17"));
-        assert_eq!(event_marker("a", "l", survey, ""), format!("rsz:a:l:{survey}"));
+        assert_eq!(
+            event_marker("a", "l", survey, "17"),
+            format!("rsz:a:l:{survey}:17")
+        );
+        assert_eq!(
+            event_marker("a", "l", survey, ""),
+            format!("rsz:a:l:{survey}")
+        );
     }
 
     #[test]
     fn marker_match_needs_a_boundary() {
         let body = "x\nRef: rsz:a:l:ev:17\n";
         assert!(contains_marker(body, "rsz:a:l:ev:17"));
-        assert!(!contains_marker(body, "rsz:a:l:ev"), "a longer marker is another event");
+        assert!(
+            !contains_marker(body, "rsz:a:l:ev"),
+            "a longer marker is another event"
+        );
         assert!(!contains_marker(body, "rsz:a:l:ev:1"));
-        assert!(contains_marker("<small>Ref: rsz:a:l:ev</small>", "rsz:a:l:ev"));
+        assert!(contains_marker(
+            "<small>Ref: rsz:a:l:ev</small>",
+            "rsz:a:l:ev"
+        ));
     }
 }

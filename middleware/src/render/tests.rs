@@ -5,7 +5,10 @@ const SESSION: &str = include_str!("../../tests/fixtures/rs-SupportSession.recon
 const SURVEY: &str = include_str!("../../tests/fixtures/rs-exit_survey_list.reconstructed.xml");
 
 fn temp_dir(tag: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let d = std::env::temp_dir().join(format!("mw-render-{tag}-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -13,7 +16,9 @@ fn temp_dir(tag: &str) -> PathBuf {
 
 fn render_fixture() -> String {
     let s = &parse_session_list(SESSION).unwrap()[0];
-    Renderer::builtin().render(Template::Session, &session_view(s, "default")).unwrap()
+    Renderer::builtin()
+        .render(Template::Session, &session_view(s, "default"))
+        .unwrap()
 }
 
 #[test]
@@ -45,7 +50,10 @@ fn session_comment_has_every_section() {
         assert!(html.contains(needle), "missing {needle:?} in\n{html}");
     }
     // Link URLs are escaped in the attribute, and the transcript keeps session order.
-    assert!(html.contains("dl_action&#x3D;chat&amp;view&#x3D;1"), "{html}");
+    assert!(
+        html.contains("dl_action&#x3D;chat&amp;view&#x3D;1"),
+        "{html}"
+    );
     let chat = html.find("Hello, I will take a look now.").unwrap();
     let upload = html.find("driver.zip").unwrap();
     assert!(chat < upload);
@@ -62,21 +70,34 @@ fn hostile_text_stays_inert() {
     s.customers[0].name = Some(hostile.into());
     s.customers[0].details = Some(hostile.into());
     s.chat_view_url = Some("javascript:alert(3)".into());
-    let html = Renderer::builtin().render(Template::Session, &session_view(&s, "default")).unwrap();
+    let html = Renderer::builtin()
+        .render(Template::Session, &session_view(&s, "default"))
+        .unwrap();
     assert!(!html.contains("<script"), "{html}");
     assert!(!html.contains("<img"), "{html}");
-    assert!(!html.contains("javascript:alert(3)"), "non-http links are dropped");
+    assert!(
+        !html.contains("javascript:alert(3)"),
+        "non-http links are dropped"
+    );
     assert!(!html.contains("<a href=\"javascript"), "{html}");
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-    assert!(html.contains("{{lsid}}"), "data is never re-evaluated as a template");
-    assert!(!html.contains("c69a8e10bea9428f816cfababe9815fe c69a8e10"), "{html}");
+    assert!(
+        html.contains("{{lsid}}"),
+        "data is never re-evaluated as a template"
+    );
+    assert!(
+        !html.contains("c69a8e10bea9428f816cfababe9815fe c69a8e10"),
+        "{html}"
+    );
 }
 
 #[test]
 fn multi_line_chat_keeps_line_breaks_escaped() {
     let mut s = parse_session_list(SESSION).unwrap().remove(0);
     s.events[2].body = Some("first <b>\nsecond".into());
-    let html = Renderer::builtin().render(Template::Session, &session_view(&s, "d")).unwrap();
+    let html = Renderer::builtin()
+        .render(Template::Session, &session_view(&s, "d"))
+        .unwrap();
     assert!(html.contains("first &lt;b&gt;<br>second"), "{html}");
 }
 
@@ -84,14 +105,21 @@ fn multi_line_chat_keeps_line_breaks_escaped() {
 fn surveys_render_questions_and_answers() {
     let survey = &parse_exit_survey_list(SURVEY).unwrap()[0];
     let r = Renderer::builtin();
-    let html = r.render(Template::CustomerSurvey, &survey_view(survey, "Customer exit survey")).unwrap();
+    let html = r
+        .render(
+            Template::CustomerSurvey,
+            &survey_view(survey, "Customer exit survey"),
+        )
+        .unwrap();
     assert!(html.contains("Customer exit survey"));
     assert!(html.contains("<strong>Rating</strong>: 5"), "{html}");
     assert!(html.contains("Great help, thanks!"));
     assert!(html.contains("2023-11-14 22:29:10 UTC"));
     let mut hostile = survey.clone();
     hostile.questions[1].answers = vec!["<img src=x onerror=alert(1)>".into()];
-    let html = r.render(Template::RepSurvey, &survey_view(&hostile, "Rep")).unwrap();
+    let html = r
+        .render(Template::RepSurvey, &survey_view(&hostile, "Rep"))
+        .unwrap();
     assert!(!html.contains("<img"));
 }
 
@@ -101,10 +129,17 @@ fn overrides_replace_one_template_each() {
     std::fs::write(dir.join("customer-survey.hbs"), "CUSTOM {{lsid}}").unwrap();
     let r = Renderer::new(Some(&dir)).unwrap();
     let survey = &parse_exit_survey_list(SURVEY).unwrap()[0];
-    let html = r.render(Template::CustomerSurvey, &survey_view(survey, "t")).unwrap();
+    let html = r
+        .render(Template::CustomerSurvey, &survey_view(survey, "t"))
+        .unwrap();
     assert_eq!(html, "CUSTOM c69a8e10bea9428f816cfababe9815fe");
-    let rep = r.render(Template::RepSurvey, &survey_view(survey, "t")).unwrap();
-    assert!(rep.contains("<strong>Rating</strong>"), "rep survey keeps the built-in");
+    let rep = r
+        .render(Template::RepSurvey, &survey_view(survey, "t"))
+        .unwrap();
+    assert!(
+        rep.contains("<strong>Rating</strong>"),
+        "rep survey keeps the built-in"
+    );
     std::fs::remove_dir_all(dir).ok();
 }
 
@@ -116,7 +151,10 @@ fn broken_override_is_reported_with_its_file() {
     assert!(err.contains("session.hbs"), "{err}");
     std::fs::write(dir.join("session.hbs"), "{{no_such_helper lsid}}").unwrap();
     let err = Renderer::new(Some(&dir)).unwrap_err().to_string();
-    assert!(err.contains("session.hbs") && err.contains("no_such_helper"), "{err}");
+    assert!(
+        err.contains("session.hbs") && err.contains("no_such_helper"),
+        "{err}"
+    );
     std::fs::remove_dir_all(dir).ok();
 }
 

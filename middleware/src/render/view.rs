@@ -135,12 +135,15 @@ pub struct QuestionView {
 /// `2023-11-14 22:13:20 UTC` from unix seconds.
 pub fn format_unix(ts: i64) -> Option<String> {
     let t = time::OffsetDateTime::from_unix_timestamp(ts).ok()?;
-    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    let fmt =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
     t.format(&fmt).ok()
 }
 
 fn event_time(e: &SessionEvent) -> String {
-    e.unix.and_then(format_unix).unwrap_or_else(|| e.timestamp.clone())
+    e.unix
+        .and_then(format_unix)
+        .unwrap_or_else(|| e.timestamp.clone())
 }
 
 /// `1.0 MiB (1048576 bytes)`-style sizes, short for small files.
@@ -174,7 +177,10 @@ fn lines(text: &str) -> Vec<String> {
 fn link(label: &str, url: &Option<String>) -> Option<Link> {
     let url = url.as_deref()?;
     let lower = url.to_ascii_lowercase();
-    (lower.starts_with("https://") || lower.starts_with("http://")).then(|| Link { label: label.into(), url: url.into() })
+    (lower.starts_with("https://") || lower.starts_with("http://")).then(|| Link {
+        label: label.into(),
+        url: url.into(),
+    })
 }
 
 fn is_note(t: &str) -> bool {
@@ -236,8 +242,16 @@ pub fn session_view(s: &Session, appliance_id: &str) -> SessionView {
         lsid: s.lsid.clone(),
         appliance_id: appliance_id.to_string(),
         session_type: s.session_type.clone(),
-        start: s.start_time.as_ref().map(|t| t.unix.and_then(format_unix).unwrap_or_else(|| t.text.clone())),
-        end: s.end_time.as_ref().map(|t| t.unix.and_then(format_unix).unwrap_or_else(|| t.text.clone())),
+        start: s.start_time.as_ref().map(|t| {
+            t.unix
+                .and_then(format_unix)
+                .unwrap_or_else(|| t.text.clone())
+        }),
+        end: s.end_time.as_ref().map(|t| {
+            t.unix
+                .and_then(format_unix)
+                .unwrap_or_else(|| t.text.clone())
+        }),
         duration: s.duration.clone().or_else(|| s.duration_secs().map(hms)),
         duration_secs: s.duration_secs(),
         public_site: s.public_site.clone(),
@@ -270,7 +284,11 @@ pub fn session_view(s: &Session, appliance_id: &str) -> SessionView {
         .representatives
         .iter()
         .map(|r| RepView {
-            name: r.display_name.clone().or_else(|| r.private_display_name.clone()).or_else(|| r.username.clone()),
+            name: r
+                .display_name
+                .clone()
+                .or_else(|| r.private_display_name.clone())
+                .or_else(|| r.username.clone()),
             username: r.username.clone(),
             public_ip: r.public_ip.clone(),
             private_ip: r.private_ip.clone(),
@@ -285,19 +303,43 @@ pub fn session_view(s: &Session, appliance_id: &str) -> SessionView {
         .custom_attributes
         .iter()
         .map(|a| NameValue {
-            name: if a.display_name.is_empty() { a.code_name.clone() } else { a.display_name.clone() },
+            name: if a.display_name.is_empty() {
+                a.code_name.clone()
+            } else {
+                a.display_name.clone()
+            },
             value: a.value.clone(),
         })
         .collect();
     for e in &s.events {
         for cat in &e.system_information {
             let headers: Vec<String> = if cat.columns.is_empty() {
-                cat.rows.first().map(|r| r.iter().map(|(n, _)| n.clone()).collect()).unwrap_or_default()
+                cat.rows
+                    .first()
+                    .map(|r| r.iter().map(|(n, _)| n.clone()).collect())
+                    .unwrap_or_default()
             } else {
-                cat.columns.iter().map(|(n, label)| if label.is_empty() { n.clone() } else { label.clone() }).collect()
+                cat.columns
+                    .iter()
+                    .map(|(n, label)| {
+                        if label.is_empty() {
+                            n.clone()
+                        } else {
+                            label.clone()
+                        }
+                    })
+                    .collect()
             };
-            let rows = cat.rows.iter().map(|r| r.iter().map(|(_, val)| val.clone()).collect()).collect();
-            v.system_information.push(SysInfoView { name: cat.name.clone(), headers, rows });
+            let rows = cat
+                .rows
+                .iter()
+                .map(|r| r.iter().map(|(_, val)| val.clone()).collect())
+                .collect();
+            v.system_information.push(SysInfoView {
+                name: cat.name.clone(),
+                headers,
+                rows,
+            });
         }
         if is_note(&e.event_type) {
             v.notes.push(NoteView {
@@ -313,7 +355,14 @@ pub fn session_view(s: &Session, appliance_id: &str) -> SessionView {
             from: party_name(&e.performed_by),
             to: party_name(&e.destination),
             lines: e.body.as_deref().map(lines).unwrap_or_default(),
-            data: e.data.iter().map(|(n, val)| NameValue { name: n.clone(), value: val.clone() }).collect(),
+            data: e
+                .data
+                .iter()
+                .map(|(n, val)| NameValue {
+                    name: n.clone(),
+                    value: val.clone(),
+                })
+                .collect(),
             ..Default::default()
         };
         if is_chat(&e.event_type) {
@@ -342,7 +391,10 @@ pub fn session_view(s: &Session, appliance_id: &str) -> SessionView {
     .chain(s.shell_recordings.iter().enumerate().flat_map(|(i, r)| {
         [
             link(&format!("Command shell recording {}", i + 1), &r.view_url),
-            link(&format!("Command shell recording {} (download)", i + 1), &r.download_url),
+            link(
+                &format!("Command shell recording {} (download)", i + 1),
+                &r.download_url,
+            ),
         ]
         .into_iter()
         .flatten()

@@ -105,7 +105,10 @@ impl NewEvent {
         if self.event_type == crate::config::SESSION_END && !self.lsid.is_empty() {
             format!("{appliance}|{}|{}", self.event_type, self.lsid)
         } else {
-            format!("{appliance}|{}|{}|{}", self.event_type, self.lsid, self.event_timestamp)
+            format!(
+                "{appliance}|{}|{}|{}",
+                self.event_type, self.lsid, self.event_timestamp
+            )
         }
     }
 }
@@ -161,9 +164,14 @@ fn row_to_event(row: &AnyRow) -> Result<StoredEvent> {
         event_type: row.try_get("event_type")?,
         lsid: row.try_get("lsid")?,
         event_timestamp: row.try_get("event_timestamp")?,
-        source: if source == "polling" { Source::Polling } else { Source::Outbound },
+        source: if source == "polling" {
+            Source::Polling
+        } else {
+            Source::Outbound
+        },
         fields,
-        status: Status::parse(&status).ok_or_else(|| StoreError(format!("unknown status {status:?}")))?,
+        status: Status::parse(&status)
+            .ok_or_else(|| StoreError(format!("unknown status {status:?}")))?,
         attempts: row.try_get("attempts")?,
         throttled: row.try_get("throttled")?,
         next_attempt_at: row.try_get("next_attempt_at")?,
@@ -177,14 +185,18 @@ fn row_to_event(row: &AnyRow) -> Result<StoredEvent> {
 }
 
 /// Condition on `events e`: not a survey whose session's end event is still pending.
-const NOT_WAITING_FOR_SESSION_END: &str = "(e.event_type = 'support_conference_end' OR NOT EXISTS (\
+const NOT_WAITING_FOR_SESSION_END: &str =
+    "(e.event_type = 'support_conference_end' OR NOT EXISTS (\
      SELECT 1 FROM events p WHERE p.appliance_id = e.appliance_id AND p.lsid = e.lsid \
      AND p.event_type = 'support_conference_end' AND p.id < e.id \
      AND p.status IN ('received', 'retry', 'processing')))";
 
 /// Milliseconds since the Unix epoch (the unit of every time column).
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 #[derive(Clone)]
@@ -211,7 +223,9 @@ impl Store {
         if sqlite {
             // WAL lets the ingest path write while workers read; the busy timeout (sqlx default
             // 5 s) covers writer contention.
-            sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
+            sqlx::query("PRAGMA journal_mode=WAL")
+                .execute(&pool)
+                .await?;
         }
         let store = Self { pool };
         store.migrate(sqlite).await?;
@@ -330,10 +344,19 @@ impl Store {
         Ok(row.try_get::<Option<i64>, _>("t")?)
     }
 
-    async fn update_claimed(&self, e: &StoredEvent, set: &str, binds: Vec<Option<String>>, ints: Vec<Option<i64>>) -> Result<bool> {
+    async fn update_claimed(
+        &self,
+        e: &StoredEvent,
+        set: &str,
+        binds: Vec<Option<String>>,
+        ints: Vec<Option<i64>>,
+    ) -> Result<bool> {
         // $1 = id, $2 = claim token, $3 = now, then the strings, then the integers.
         let sql = format!("UPDATE events SET {set}, updated_at = $3 WHERE id = $1 AND claim_token = $2 AND status = 'processing'");
-        let mut q = sqlx::query(&sql).bind(e.id).bind(e.claim_token).bind(now_ms());
+        let mut q = sqlx::query(&sql)
+            .bind(e.id)
+            .bind(e.claim_token)
+            .bind(now_ms());
         for b in binds {
             q = q.bind(b);
         }
@@ -346,13 +369,19 @@ impl Store {
     /// Records that a comment carrying `marker` is about to be posted (outcome uncertain until
     /// `mark_done` or `clear_marker`).
     pub async fn set_marker(&self, e: &StoredEvent, marker: &str, ticket_id: u64) -> Result<bool> {
-        self.update_claimed(e, "comment_marker = $4, ticket_id = $5", vec![Some(marker.into())], vec![Some(ticket_id as i64)])
-            .await
+        self.update_claimed(
+            e,
+            "comment_marker = $4, ticket_id = $5",
+            vec![Some(marker.into())],
+            vec![Some(ticket_id as i64)],
+        )
+        .await
     }
 
     /// Zendesk definitely did not store the comment.
     pub async fn clear_marker(&self, e: &StoredEvent) -> Result<bool> {
-        self.update_claimed(e, "comment_marker = NULL", vec![], vec![]).await
+        self.update_claimed(e, "comment_marker = NULL", vec![], vec![])
+            .await
     }
 
     pub async fn mark_done(&self, e: &StoredEvent, ticket_id: Option<u64>) -> Result<bool> {
@@ -366,8 +395,13 @@ impl Store {
     }
 
     pub async fn mark_unassociated(&self, e: &StoredEvent, reason: &str) -> Result<bool> {
-        self.update_claimed(e, "status = 'unassociated', lease_until = NULL, last_error = $4", vec![Some(reason.into())], vec![])
-            .await
+        self.update_claimed(
+            e,
+            "status = 'unassociated', lease_until = NULL, last_error = $4",
+            vec![Some(reason.into())],
+            vec![],
+        )
+        .await
     }
 
     pub async fn mark_failed(&self, e: &StoredEvent, error: &str) -> Result<bool> {
@@ -382,9 +416,19 @@ impl Store {
     }
 
     /// Schedules another attempt at `at_ms`. `throttled` marks a 429 (counted separately).
-    pub async fn schedule_retry(&self, e: &StoredEvent, at_ms: i64, error: &str, throttled: bool) -> Result<bool> {
+    pub async fn schedule_retry(
+        &self,
+        e: &StoredEvent,
+        at_ms: i64,
+        error: &str,
+        throttled: bool,
+    ) -> Result<bool> {
         self.record_attempt(e.id, error).await?;
-        let counter = if throttled { "throttled = throttled + 1" } else { "attempts = attempts + 1" };
+        let counter = if throttled {
+            "throttled = throttled + 1"
+        } else {
+            "attempts = attempts + 1"
+        };
         self.update_claimed(
             e,
             &format!("status = 'retry', lease_until = NULL, last_error = $4, next_attempt_at = $5, {counter}"),
@@ -396,7 +440,8 @@ impl Store {
 
     /// Gives a claimed event back untouched (graceful shutdown).
     pub async fn release(&self, e: &StoredEvent) -> Result<bool> {
-        self.update_claimed(e, "status = 'received', lease_until = NULL", vec![], vec![]).await
+        self.update_claimed(e, "status = 'received', lease_until = NULL", vec![], vec![])
+            .await
     }
 
     /// Makes a failed or waiting event due now again (operator's "retry"), keeping its history.
@@ -428,22 +473,39 @@ impl Store {
             .bind(event_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(|r| Ok(Attempt { at: r.try_get("at")?, error: r.try_get("error")? })).collect()
+        rows.iter()
+            .map(|r| {
+                Ok(Attempt {
+                    at: r.try_get("at")?,
+                    error: r.try_get("error")?,
+                })
+            })
+            .collect()
     }
 
     pub async fn event(&self, id: i64) -> Result<Option<StoredEvent>> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM events WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM events WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(row_to_event).transpose()
     }
 
     /// Every stored event, oldest first (tests, admin).
     pub async fn events(&self) -> Result<Vec<StoredEvent>> {
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM events ORDER BY id")).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM events ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(row_to_event).collect()
     }
 
     /// Newest first, optionally of one status: `limit` rows after skipping `offset` (admin pages).
-    pub async fn recent_events(&self, status: Option<Status>, limit: i64, offset: i64) -> Result<Vec<StoredEvent>> {
+    pub async fn recent_events(
+        &self,
+        status: Option<Status>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<StoredEvent>> {
         let rows = match status {
             Some(s) => {
                 sqlx::query(&format!("SELECT {COLUMNS} FROM events WHERE status = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"))
@@ -466,14 +528,17 @@ impl Store {
 
     /// Number of events per status (statuses without events are absent).
     pub async fn status_counts(&self) -> Result<Vec<(Status, i64)>> {
-        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM events GROUP BY status").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM events GROUP BY status")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .filter_map(|r| {
                 let status: String = match r.try_get("status") {
                     Ok(s) => s,
                     Err(e) => return Some(Err(e.into())),
                 };
-                Status::parse(&status).map(|s| r.try_get::<i64, _>("n").map(|n| (s, n)).map_err(Into::into))
+                Status::parse(&status)
+                    .map(|s| r.try_get::<i64, _>("n").map(|n| (s, n)).map_err(Into::into))
             })
             .collect()
     }
@@ -483,7 +548,9 @@ impl Store {
             .bind(configuration)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| r.try_get("end_time")).transpose().map_err(Into::into)
+        row.map(|r| r.try_get("end_time"))
+            .transpose()
+            .map_err(Into::into)
     }
 
     pub async fn set_checkpoint(&self, configuration: &str, end_time: i64) -> Result<()> {

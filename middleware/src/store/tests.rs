@@ -1,8 +1,12 @@
 use super::*;
 
 pub(crate) fn temp_db_url(tag: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let path = std::env::temp_dir().join(format!("mw-store-{tag}-{}-{nanos}.db", std::process::id()));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let path =
+        std::env::temp_dir().join(format!("mw-store-{tag}-{}-{nanos}.db", std::process::id()));
     format!("sqlite://{}?mode=rwc", path.display())
 }
 
@@ -14,7 +18,10 @@ fn event(lsid: &str, ts: &str, event_type: &str) -> NewEvent {
         lsid: lsid.into(),
         event_timestamp: ts.into(),
         source: Source::Outbound,
-        fields: vec![("event".into(), event_type.into()), ("lsid".into(), lsid.into())],
+        fields: vec![
+            ("event".into(), event_type.into()),
+            ("lsid".into(), lsid.into()),
+        ],
         status: Status::Received,
         note: None,
     }
@@ -25,16 +32,40 @@ const SURVEY: &str = crate::config::CUSTOMER_SURVEY;
 
 async fn redelivery_and_polled_duplicates_are_rejected(url: String) {
     let store = Store::connect(&url).await.unwrap();
-    assert!(matches!(store.insert_event(&event("a", "100", END)).await.unwrap(), Inserted::New(_)));
-    assert_eq!(store.insert_event(&event("a", "100", END)).await.unwrap(), Inserted::Duplicate);
+    assert!(matches!(
+        store.insert_event(&event("a", "100", END)).await.unwrap(),
+        Inserted::New(_)
+    ));
+    assert_eq!(
+        store.insert_event(&event("a", "100", END)).await.unwrap(),
+        Inserted::Duplicate
+    );
     // A polled end for the same session (no outbound timestamp) is the same event.
     let mut polled = event("a", "", END);
     polled.source = Source::Polling;
-    assert_eq!(store.insert_event(&polled).await.unwrap(), Inserted::Duplicate);
+    assert_eq!(
+        store.insert_event(&polled).await.unwrap(),
+        Inserted::Duplicate
+    );
     // Surveys are keyed by timestamp too; the same survey redelivered is a duplicate.
-    assert!(matches!(store.insert_event(&event("a", "101", SURVEY)).await.unwrap(), Inserted::New(_)));
-    assert_eq!(store.insert_event(&event("a", "101", SURVEY)).await.unwrap(), Inserted::Duplicate);
-    assert!(matches!(store.insert_event(&event("b", "100", END)).await.unwrap(), Inserted::New(_)));
+    assert!(matches!(
+        store
+            .insert_event(&event("a", "101", SURVEY))
+            .await
+            .unwrap(),
+        Inserted::New(_)
+    ));
+    assert_eq!(
+        store
+            .insert_event(&event("a", "101", SURVEY))
+            .await
+            .unwrap(),
+        Inserted::Duplicate
+    );
+    assert!(matches!(
+        store.insert_event(&event("b", "100", END)).await.unwrap(),
+        Inserted::New(_)
+    ));
     let all = store.events().await.unwrap();
     assert_eq!(all.len(), 3);
     assert_eq!(all[0].fields[1], ("lsid".to_string(), "a".to_string()));
@@ -49,7 +80,10 @@ async fn claims_are_exclusive_and_outcomes_stick(url: String) {
     let lease = Duration::from_secs(60);
     let claimed = store.claim_due(lease).await.unwrap().expect("due event");
     assert_eq!(claimed.status, Status::Processing);
-    assert!(store.claim_due(lease).await.unwrap().is_none(), "claimed and skipped events are not due");
+    assert!(
+        store.claim_due(lease).await.unwrap().is_none(),
+        "claimed and skipped events are not due"
+    );
     assert!(store.set_marker(&claimed, "rsz:x", 42).await.unwrap());
     assert!(store.mark_done(&claimed, Some(42)).await.unwrap());
     let done = store.event(claimed.id).await.unwrap().unwrap();
@@ -62,7 +96,10 @@ async fn claims_are_exclusive_and_outcomes_stick(url: String) {
 async fn concurrent_claims_never_share_an_event(url: String) {
     let store = Store::connect(&url).await.unwrap();
     for i in 0..20 {
-        store.insert_event(&event(&format!("l{i}"), "1", END)).await.unwrap();
+        store
+            .insert_event(&event(&format!("l{i}"), "1", END))
+            .await
+            .unwrap();
     }
     let mut tasks = Vec::new();
     for _ in 0..4 {
@@ -89,11 +126,22 @@ async fn concurrent_claims_never_share_an_event(url: String) {
 async fn expired_lease_is_reclaimed_and_stale_worker_cannot_overwrite(url: String) {
     let store = Store::connect(&url).await.unwrap();
     store.insert_event(&event("a", "1", END)).await.unwrap();
-    let first = store.claim_due(Duration::from_millis(0)).await.unwrap().unwrap();
+    let first = store
+        .claim_due(Duration::from_millis(0))
+        .await
+        .unwrap()
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await; // wall-clock lease expiry
-    let second = store.claim_due(Duration::from_secs(60)).await.unwrap().expect("lease expired");
+    let second = store
+        .claim_due(Duration::from_secs(60))
+        .await
+        .unwrap()
+        .expect("lease expired");
     assert_eq!(first.id, second.id);
-    assert!(!store.mark_done(&first, None).await.unwrap(), "stale claim loses");
+    assert!(
+        !store.mark_done(&first, None).await.unwrap(),
+        "stale claim loses"
+    );
     assert!(store.mark_failed(&second, "boom").await.unwrap());
     let e = store.event(first.id).await.unwrap().unwrap();
     assert_eq!(e.status, Status::Failed);
@@ -104,13 +152,27 @@ async fn expired_lease_is_reclaimed_and_stale_worker_cannot_overwrite(url: Strin
 async fn retries_wait_until_due_and_keep_every_error(url: String) {
     let store = Store::connect(&url).await.unwrap();
     store.insert_event(&event("a", "1", END)).await.unwrap();
-    let e = store.claim_due(Duration::from_secs(60)).await.unwrap().unwrap();
+    let e = store
+        .claim_due(Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
     let at = now_ms() + 60_000;
-    assert!(store.schedule_retry(&e, at, "HTTP 503", false).await.unwrap());
-    assert!(store.claim_due(Duration::from_secs(60)).await.unwrap().is_none());
+    assert!(store
+        .schedule_retry(&e, at, "HTTP 503", false)
+        .await
+        .unwrap());
+    assert!(store
+        .claim_due(Duration::from_secs(60))
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(store.next_due_at().await.unwrap(), Some(at));
     let stored = store.event(e.id).await.unwrap().unwrap();
-    assert_eq!((stored.status, stored.attempts, stored.throttled), (Status::Retry, 1, 0));
+    assert_eq!(
+        (stored.status, stored.attempts, stored.throttled),
+        (Status::Retry, 1, 0)
+    );
     assert_eq!(store.attempts(e.id).await.unwrap()[0].error, "HTTP 503");
 }
 
@@ -133,25 +195,35 @@ async fn surveys_wait_for_their_session_end(url: String) {
     let first = store.claim_due(lease).await.unwrap().unwrap();
     assert_eq!((first.lsid.as_str(), first.event_type.as_str()), ("a", END));
     let second = store.claim_due(lease).await.unwrap().unwrap();
-    assert_eq!(second.lsid, "b", "a's survey waits while a's end is processing");
+    assert_eq!(
+        second.lsid, "b",
+        "a's survey waits while a's end is processing"
+    );
     assert!(store.claim_due(lease).await.unwrap().is_none());
     // Only the end event's lease is pending: no busy wake-up for the blocked survey.
     let due = store.next_due_at().await.unwrap().unwrap();
     assert!(due > now_ms() + 50_000);
     store.mark_done(&first, Some(1)).await.unwrap();
     let third = store.claim_due(lease).await.unwrap().unwrap();
-    assert_eq!((third.lsid.as_str(), third.event_type.as_str()), ("a", SURVEY));
+    assert_eq!(
+        (third.lsid.as_str(), third.event_type.as_str()),
+        ("a", SURVEY)
+    );
 }
 
 /// A fresh Postgres database under `MIDDLEWARE_TEST_POSTGRES_URL` (e.g.
 /// `postgres://mw@127.0.0.1:55432/postgres`), for the ignored Postgres variants:
 /// `MIDDLEWARE_TEST_POSTGRES_URL=... cargo test -p middleware store -- --ignored`.
 async fn postgres_url() -> String {
-    let admin = std::env::var("MIDDLEWARE_TEST_POSTGRES_URL").expect("MIDDLEWARE_TEST_POSTGRES_URL");
+    let admin =
+        std::env::var("MIDDLEWARE_TEST_POSTGRES_URL").expect("MIDDLEWARE_TEST_POSTGRES_URL");
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
     let name = format!("mw_test_{}", rand::random::<u32>());
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
     pool.close().await;
     let base = admin.rsplit_once('/').unwrap().0;
     format!("{base}/{name}")

@@ -44,9 +44,17 @@ impl Default for Setup {
 
 pub fn config_text(sb: &Sandbox, setup: &Setup) -> String {
     let auth = if setup.legacy {
-        format!("username = \"{}\"\npassword = \"{}\"", sb.appliance.legacy_username(), sb.appliance.legacy_password())
+        format!(
+            "username = \"{}\"\npassword = \"{}\"",
+            sb.appliance.legacy_username(),
+            sb.appliance.legacy_password()
+        )
     } else {
-        format!("client_id = \"{}\"\nclient_secret = \"{}\"", sb.appliance.client_id(), sb.appliance.client_secret())
+        format!(
+            "client_id = \"{}\"\nclient_secret = \"{}\"",
+            sb.appliance.client_id(),
+            sb.appliance.client_secret()
+        )
     };
     let outbound = if setup.beyondtrust.contains("outbound_event_types") {
         String::new()
@@ -107,24 +115,37 @@ impl Env {
             setup.database_url = fresh_postgres_database(&admin).await;
         }
         let sb = Sandbox::start(opts).await.expect("sandbox");
-        let app = TestApp::spawn(config(&sb, &setup), setup.tuning.clone(), setup.workers).await.expect("app");
-        sb.appliance.set_events_url(Some(app.events_url(Some(APPLIANCE_ID))));
+        let app = TestApp::spawn(config(&sb, &setup), setup.tuning.clone(), setup.workers)
+            .await
+            .expect("app");
+        sb.appliance
+            .set_events_url(Some(app.events_url(Some(APPLIANCE_ID))));
         Env { sb, app, setup }
     }
 
     /// Kills the middleware (tasks dropped wherever they are) and starts a new one on the same
     /// database, as after a crash.
     pub async fn restart(&mut self) {
-        let new = TestApp::spawn(config(&self.sb, &self.setup), self.setup.tuning.clone(), self.setup.workers)
-            .await
-            .expect("restarted app");
+        let new = TestApp::spawn(
+            config(&self.sb, &self.setup),
+            self.setup.tuning.clone(),
+            self.setup.workers,
+        )
+        .await
+        .expect("restarted app");
         let old = std::mem::replace(&mut self.app, new);
         old.crash().await;
-        self.sb.appliance.set_events_url(Some(self.app.events_url(Some(APPLIANCE_ID))));
+        self.sb
+            .appliance
+            .set_events_url(Some(self.app.events_url(Some(APPLIANCE_ID))));
     }
 
     pub async fn delivered(&self, n: usize) {
-        self.sb.appliance.wait_events_delivered(n, Duration::from_secs(20)).await.expect("events delivered");
+        self.sb
+            .appliance
+            .wait_events_delivered(n, Duration::from_secs(20))
+            .await
+            .expect("events delivered");
     }
 
     /// Ticket updates (PUT tickets/{id}.json) the Zendesk simulator received.
@@ -133,7 +154,11 @@ impl Env {
             .zendesk
             .requests()
             .iter()
-            .filter(|r| r.method == "PUT" && r.path.starts_with("/api/v2/tickets/") && !r.path.ends_with("/tags.json"))
+            .filter(|r| {
+                r.method == "PUT"
+                    && r.path.starts_with("/api/v2/tickets/")
+                    && !r.path.ends_with("/tags.json")
+            })
             .count()
     }
 }
@@ -152,7 +177,10 @@ where
 {
     let deadline = tokio::time::Instant::now() + timeout;
     while !cond().await {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -167,7 +195,13 @@ async fn fresh_postgres_database(admin: &str) -> String {
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(admin).await.expect("postgres");
     let name = format!("mw_it_{}", rand::random::<u32>());
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.expect("create database");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .expect("create database");
     pool.close().await;
-    format!("{}/{name}", admin.rsplit_once('/').expect("URL with a database").0)
+    format!(
+        "{}/{name}",
+        admin.rsplit_once('/').expect("URL with a database").0
+    )
 }

@@ -26,7 +26,8 @@ const AGENT_PAGE: &str = include_str!("agent.html");
 const HELP_CENTER_PAGE: &str = include_str!("help_center.html");
 const ZAF_STAND_IN: &str = include_str!("zaf_sdk.js");
 /// The SDK URL the packaged `iframe.html` loads; the workspace serves its stand-in instead.
-const ZAF_SDK_URL: &str = "https://static.zdassets.com/zendesk_app_framework_sdk/2.0/zaf_sdk.min.js";
+const ZAF_SDK_URL: &str =
+    "https://static.zdassets.com/zendesk_app_framework_sdk/2.0/zaf_sdk.min.js";
 const ZAF_STAND_IN_PATH: &str = "/zaf/zaf_sdk.js";
 
 /// What the demo installs the app with (the app's settings in Zendesk's admin).
@@ -51,7 +52,11 @@ type Shared = Arc<Workspace>;
 /// The workspace's routes: `/agent/tickets/{id}`, `/hc/en-us/requests/{id}`, the app files under
 /// `/apps/remote-support/`, the ZAF stand-in and the demo controls under `/_demo/`.
 pub fn router(appliance: Appliance, zendesk: Zendesk, options: WorkspaceOptions) -> Router {
-    let shared = Arc::new(Workspace { appliance, zendesk, options });
+    let shared = Arc::new(Workspace {
+        appliance,
+        zendesk,
+        options,
+    });
     Router::new()
         .route("/", get(home))
         .route("/agent/tickets/{id}", get(agent_page))
@@ -71,7 +76,9 @@ pub fn seed_ticket(zendesk: &Zendesk) -> u64 {
 }
 
 async fn home(State(ws): State<Shared>) -> Redirect {
-    let first = (1..=1000).find(|id| ws.zendesk.ticket(*id).is_some()).unwrap_or(1);
+    let first = (1..=1000)
+        .find(|id| ws.zendesk.ticket(*id).is_some())
+        .unwrap_or(1);
     Redirect::temporary(&format!("/agent/tickets/{first}"))
 }
 
@@ -81,12 +88,28 @@ struct RoleQuery {
     locale: Option<String>,
 }
 
-async fn agent_page(UrlPath(id): UrlPath<u64>, Query(q): Query<RoleQuery>, State(ws): State<Shared>) -> Response {
+async fn agent_page(
+    UrlPath(id): UrlPath<u64>,
+    Query(q): Query<RoleQuery>,
+    State(ws): State<Shared>,
+) -> Response {
     let Some(ticket) = ws.zendesk.ticket(id) else {
-        return (StatusCode::NOT_FOUND, Html(format!("<p>No ticket {id} in the sandbox Zendesk.</p>"))).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            Html(format!("<p>No ticket {id} in the sandbox Zendesk.</p>")),
+        )
+            .into_response();
     };
-    let role = if q.role.as_deref() == Some("agent") { "agent" } else { "admin" };
-    let locale = q.locale.as_deref().filter(|l| l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')).unwrap_or("en");
+    let role = if q.role.as_deref() == Some("agent") {
+        "agent"
+    } else {
+        "admin"
+    };
+    let locale = q
+        .locale
+        .as_deref()
+        .filter(|l| l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .unwrap_or("en");
     let boot = json!({
         "ticket": { "id": ticket.id, "subject": ticket.subject },
         "role": role,
@@ -98,7 +121,11 @@ async fn agent_page(UrlPath(id): UrlPath<u64>, Query(q): Query<RoleQuery>, State
 
 /// JSON safe to place inside a `<script>` element.
 fn script_json(value: &Value) -> String {
-    value.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
+    value
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
 }
 
 async fn zaf_stand_in() -> impl IntoResponse {
@@ -128,7 +155,11 @@ async fn app_file(UrlPath(path): UrlPath<String>, State(ws): State<Shared>) -> R
         return StatusCode::NOT_FOUND.into_response();
     };
     let Ok(bytes) = tokio::fs::read(&file).await else {
-        return (StatusCode::NOT_FOUND, format!("{path} is not in the packaged app; run `cargo xtask package`")).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            format!("{path} is not in the packaged app; run `cargo xtask package`"),
+        )
+            .into_response();
     };
     if path == "assets/iframe.html" {
         // No internet here: the page gets the workspace's ZAF client in place of Zendesk's SDK.
@@ -141,7 +172,9 @@ async fn app_file(UrlPath(path): UrlPath<String>, State(ws): State<Shared>) -> R
 /// `root/relative` when `relative` stays inside `root`.
 fn safe_join(root: &Path, relative: &str) -> Option<PathBuf> {
     let rel = Path::new(relative);
-    rel.components().all(|c| matches!(c, Component::Normal(_))).then(|| root.join(rel))
+    rel.components()
+        .all(|c| matches!(c, Component::Normal(_)))
+        .then(|| root.join(rel))
 }
 
 fn content_type(path: &Path) -> &'static str {
@@ -177,24 +210,51 @@ async fn ticket_json(UrlPath(id): UrlPath<u64>, State(ws): State<Shared>) -> Res
 pub fn demo_session(ticket_id: u64) -> SessionSpec {
     SessionSpec::default()
         .external_key(ticket_id.to_string())
-        .customer(Customer { details: "Printer prints blank pages".into(), ..Customer::default() })
+        .customer(Customer {
+            details: "Printer prints blank pages".into(),
+            ..Customer::default()
+        })
         .chat(Party::REP, "Hello Jane, I am connected to your PC now.")
-        .chat(Party::CUSTOMER, "Thanks! The printer on the 3rd floor prints blank pages.")
+        .chat(
+            Party::CUSTOMER,
+            "Thanks! The printer on the 3rd floor prints blank pages.",
+        )
         .system_info(vec![SysInfoCategory::single_row(
             "Overview",
-            [("OS", "Windows 11 Pro 23H2"), ("Memory", "16 GB"), ("Default printer", "HP LaserJet 3F")],
+            [
+                ("OS", "Windows 11 Pro 23H2"),
+                ("Memory", "16 GB"),
+                ("Default printer", "HP LaserJet 3F"),
+            ],
         )])
-        .file_upload(Party::REP, "C:\\Users\\jcustomer\\Desktop\\hp-driver-7.1.zip", 4_718_592)
-        .chat(Party::REP, "I installed driver 7.1; please print a test page.")
+        .file_upload(
+            Party::REP,
+            "C:\\Users\\jcustomer\\Desktop\\hp-driver-7.1.zip",
+            4_718_592,
+        )
+        .chat(
+            Party::REP,
+            "I installed driver 7.1; please print a test page.",
+        )
         .chat(Party::CUSTOMER, "It works <3 — thank you!")
-        .note(Party::REP, "Reinstalled the HP LaserJet driver (7.1); test page OK.")
+        .note(
+            Party::REP,
+            "Reinstalled the HP LaserJet driver (7.1); test page OK.",
+        )
         .customer_survey([("rating", "5"), ("comments", "Quick and friendly help.")])
-        .rep_survey([("resolved", "Yes"), ("comments", "Outdated driver after Windows update.")])
+        .rep_survey([
+            ("resolved", "Yes"),
+            ("comments", "Outdated driver after Windows update."),
+        ])
 }
 
 async fn end_session(UrlPath(id): UrlPath<u64>, State(ws): State<Shared>) -> Response {
     if ws.zendesk.ticket(id).is_none() {
-        return (StatusCode::NOT_FOUND, Json(json!({"error": format!("no ticket {id}")}))).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"error": format!("no ticket {id}")})),
+        )
+            .into_response();
     }
     let lsid = ws.appliance.create_session(demo_session(id));
     ws.appliance.end_session(&lsid);
@@ -214,17 +274,29 @@ async fn console(State(ws): State<Shared>) -> Json<Value> {
 
 async fn help_center_page(UrlPath(id): UrlPath<u64>, State(ws): State<Shared>) -> Response {
     let Some(ticket) = ws.zendesk.ticket(id) else {
-        return (StatusCode::NOT_FOUND, Html("<p>No such request.</p>".to_string())).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            Html("<p>No such request.</p>".to_string()),
+        )
+            .into_response();
     };
     let texts = app_core::help_center::SnippetTexts::default();
     let markup = match app_core::settings::Settings::from_json(&settings(&ws)) {
         Ok(valid) => match app_core::help_center::from_settings(&valid, &texts) {
             Ok(snippet) => snippet.markup,
-            Err(error) => format!("<p>{}</p>", app_core::help_center::escape_html(&error.to_string())),
+            Err(error) => format!(
+                "<p>{}</p>",
+                app_core::help_center::escape_html(&error.to_string())
+            ),
         },
         Err(problems) => problems
             .iter()
-            .map(|p| format!("<p>{}</p>", app_core::help_center::escape_html(&p.to_string())))
+            .map(|p| {
+                format!(
+                    "<p>{}</p>",
+                    app_core::help_center::escape_html(&p.to_string())
+                )
+            })
             .collect(),
     };
     // Help Center renders the theme with its own handlebars: the snippet's `{{request.id}}`,
@@ -239,7 +311,11 @@ async fn help_center_page(UrlPath(id): UrlPath<u64>, State(ws): State<Shared>) -
     });
     match hb.render_template(&page, &context) {
         Ok(html) => Html(html).into_response(),
-        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, format!("help center template: {error}")).into_response(),
+        Err(error) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("help center template: {error}"),
+        )
+            .into_response(),
     }
 }
 
