@@ -58,8 +58,28 @@ try {
       const calls = (await consoleState()).client_scripts.slice(before);
       return calls.find((c) => c.action === 'generate_session_key');
     });
-    const key = call.params.find?.(([k]) => k === 'session.custom.external_key')?.[1] ?? call.params['session.custom.external_key'];
+    const key = Object.fromEntries(call.params)['session.custom.external_key'];
     if (String(key) !== String(ticket)) throw new Error(`external key ${key}, expected ${ticket}`);
+  });
+
+  await check('a Shell Jump through a Jumpoint reaches the representative console', async () => {
+    const before = (await consoleState()).client_scripts.length;
+    const app = page.frameLocator('#app-frame');
+    await app.locator('#rs-jump-type').selectOption('shell_jump');
+    await app.locator('#rs-jumpoint').selectOption('Lab Jumpoint');
+    await app.locator('#rs-target').fill('router.lab');
+    await app.locator('#rs-username').fill('admin');
+    await app.getByRole('button', { name: 'Jump', exact: true }).click();
+    const call = await until('a start_shell_jump_session client script', 10000, async () => {
+      const calls = (await consoleState()).client_scripts.slice(before);
+      return calls.find((c) => c.action === 'start_shell_jump_session');
+    });
+    const params = Object.fromEntries(call.params);
+    const want = { target: 'router.lab', jumpoint: 'Lab Jumpoint', username: 'admin', protocol: 'ssh', port: '22', 'session.custom.external_key': String(ticket) };
+    for (const [key, value] of Object.entries(want)) {
+      if (params[key] !== value) throw new Error(`${key} = ${JSON.stringify(params[key])}, expected ${JSON.stringify(value)}`);
+    }
+    if (call.status !== 200) throw new Error(`the appliance answered ${call.status}`);
   });
 
   await check('End session puts the session report and both surveys on the ticket', async () => {
@@ -84,7 +104,7 @@ try {
     await page.goto(`${workspace}/hc/en-us/requests/${ticket}`);
     await page.getByRole('button', { name: /get support now/i }).click();
     const call = await until('a start_session call', 10000, async () => (await consoleState()).start_sessions[before]);
-    const params = Object.fromEntries(Array.isArray(call.params) ? call.params : Object.entries(call.params));
+    const params = Object.fromEntries(call.params);
     if (String(params['session.custom.external_key']) !== String(ticket)) throw new Error(`external key ${params['session.custom.external_key']}`);
     if (params.issue_menu !== '1' || !params.codeName) throw new Error(`params ${JSON.stringify(params)}`);
   });

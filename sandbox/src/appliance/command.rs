@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
 
-use super::params::Params;
+use super::params::{serve_recorded, ApiRequest, Params};
 use super::xml::{self, Doc};
 use super::{oauth, random_hex, unix_now, Appliance, IssuedSessionKey};
 
@@ -33,23 +33,22 @@ pub(crate) fn xml_ok(body: String) -> Response {
 pub(crate) async fn handle(
     State(appliance): State<Appliance>,
     method: Method,
-    OriginalUri(uri): OriginalUri,
-    RawQuery(query): RawQuery,
+    uri: OriginalUri,
+    query: RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if method != Method::GET && method != Method::POST {
-        return StatusCode::METHOD_NOT_ALLOWED.into_response();
-    }
-    let params = Params::parse(&method, query.as_deref(), &headers, &body);
-    let response = answer(&appliance, &headers, &params);
-    let status = response.status().as_u16();
-    let record = params.record(&method, uri.path(), params.get("action"), status);
-    appliance.state().api_calls.push(record);
-    response
+    let request = ApiRequest {
+        method,
+        uri,
+        query,
+        headers,
+        body,
+    };
+    serve_recorded(&appliance, request, "action", answer)
 }
 
-/// Every call is recorded, including refused ones, with the status it got.
+/// The answer to one authenticated-or-refused call.
 fn answer(appliance: &Appliance, headers: &HeaderMap, params: &Params) -> Response {
     let ns = appliance.state().namespace.command();
     if let Err(denied) = oauth::authenticate(appliance, headers, params, ns) {

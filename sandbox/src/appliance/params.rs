@@ -1,8 +1,48 @@
 //! Request parameters the way the appliance reads them: GET query or form-encoded POST body.
 
-use axum::http::{header, HeaderMap, Method};
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, RawQuery};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
 
+use super::Appliance;
 use crate::recorded::{is_secret_param, RecordedCall};
+
+/// One API call as axum hands it over: the parts [`serve_recorded`] needs.
+pub(crate) struct ApiRequest {
+    pub method: Method,
+    pub uri: OriginalUri,
+    pub query: RawQuery,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// Serves one command or reporting call: GET or form POST only, answered by `answer`, and
+/// recorded with the status it got (refused calls too). `selector` names the parameter that
+/// says what was asked (`action`, `generate_report`).
+pub(crate) fn serve_recorded(
+    appliance: &Appliance,
+    request: ApiRequest,
+    selector: &str,
+    answer: fn(&Appliance, &HeaderMap, &Params) -> Response,
+) -> Response {
+    let ApiRequest {
+        method,
+        uri: OriginalUri(uri),
+        query: RawQuery(query),
+        headers,
+        body,
+    } = request;
+    if method != Method::GET && method != Method::POST {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    let params = Params::parse(&method, query.as_deref(), &headers, &body);
+    let response = answer(appliance, &headers, &params);
+    let status = response.status().as_u16();
+    let record = params.record(&method, uri.path(), params.get(selector), status);
+    appliance.state().api_calls.push(record);
+    response
+}
 
 /// Ordered parameters of one call (query first, then form body).
 #[derive(Debug, Clone, Default)]

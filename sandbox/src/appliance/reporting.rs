@@ -6,11 +6,11 @@
 
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, RawQuery, State};
-use axum::http::{HeaderMap, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Method};
+use axum::response::Response;
 
 use super::command::xml_ok;
-use super::params::Params;
+use super::params::{serve_recorded, ApiRequest, Params};
 use super::report_xml;
 use super::sessions::Session;
 use super::{oauth, unix_now, xml, Appliance};
@@ -20,23 +20,22 @@ pub(crate) const NO_ARCHIVES: &str = "No archives found for the given search cri
 pub(crate) async fn handle(
     State(appliance): State<Appliance>,
     method: Method,
-    OriginalUri(uri): OriginalUri,
-    RawQuery(query): RawQuery,
+    uri: OriginalUri,
+    query: RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if method != Method::GET && method != Method::POST {
-        return StatusCode::METHOD_NOT_ALLOWED.into_response();
-    }
-    let params = Params::parse(&method, query.as_deref(), &headers, &body);
-    let response = answer(&appliance, &headers, &params);
-    let status = response.status().as_u16();
-    let record = params.record(&method, uri.path(), params.get("generate_report"), status);
-    appliance.state().api_calls.push(record);
-    response
+    let request = ApiRequest {
+        method,
+        uri,
+        query,
+        headers,
+        body,
+    };
+    serve_recorded(&appliance, request, "generate_report", answer)
 }
 
-/// Every call is recorded, including refused ones, with the status it got.
+/// The answer to one authenticated-or-refused call.
 fn answer(appliance: &Appliance, headers: &HeaderMap, params: &Params) -> Response {
     let ns = appliance.state().namespace.reporting();
     if let Err(denied) = oauth::authenticate(appliance, headers, params, ns) {
