@@ -81,6 +81,15 @@ pub(crate) fn json_request(
     req.body(Body::from(body.to_string())).expect("request")
 }
 
+/// The same request with `Connection: close` (as BeyondTrust asks API clients to send).
+pub(crate) fn closing(mut req: Request<Body>) -> Request<Body> {
+    req.headers_mut().insert(
+        header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    req
+}
+
 /// Percent-encodes a query value.
 pub(crate) fn enc(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()

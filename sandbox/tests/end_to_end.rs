@@ -401,3 +401,107 @@ async fn shutdown_closes_both_ports() {
         .unwrap_err();
     assert!(err.is_connect());
 }
+
+/// A receiver that answers `first` to the first POST of every event, then 200; anything that
+/// reaches `/elsewhere` is logged too (a followed redirect would land there).
+async fn picky_receiver(first: u16) -> (String, Arc<Mutex<Vec<(String, u16)>>>) {
+    let log: Arc<Mutex<Vec<(String, u16)>>> = Arc::default();
+    let seen = Arc::new(AtomicU32::new(0));
+    let post_log = log.clone();
+    let elsewhere_log = log.clone();
+    let app = Router::new()
+        .route(
+            "/ERSPost",
+            post(move || {
+                let log = post_log.clone();
+                let seen = seen.clone();
+                async move {
+                    let n = seen.fetch_add(1, Ordering::SeqCst);
+                    let status = if n.is_multiple_of(2) { first } else { 200 };
+                    log.lock().unwrap().push(("/ERSPost".into(), status));
+                    let mut response = axum::response::Response::new(axum::body::Body::empty());
+                    *response.status_mut() = StatusCode::from_u16(status).unwrap();
+                    response
+                        .headers_mut()
+                        .insert("location", "/elsewhere".parse().unwrap());
+                    response
+                }
+            }),
+        )
+        .route(
+            "/elsewhere",
+            axum::routing::any(move || {
+                let log = elsewhere_log.clone();
+                async move {
+                    log.lock().unwrap().push(("/elsewhere".into(), 200));
+                    StatusCode::OK
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/ERSPost"), log)
+}
+
+#[tokio::test]
+async fn only_200_delivers_redirects_and_other_2xx_are_retried() {
+    for first in [302u16, 307, 204, 201] {
+        let (url, log) = picky_receiver(first).await;
+        let sandbox = start(Some(url)).await;
+        let a = &sandbox.appliance;
+        let lsid = a.create_session(SessionSpec::default().external_key("1"));
+        a.end_session(&lsid);
+        a.wait_events_delivered(1, WAIT).await.unwrap();
+        let delivered = a.delivered_events();
+        assert_eq!(
+            delivered[0].attempts,
+            vec![Some(first), Some(200)],
+            "{first}"
+        );
+        let paths: Vec<String> = log.lock().unwrap().iter().map(|(p, _)| p.clone()).collect();
+        assert_eq!(
+            paths,
+            vec!["/ERSPost", "/ERSPost"],
+            "{first}: redirect followed"
+        );
+        sandbox.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn connection_close_is_recorded_for_calls_over_https() {
+    let sandbox = start(None).await;
+    let a = &sandbox.appliance;
+    let client = trusting_client(&sandbox);
+    let token: Value = client
+        .post(format!("{}/oauth2/token", a.base_url()))
+        .header("connection", "close")
+        .basic_auth(a.client_id(), Some(a.client_secret()))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = token["access_token"].as_str().unwrap();
+    for close in [true, false] {
+        let mut request = client
+            .get(format!("{}/api/command", a.base_url()))
+            .bearer_auth(bearer)
+            .query(&[("action", "get_api_info")]);
+        if close {
+            request = request.header("connection", "close");
+        }
+        let answer = request.send().await.unwrap();
+        assert_eq!(answer.status(), 200);
+        answer.text().await.unwrap();
+    }
+    let token_calls = a.token_calls();
+    assert_eq!(token_calls.len(), 1);
+    assert!(token_calls[0].connection_close);
+    let closes: Vec<bool> = a.api_calls().iter().map(|c| c.connection_close).collect();
+    assert_eq!(closes, vec![true, false]);
+    sandbox.shutdown().await;
+}

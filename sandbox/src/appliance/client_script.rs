@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse, Response};
 use super::command::check_custom_fields;
 use super::params::Params;
 use super::Appliance;
+use crate::recorded::asks_connection_close;
 
 /// Longest `customer.name`, `customer.company`, `customer.company_code` (characters).
 pub(crate) const MAX_CUSTOMER_FIELD: usize = 100;
@@ -146,6 +147,7 @@ pub(crate) async fn client_script(
         "/api/client_script",
         Some(&action),
         200,
+        asks_connection_close(&headers),
     ));
     (
         StatusCode::OK,
@@ -199,6 +201,7 @@ pub(crate) async fn start_session(
         "/api/start_session",
         params.get("codeName"),
         200,
+        asks_connection_close(&headers),
     ));
     let mode = if chat {
         "click-to-chat in the browser"

@@ -155,6 +155,7 @@ async fn namespace(State(a): State<Appliance>, Json(req): Json<NamespaceRequest>
 async fn calls(State(a): State<Appliance>) -> Json<Value> {
     Json(json!({
         "api_calls": a.api_calls(),
+        "token_calls": a.token_calls(),
         "client_scripts": a.client_scripts(),
         "start_sessions": a.start_sessions(),
         "session_keys": a.session_keys(),

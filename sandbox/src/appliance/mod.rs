@@ -69,6 +69,7 @@ struct State {
     next_lseq: u64,
     session_keys: Vec<IssuedSessionKey>,
     api_calls: Vec<RecordedCall>,
+    token_calls: Vec<RecordedCall>,
     client_scripts: Vec<RecordedCall>,
     start_sessions: Vec<RecordedCall>,
 }
@@ -165,6 +166,7 @@ impl Appliance {
                     next_lseq: 1000,
                     session_keys: Vec::new(),
                     api_calls: Vec::new(),
+                    token_calls: Vec::new(),
                     client_scripts: Vec::new(),
                     start_sessions: Vec::new(),
                 }),
@@ -423,6 +425,11 @@ impl Appliance {
     /// Every authenticated `/api/command` and `/api/reporting` call (no secrets).
     pub fn api_calls(&self) -> Vec<RecordedCall> {
         self.state().api_calls.clone()
+    }
+    /// Every `POST /oauth2/token` call, refused ones too (never the Authorization header or a
+    /// secret), e.g. to check each carried `Connection: close`.
+    pub fn token_calls(&self) -> Vec<RecordedCall> {
+        self.state().token_calls.clone()
     }
     /// Session keys issued by `generate_session_key`.
     pub fn session_keys(&self) -> Vec<IssuedSessionKey> {

@@ -19,6 +19,7 @@ use tokio::time::Instant;
 
 use super::params::Params;
 use super::{random_token, xml, Appliance};
+use crate::recorded::asks_connection_close;
 
 /// Live tokens one API account may hold.
 pub(crate) const MAX_LIVE_TOKENS: usize = 30;
@@ -99,13 +100,35 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((id.to_string(), secret.to_string()))
 }
 
-/// `POST /oauth2/token`.
+/// `POST /oauth2/token`, recorded (without secrets) with the status it got.
 pub(crate) async fn token(
     State(appliance): State<Appliance>,
     method: Method,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
+) -> Response {
+    let response = token_answer(&appliance, &method, &headers, &body);
+    let received = Params::parse(&method, query.as_deref(), &headers, &body);
+    let record = received.record(
+        &method,
+        "/oauth2/token",
+        None,
+        response.status().as_u16(),
+        asks_connection_close(&headers),
+    );
+    appliance.state().token_calls.push(record);
+    response
+}
+
+/// The answer to one token request. `grant_type` is read from the form body only: the
+/// client credentials grant is a form-encoded POST (RFC 6749 section 4.4.2), and a
+/// `grant_type` in the query string counts as missing.
+fn token_answer(
+    appliance: &Appliance,
+    method: &Method,
+    headers: &HeaderMap,
+    body: &[u8],
 ) -> Response {
     if method != Method::POST {
         return oauth_error(
@@ -117,7 +140,7 @@ pub(crate) async fn token(
     let mut state = appliance.state();
     state.tokens.requests += 1;
     let config = &appliance.inner.config;
-    let authorized = basic_credentials(&headers)
+    let authorized = basic_credentials(headers)
         .map(|(id, secret)| id == config.client_id && secret == config.client_secret)
         .unwrap_or(false);
     if !authorized {
@@ -127,7 +150,7 @@ pub(crate) async fn token(
             "Client authentication failed.",
         );
     }
-    let params = Params::parse(&method, query.as_deref(), &headers, &body);
+    let params = Params::parse(method, None, headers, body);
     match params.get("grant_type") {
         None => {
             return oauth_error(

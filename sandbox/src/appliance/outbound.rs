@@ -1,7 +1,8 @@
 //! Outbound events: one FIFO per appliance, delivered by one background task, one at a time.
 //!
 //! As on a real appliance, an event that is not answered 200 (or whose connection fails) is
-//! sent again after a short backoff, and every later event waits behind it.
+//! sent again after a short backoff, and every later event waits behind it. Only 200 counts:
+//! 201, 204 and redirects (never followed) are failed attempts too.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -161,6 +162,9 @@ impl Queue {
             .no_proxy()
             .timeout(ATTEMPT_TIMEOUT)
             .pool_max_idle_per_host(0)
+            // A redirect is an answer other than 200: it fails the attempt, it is not followed
+            // (following would turn the POST into a GET elsewhere and could count as delivered).
+            .redirect(reqwest::redirect::Policy::none())
             .build()
         {
             Ok(client) => client,

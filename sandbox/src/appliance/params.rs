@@ -6,7 +6,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::Appliance;
-use crate::recorded::{is_secret_param, RecordedCall};
+use crate::recorded::{asks_connection_close, is_secret_param, RecordedCall};
 
 /// One API call as axum hands it over: the parts [`serve_recorded`] needs.
 pub(crate) struct ApiRequest {
@@ -39,7 +39,13 @@ pub(crate) fn serve_recorded(
     let params = Params::parse(&method, query.as_deref(), &headers, &body);
     let response = answer(appliance, &headers, &params);
     let status = response.status().as_u16();
-    let record = params.record(&method, uri.path(), params.get(selector), status);
+    let record = params.record(
+        &method,
+        uri.path(),
+        params.get(selector),
+        status,
+        asks_connection_close(&headers),
+    );
     appliance.state().api_calls.push(record);
     response
 }
@@ -96,6 +102,7 @@ impl Params {
         path: &str,
         action: Option<&str>,
         status: u16,
+        connection_close: bool,
     ) -> RecordedCall {
         RecordedCall {
             method: method.to_string(),
@@ -109,6 +116,7 @@ impl Params {
                 .collect(),
             body: None,
             status,
+            connection_close,
         }
     }
 }

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::rate_limit::Verdict;
 use super::Zendesk;
-use crate::recorded::RecordedCall;
+use crate::recorded::{asks_connection_close, RecordedCall};
 
 /// Largest request body accepted (Zendesk's own limit is far above what the API needs).
 const MAX_BODY: usize = 8 * 1024 * 1024;
@@ -118,6 +118,7 @@ pub(crate) async fn gate(State(zendesk): State<Zendesk>, req: Request, next: Nex
             .unwrap_or_default(),
         body: (!bytes.is_empty()).then(|| String::from_utf8_lossy(&bytes).into_owned()),
         status: 0,
+        connection_close: asks_connection_close(&parts.headers),
     };
     parts.extensions.insert(caller);
     let mut response = next

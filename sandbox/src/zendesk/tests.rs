@@ -432,6 +432,13 @@ async fn requests_are_recorded_with_bodies_and_without_credentials() {
     assert!(requests[0].body.as_deref().unwrap().contains("\"hi\""));
     let dump = format!("{requests:?}");
     assert!(!dump.contains(&z.api_token()));
+    assert!(!requests[0].connection_close);
+    send(
+        &r,
+        crate::test_support::closing(get("/api/v2/users/me.json", Some(&auth))),
+    )
+    .await;
+    assert!(z.requests()[1].connection_close);
 }
 
 #[tokio::test]

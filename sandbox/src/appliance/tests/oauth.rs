@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use super::*;
-use crate::test_support::{get, send};
+use crate::test_support::{closing, get, send};
 
 #[tokio::test]
 async fn token_answers_bearer_json_with_expires_in() {
@@ -199,4 +199,102 @@ async fn recorded_api_calls_never_hold_passwords() {
         .params
         .iter()
         .all(|(k, v)| k != "password" && *v != a.legacy_password()));
+}
+
+#[tokio::test]
+async fn grant_type_in_the_query_string_is_not_a_form_parameter() {
+    let (a, r) = appliance();
+    let auth = basic(&a.client_id(), &a.client_secret());
+    let answer = send(
+        &r,
+        post_form(
+            "/oauth2/token?grant_type=client_credentials",
+            Some(&auth),
+            "",
+        ),
+    )
+    .await;
+    assert_eq!(
+        (answer.status, answer.json()["error"].clone()),
+        (400, "invalid_request".into())
+    );
+    assert_eq!(a.live_tokens(), 0);
+}
+
+#[tokio::test]
+async fn token_calls_are_recorded_with_connection_close_and_without_secrets() {
+    let (a, r) = appliance();
+    let auth = basic(&a.client_id(), &a.client_secret());
+    let closed = send(
+        &r,
+        closing(post_form(
+            "/oauth2/token",
+            Some(&auth),
+            "grant_type=client_credentials",
+        )),
+    )
+    .await;
+    assert_eq!(closed.status, 200);
+    let refused = send(
+        &r,
+        post_form(
+            "/oauth2/token",
+            Some(&basic(&a.client_id(), "wrong")),
+            "grant_type=client_credentials&client_secret=leak",
+        ),
+    )
+    .await;
+    assert_eq!(refused.status, 401);
+    let calls = a.token_calls();
+    let seen: Vec<(u16, bool)> = calls
+        .iter()
+        .map(|c| (c.status, c.connection_close))
+        .collect();
+    assert_eq!(seen, vec![(200, true), (401, false)]);
+    assert_eq!(calls[0].param("grant_type"), Some("client_credentials"));
+    assert_eq!(calls[1].param("client_secret"), None);
+    let dump = format!("{calls:?}");
+    assert!(!dump.contains(&a.client_secret()) && !dump.contains("leak"));
+    assert!(a.api_calls().is_empty(), "token calls are not API calls");
+}
+
+#[tokio::test]
+async fn api_calls_record_whether_they_asked_to_close_the_connection() {
+    let (a, r) = appliance();
+    let auth = bearer(&a, &r).await;
+    send(
+        &r,
+        closing(get("/api/command?action=get_api_info", Some(&auth))),
+    )
+    .await;
+    send(&r, get("/api/command?action=get_api_info", Some(&auth))).await;
+    send(
+        &r,
+        closing(post_form(
+            "/api/reporting",
+            Some(&auth),
+            "generate_report=SupportSession&lsid=x",
+        )),
+    )
+    .await;
+    let mut keep_alive = get("/api/reporting?generate_report=SupportSession&lsid=x", None);
+    keep_alive.headers_mut().insert(
+        axum::http::header::CONNECTION,
+        axum::http::HeaderValue::from_static("keep-alive"),
+    );
+    send(&r, keep_alive).await;
+    let seen: Vec<(String, bool)> = a
+        .api_calls()
+        .iter()
+        .map(|c| (c.path.clone(), c.connection_close))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("/api/command".to_string(), true),
+            ("/api/command".to_string(), false),
+            ("/api/reporting".to_string(), true),
+            ("/api/reporting".to_string(), false),
+        ]
+    );
 }
