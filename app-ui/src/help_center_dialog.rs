@@ -173,7 +173,7 @@ pub fn HelpCenterDialog(props: &HelpCenterDialogProps) -> Html {
                     </ol>
                     <label class="rs-label" for="rs-hc-snippet">{ text(&i18n, "snippet_label") }</label>
                     <textarea id="rs-hc-snippet" class="rs-hc-snippet" ref={textarea_ref} readonly=true
-                        rows="10" spellcheck="false" style="width:100%;box-sizing:border-box;font-family:monospace;font-size:11px"
+                        rows="10" spellcheck="false"
                         value={generated.markup.clone()} />
                     <div class="rs-hc-actions">
                         <button type="button" class="rs-btn rs-btn-primary" id="rs-hc-copy" onclick={copy}>

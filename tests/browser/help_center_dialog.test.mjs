@@ -42,13 +42,13 @@ after(async () => {
   await server?.close();
 });
 
-async function sidebar(role, locale = 'en-US') {
+async function sidebar(role, locale = 'en-US', settings = SETTINGS) {
   const page = await browser.newPage();
   await page.setViewportSize({ width: 320, height: 900 });
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await installZafStandIn(page, {
-    location: 'ticket_sidebar', ticketId: 42, settings: SETTINGS,
+    location: 'ticket_sidebar', ticketId: 42, settings,
     user: { role, locale, name: 'Jane' },
   });
   await page.goto(`${server.url}/assets/iframe.html?origin=https%3A%2F%2Facme.zendesk.com&app_guid=test-guid`);
@@ -86,11 +86,14 @@ test('admins get the dialog with the steps and the snippet for the settings', { 
     await page.locator('#rs-hc-copy-status', { hasText: 'Copied to the clipboard.' }).waitFor();
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), want.markup);
     await screenshot(page, 'help-center-dialog');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.equal(overflow, 0, 'the dialog fits 320 px');
 
     // Tab cycles inside the dialog: from Close back to the snippet, and Shift+Tab the other way.
     await dialog.getByRole('button', { name: 'Close' }).focus();
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'rs-hc-snippet');
+    assert.notEqual(await page.evaluate(() => getComputedStyle(document.activeElement).boxShadow), 'none', 'the snippet shows keyboard focus');
     await page.keyboard.press('Shift+Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'rs-hc-close');
 
@@ -111,6 +114,30 @@ test('the dialog speaks the admin language', { skip }, async () => {
     assert.match(markup, />Jetzt Support erhalten<\/button>/);
     await page.getByRole('button', { name: 'Schließen' }).click();
     assert.equal(await page.getByRole('dialog').count(), 0);
+  } finally {
+    await page.close();
+  }
+});
+
+test('without issues the dialog says what to fix instead of showing a broken snippet', { skip }, async () => {
+  const page = await sidebar('admin', 'en-US', { ...SETTINGS, issues: '' });
+  try {
+    await page.getByRole('button', { name: 'Customize Help Center' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Customize Help Center' });
+    await dialog.waitFor();
+    assert.equal(
+      await dialog.getByRole('alert').innerText(),
+      generateSnippet({ hostname: HOST, issues: [] }).error,
+      'the message app-core gives for an empty issue list',
+    );
+    assert.equal(await page.locator('#rs-hc-snippet').count(), 0);
+    assert.equal(await dialog.getByRole('button', { name: 'Copy snippet' }).count(), 0);
+    // Tab stays on Close, the only control left.
+    await dialog.getByRole('button', { name: 'Close' }).focus();
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'rs-hc-close');
+    await screenshot(page, 'help-center-dialog-no-issues');
+    assert.deepEqual(page.errors, []);
   } finally {
     await page.close();
   }

@@ -162,6 +162,7 @@ test('ready: inline validation blocks the launch and names each field', async ()
   assert.equal(await page.locator('#rs-launch-frame').count(), 0);
   assert.equal(await page.locator('#rs-fallback-link').count(), 0);
   assert.equal(opened.length, 0);
+  await screenshot(page, 'sidebar-jump-problems');
   // Fixing the fields clears the errors live, then the Jump launches.
   await page.selectOption('#rs-jumpoint', 'DMZ');
   await page.fill('#rs-target', 'a b');
@@ -239,6 +240,7 @@ test('states: a new ticket shows the not-saved message, then the tools once save
   await page.waitForSelector('[data-phase="not-saved"]');
   assert.match(await page.locator('[data-phase]').innerText(), /available once this ticket is saved/);
   assert.equal(await page.locator('button').count(), 0);
+  await screenshot(page, 'sidebar-not-saved');
   await page.evaluate(() => window.__zaf.saveTicket(314));
   await page.waitForSelector('[data-phase="ready"]');
   await page.getByRole('button', { name: 'Generate Session Key' }).click();
@@ -269,6 +271,7 @@ test('states: invalid settings list every problem', async () => {
     '“Allow Remote Console Session” is on but no Jumpoint is configured: add at least one Jumpoint (one per line) or turn the option off.',
   ]);
   assert.equal(await page.locator('button').count(), 0);
+  await screenshot(page, 'sidebar-invalid-settings');
   await page.close();
 });
 
@@ -316,10 +319,13 @@ test('translations follow the agent locale, with English as the fallback', async
 });
 
 test('accessibility: every control has a label, the focus is visible, it fits 320 px', async () => {
-  const { page } = await ready();
+  const { page, opened } = await ready({ user: { role: 'admin', locale: 'en-US' } });
   await page.selectOption('#rs-jump-type', 'shell_jump');
+  // A launch puts the fallback link in the tab order too.
+  await page.getByRole('button', { name: 'Generate Session Key' }).click();
+  await launched(page, opened);
   const unlabelled = await page.evaluate(() =>
-    [...document.querySelectorAll('input, select, button')]
+    [...document.querySelectorAll('input, select, button, textarea')]
       .filter((el) => !(el.labels?.length || el.textContent.trim() || el.getAttribute('aria-label')))
       .map((el) => el.id),
   );
@@ -327,12 +333,39 @@ test('accessibility: every control has a label, the focus is visible, it fits 32
   for (const name of ['Jump type', 'Jumpoint', 'Hostname or IP address', 'Username (optional)', 'Protocol', 'Port']) {
     assert.equal(await page.getByLabel(name, { exact: true }).count(), 1, name);
   }
-  await page.keyboard.press('Tab');
-  assert.equal(await page.evaluate(() => document.activeElement.id), 'rs-generate-session-key');
-  const ring = await page.evaluate(() => getComputedStyle(document.activeElement).boxShadow);
-  assert.notEqual(ring, 'none', 'keyboard focus is visible');
+  // Walk the whole page with the keyboard: every stop shows a focus ring, and the ring (3 px
+  // around the control) is not clipped by the 320 px frame.
+  // Clicking the first heading moves the keyboard's starting point to the top of the page.
+  await page.locator('#rs-session-key-title').click();
+  const stops = [];
+  for (let i = 0; i < 20; i += 1) {
+    await page.keyboard.press('Tab');
+    const stop = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return null;
+      const style = getComputedStyle(el);
+      const rect = el.getBoundingClientRect();
+      return {
+        id: el.id,
+        ring: style.boxShadow !== 'none' || (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0),
+        left: rect.left,
+        right: document.documentElement.clientWidth - rect.right,
+      };
+    });
+    if (!stop || stops.some((s) => s.id === stop.id)) break;
+    stops.push(stop);
+  }
+  assert.deepEqual(stops.map((s) => s.id), [
+    'rs-generate-session-key', 'rs-jump-type', 'rs-jumpoint', 'rs-target', 'rs-username',
+    'rs-protocol', 'rs-port', 'rs-jump', 'rs-fallback-link', 'rs-customize-help-center',
+  ]);
+  for (const stop of stops) {
+    assert.ok(stop.ring, `${stop.id}: keyboard focus is visible`);
+    assert.ok(stop.left >= 3 && stop.right >= 3, `${stop.id}: focus ring inside the frame (${stop.left}, ${stop.right})`);
+  }
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.equal(overflow, 0, 'no horizontal scroll at 320 px');
+  await screenshot(page, 'sidebar-keyboard-focus');
   await page.close();
 });
 
