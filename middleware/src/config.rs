@@ -29,7 +29,7 @@ pub struct Config {
     pub configurations: Vec<Configuration>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServerConfig {
     /// Where the appliance posts outbound events.
     pub events_listen: String,
@@ -45,6 +45,34 @@ pub struct ServerConfig {
     pub templates_dir: Option<PathBuf>,
     /// Number of worker tasks processing stored events.
     pub workers: usize,
+}
+
+/// `database_url` may carry a Postgres password (`postgres://user:PASSWORD@host/db`): it is
+/// shown without it.
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("events_listen", &self.events_listen)
+            .field("admin_listen", &self.admin_listen)
+            .field("admin_password_env", &self.admin_password_env)
+            .field("events_public_url", &self.events_public_url)
+            .field("database_url", &redact_url_password(&self.database_url))
+            .field("templates_dir", &self.templates_dir)
+            .field("workers", &self.workers)
+            .finish()
+    }
+}
+
+/// The URL with any password replaced by `***` (unparseable URLs are hidden whole).
+pub fn redact_url_password(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(_) => raw.to_string(),
+        Err(_) => "<unparseable URL>".to_string(),
+    }
 }
 
 impl Default for ServerConfig {
@@ -737,6 +765,25 @@ token = "zd-t0ken"
         let dbg = format!("{c:?}");
         assert!(!dbg.contains("s3cr3t-client"));
         assert!(!dbg.contains("zd-t0ken"));
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_password() {
+        let text = FULL.replace(
+            "sqlite://middleware.db",
+            "postgres://mw:db-pa55word@db.example.com:5432/mw",
+        );
+        let c = parse(&text, "m.toml", &no_env).unwrap();
+        assert_eq!(
+            c.server.database_url,
+            "postgres://mw:db-pa55word@db.example.com:5432/mw"
+        );
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("db-pa55word"), "{dbg}");
+        assert!(
+            dbg.contains("postgres://mw:***@db.example.com:5432/mw"),
+            "{dbg}"
+        );
     }
 
     #[test]

@@ -223,7 +223,10 @@ token = "t"
         assert!(body.contains("nope") && body.lines().count() == 1, "{body}");
         let (status, body) = post(&s, "/ERSPost?appliance=off.site", END).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        assert!(body.contains("disabled"), "{body}");
+        assert!(
+            body.contains("disabled") && body.contains("off.site") && body.lines().count() == 1,
+            "{body}"
+        );
         let (status, _) = post(&s, "/ERSPost?appliance=bad%20id", END).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(s.store.events().await.unwrap().is_empty());
@@ -234,7 +237,20 @@ token = "t"
         let (s, _db) = shared().await;
         let (status, _) = post(&s, "/ERSPost", "version=1&lsid=abc").await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, _) = post(&s, "/ERSPost", "event=&version=1&lsid=abc").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(s.store.events().await.unwrap().is_empty());
+    }
+
+    /// The 200 is the appliance's signal that the event is safe: an event that could not be
+    /// stored must not get one (the appliance then keeps it and sends it again).
+    #[tokio::test]
+    async fn answers_200_only_after_the_event_is_stored() {
+        let (s, _db) = shared().await;
+        s.store.close().await;
+        let (status, body) = post(&s, "/ERSPost", END).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert!(body.contains("could not store"), "{body}");
     }
 
     #[tokio::test]

@@ -379,3 +379,46 @@ async fn wait_for_report(shared: &Shared, rt: &Runtime, lsid: &str) -> Result<Se
         t.report_wait_tries.max(1)
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::Tuning;
+
+    fn tuning() -> Tuning {
+        Tuning {
+            retry_base: Duration::from_secs(5),
+            retry_max: Duration::from_secs(600),
+            ..Tuning::default()
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_per_attempt_within_equal_jitter_and_is_capped() {
+        let t = tuning();
+        for attempts in 0..12i64 {
+            let full = (Duration::from_secs(5) * 2u32.pow(attempts as u32)).min(t.retry_max);
+            for _ in 0..200 {
+                let d = backoff(&t, attempts);
+                assert!(
+                    d >= full / 2 && d <= full,
+                    "attempt {attempts}: {d:?} outside [{:?}, {full:?}]",
+                    full / 2
+                );
+            }
+        }
+        // Absurd attempt counts neither overflow nor exceed the cap.
+        assert!(backoff(&t, i64::MAX) <= t.retry_max);
+        assert!(backoff(&t, -1) <= t.retry_base);
+    }
+
+    #[test]
+    fn backoff_is_jittered() {
+        let t = tuning();
+        let delays: std::collections::HashSet<Duration> = (0..50).map(|_| backoff(&t, 3)).collect();
+        assert!(
+            delays.len() > 10,
+            "retries of many events must not fire in lockstep: {delays:?}"
+        );
+    }
+}

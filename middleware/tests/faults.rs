@@ -3,10 +3,14 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
+use middleware::beyondtrust::{ApplianceClient, ApplianceError};
+use middleware::config::{ApplianceAuth, BeyondTrustConfig};
+use middleware::secret::Secret;
 use middleware::store::{now_ms, Status};
 use sandbox::SessionSpec;
 
@@ -53,28 +57,157 @@ async fn token_is_requested_once_for_concurrent_workers() {
     );
 }
 
+/// A client of the sandbox's appliance with nothing cached, as a configuration's worker has.
+fn fresh_appliance_client(env: &Env) -> ApplianceClient {
+    let cfg = &env.app.shared.config.configurations[0].beyondtrust;
+    ApplianceClient::new(cfg, Duration::from_secs(5)).unwrap()
+}
+
 #[tokio::test]
-async fn expired_token_is_refreshed_before_use() {
+async fn concurrent_calls_share_one_token_request() {
     let env = Env::start(Setup::default()).await;
-    env.sb
-        .appliance
-        .set_token_lifetime(Duration::from_millis(800));
-    let (t1, a) = one_session(&env, "a").await;
-    env.sb.appliance.end_session(&a);
-    env.delivered(1).await;
-    env.app.drain().await;
-    // The appliance clock is wall time: let the token expire for real.
-    tokio::time::sleep(Duration::from_millis(900)).await;
-    assert_eq!(env.sb.appliance.live_tokens(), 0);
-    let (t2, b) = one_session(&env, "b").await;
-    env.sb.appliance.end_session(&b);
-    env.delivered(2).await;
-    env.app.drain().await;
-    assert_eq!((our_comments(&env, t1), our_comments(&env, t2)), (1, 1));
-    assert_eq!(env.sb.appliance.token_requests(), 2);
+    let lsid = env.sb.appliance.create_session(SessionSpec::default());
+    // Every appliance answer takes a while, so all calls wait for a token at the same time.
+    env.sb.appliance.faults().slow(Duration::from_millis(200));
+    let client = Arc::new(fresh_appliance_client(&env));
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (client, lsid) = (client.clone(), lsid.clone());
+        calls.spawn(async move { client.support_session(&lsid).await });
+    }
+    while let Some(answer) = calls.join_next().await {
+        assert!(answer.unwrap().unwrap().is_some());
+    }
+    assert_eq!(
+        env.sb.appliance.token_requests(),
+        1,
+        "never more than one live token request per configuration"
+    );
+}
+
+#[tokio::test]
+async fn token_is_cached_and_refreshed_shortly_before_expiry() {
+    let env = Env::start(Setup::default()).await;
+    // expires_in = 4: the client refreshes in the last quarter (after 3 s).
+    env.sb.appliance.set_token_lifetime(Duration::from_secs(4));
+    let lsid = env.sb.appliance.create_session(SessionSpec::default());
+    let client = fresh_appliance_client(&env);
+    let start = tokio::time::Instant::now();
+    client.support_session(&lsid).await.unwrap();
+    client.support_session(&lsid).await.unwrap();
+    assert_eq!(env.sb.appliance.token_requests(), 1, "the token is cached");
+    // The appliance's clock is wall time: wait (for real) until the token is about to expire.
+    tokio::time::sleep_until(start + Duration::from_millis(3300)).await;
+    assert_eq!(
+        env.sb.appliance.live_tokens(),
+        1,
+        "the first token is still valid on the appliance"
+    );
+    client.support_session(&lsid).await.unwrap();
+    assert_eq!(
+        env.sb.appliance.token_requests(),
+        2,
+        "a fresh token was fetched before the old one expired"
+    );
     assert!(
         env.sb.appliance.api_calls().iter().all(|c| c.status == 200),
         "refreshed before expiry, never a 401"
+    );
+}
+
+/// A minimal plain-HTTP appliance whose report answer a test chooses, for what the sandbox
+/// cannot be made to do (401 even with a fresh token; a 5xx carrying `<error>`).
+struct MockAppliance {
+    addr: std::net::SocketAddr,
+    token_requests: Arc<AtomicUsize>,
+    api_calls: Arc<AtomicUsize>,
+}
+
+async fn mock_appliance(status: u16, body: &'static str) -> MockAppliance {
+    use axum::http::StatusCode;
+    use axum::routing::{get, post};
+    let token_requests = Arc::new(AtomicUsize::new(0));
+    let api_calls = Arc::new(AtomicUsize::new(0));
+    let (t, a) = (token_requests.clone(), api_calls.clone());
+    let app = axum::Router::new()
+        .route(
+            "/oauth2/token",
+            post(move || {
+                let n = t.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    axum::Json(serde_json::json!({
+                        "access_token": format!("token-{n}"),
+                        "token_type": "Bearer",
+                        "expires_in": 3600
+                    }))
+                }
+            }),
+        )
+        .route(
+            "/api/reporting",
+            get(move || {
+                a.fetch_add(1, Ordering::SeqCst);
+                async move { (StatusCode::from_u16(status).unwrap(), body) }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    MockAppliance {
+        addr,
+        token_requests,
+        api_calls,
+    }
+}
+
+/// An OAuth client of `mock` (over plain HTTP, which the config file refuses for OAuth).
+fn mock_client(mock: &MockAppliance) -> ApplianceClient {
+    let cfg = BeyondTrustConfig {
+        host: mock.addr.to_string(),
+        auth: ApplianceAuth::OAuth {
+            client_id: "id".into(),
+            client_secret: Secret::new("secret"),
+        },
+        locale: "en-us".into(),
+        allow_invalid_certificates: false,
+        use_non_tls: true,
+        outbound_event_types: vec![],
+        polling_event_types: vec![],
+        polling_interval_secs: 60,
+        retry_attempt_limit: 0,
+        retry_outbound_event_types: vec![],
+        retry_polling_event_types: vec![],
+    };
+    ApplianceClient::new(&cfg, Duration::from_secs(5)).unwrap()
+}
+
+#[tokio::test]
+async fn a_401_is_retried_once_with_a_fresh_token_and_no_more() {
+    let mock = mock_appliance(401, "").await;
+    let err = mock_client(&mock).support_session("abc").await.unwrap_err();
+    assert!(matches!(err, ApplianceError::Auth(_)), "{err}");
+    assert!(!err.is_transient());
+    assert_eq!(
+        mock.token_requests.load(Ordering::SeqCst),
+        2,
+        "one fresh token"
+    );
+    assert_eq!(mock.api_calls.load(Ordering::SeqCst), 2, "one retry");
+}
+
+#[tokio::test]
+async fn a_5xx_error_answer_is_transient_and_keeps_its_message() {
+    let mock = mock_appliance(
+        503,
+        "<error xmlns=\"http://www.beyondtrust.com/namespaces/API/reporting\">Reporting database is being upgraded</error>",
+    )
+    .await;
+    let err = mock_client(&mock).support_session("abc").await.unwrap_err();
+    assert!(err.is_transient(), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("503") && text.contains("Reporting database is being upgraded"),
+        "{text}"
     );
 }
 
@@ -285,6 +418,45 @@ async fn transient_errors_stop_after_the_retry_limit() {
 }
 
 #[tokio::test]
+async fn transient_errors_of_event_types_not_listed_for_retry_fail_at_once() {
+    // retry_outbound_event_types defaults to session ends only.
+    let env = Env::start(Setup::default()).await;
+    let ticket = env.sb.zendesk.create_ticket("survey");
+    let lsid = env.sb.appliance.create_session(
+        SessionSpec::default()
+            .external_key(ticket.to_string())
+            .customer_survey([("rating", "4")]),
+    );
+    env.sb.appliance.end_session(&lsid);
+    env.delivered(2).await;
+    let shared = env.app.shared.clone();
+    assert!(middleware::worker::process_next(&shared).await.unwrap());
+    env.sb.zendesk.faults().fail_next(1, 503);
+    assert!(middleware::worker::process_next(&shared).await.unwrap());
+    let events = env.app.events().await;
+    assert_eq!(
+        (events[0].event_type.as_str(), events[0].status),
+        (END, Status::Done)
+    );
+    let survey = &events[1];
+    assert_eq!(
+        (survey.event_type.as_str(), survey.status),
+        (CUST_SURVEY, Status::Failed)
+    );
+    assert!(
+        survey.last_error.as_deref().unwrap().contains("503"),
+        "{:?}",
+        survey.last_error
+    );
+    assert_eq!(env.app.store().attempts(survey.id).await.unwrap().len(), 1);
+    assert_eq!(
+        env.app.store().next_due_at().await.unwrap(),
+        None,
+        "nothing retried"
+    );
+}
+
+#[tokio::test]
 async fn appliance_error_answer_fails_with_its_message() {
     let env = Env::start(Setup::default()).await;
     let http = reqwest::Client::new();
@@ -398,7 +570,19 @@ async fn polling_finds_sessions_without_outbound_events() {
     env.sb.appliance.set_events_url(None);
     let (t, lsid) = one_session(&env, "polled").await;
     env.sb.appliance.end_session(&lsid);
+    let before = now_ms() / 1000;
     assert_eq!(env.app.poll_once().await, 1);
+    // Without a checkpoint the first poll looks one interval back, then persists one.
+    let first_since = last_listing_since(&env);
+    assert!(
+        (before - 61..=before - 59).contains(&first_since),
+        "{first_since} vs now {before}"
+    );
+    let checkpoint = env.app.store().checkpoint("Sandbox").await.unwrap();
+    assert!(
+        checkpoint.is_some_and(|c| c >= first_since),
+        "{checkpoint:?}"
+    );
     env.app.drain().await;
     assert_eq!(our_comments(&env, t), 1);
     assert!(env
@@ -416,13 +600,38 @@ async fn polling_finds_sessions_without_outbound_events() {
     env.app.drain().await;
     assert_eq!(env.app.events().await.len(), 1);
     assert_eq!(our_comments(&env, t), 1);
-    assert!(env
+    // The next poll asks from the persisted checkpoint (e.g. after a long outage or restart).
+    let an_hour_ago = now_ms() / 1000 - 3600;
+    env.app
+        .store()
+        .set_checkpoint("Sandbox", an_hour_ago)
+        .await
+        .unwrap();
+    assert_eq!(env.app.poll_once().await, 0);
+    assert_eq!(last_listing_since(&env), an_hour_ago);
+    let advanced = env
         .app
         .store()
         .checkpoint("Sandbox")
         .await
         .unwrap()
-        .is_some());
+        .unwrap();
+    assert!(
+        advanced > an_hour_ago,
+        "checkpoint moves forward: {advanced}"
+    );
+}
+
+/// `end_time` of the last `SupportSessionListing` call.
+fn last_listing_since(env: &Env) -> i64 {
+    env.sb
+        .appliance
+        .api_calls()
+        .iter()
+        .rev()
+        .find(|c| c.action.as_deref() == Some("SupportSessionListing"))
+        .and_then(|c| c.param("end_time")?.parse().ok())
+        .expect("a SupportSessionListing call with end_time")
 }
 
 #[tokio::test]

@@ -104,13 +104,87 @@ async fn full_session_lands_as_three_private_comments() {
 
     let statuses: Vec<_> = env.app.events().await.iter().map(|e| e.status).collect();
     assert_eq!(statuses, [Status::Done, Status::Done, Status::Done]);
-    // Every appliance call passed the configured locale.
+    // Every appliance call passed the configured locale and asked to close the connection.
     let calls = env.sb.appliance.api_calls();
     assert!(!calls.is_empty());
     assert!(
         calls.iter().all(|c| c.param("locale") == Some("en-us")),
         "{calls:#?}"
     );
+    let tokens = env.sb.appliance.token_calls();
+    assert_eq!(tokens.len(), 1);
+    assert!(
+        calls.iter().chain(&tokens).all(|c| c.connection_close),
+        "every appliance call sends Connection: close: {calls:#?} {tokens:#?}"
+    );
+}
+
+#[tokio::test]
+async fn configured_locale_is_passed_on_every_report() {
+    let env = Env::start(Setup {
+        locale: "de-de".into(),
+        ..Setup::default()
+    })
+    .await;
+    let ticket = env.sb.zendesk.create_ticket("Locale");
+    let lsid = env.sb.appliance.create_session(full_spec(ticket));
+    env.sb.appliance.end_session(&lsid);
+    env.delivered(3).await;
+    env.app.drain().await;
+    let calls = env.sb.appliance.api_calls();
+    let reports: Vec<_> = calls.iter().filter_map(|c| c.action.as_deref()).collect();
+    for report in [
+        "SupportSession",
+        "SupportCustExitSurvey",
+        "SupportRepExitSurvey",
+    ] {
+        assert!(
+            reports.contains(&report),
+            "{report} was not asked: {reports:?}"
+        );
+    }
+    assert!(
+        calls.iter().all(|c| c.param("locale") == Some("de-de")),
+        "{calls:#?}"
+    );
+}
+
+#[tokio::test]
+async fn waiting_for_a_lagging_report_is_bounded() {
+    let setup = Setup {
+        retry_attempt_limit: 0,
+        ..Setup::default()
+    };
+    let checks = setup.tuning.report_wait_tries;
+    let env = Env::start(setup).await;
+    let ticket = env.sb.zendesk.create_ticket("Never complete");
+    let lsid = env
+        .sb
+        .appliance
+        .create_session(SessionSpec::default().external_key(ticket.to_string()));
+    env.sb.appliance.report_lag(&lsid, 1000);
+    env.sb.appliance.end_session(&lsid);
+    env.delivered(1).await;
+    env.app.drain().await;
+    let reports = env
+        .sb
+        .appliance
+        .api_calls()
+        .iter()
+        .filter(|c| c.action.as_deref() == Some("SupportSession"))
+        .count();
+    assert_eq!(
+        reports, checks as usize,
+        "one attempt checks the report {checks} times"
+    );
+    let e = &env.app.events().await[0];
+    assert_eq!(e.status, Status::Failed);
+    assert!(
+        e.last_error.as_deref().unwrap().contains("end_time"),
+        "{:?}",
+        e.last_error
+    );
+    assert_eq!(env.comment_puts(), 0);
 }
 
 #[tokio::test]

@@ -26,6 +26,9 @@ pub enum ApplianceError {
     Transport(String),
     #[error("appliance answered HTTP {0}")]
     Status(u16),
+    /// A 5xx whose body is the appliance's `<error>message</error>`: transient, message kept.
+    #[error("appliance answered HTTP {status}: {message}")]
+    ServerError { status: u16, message: String },
     #[error("appliance rejected the API credentials: {0}")]
     Auth(String),
     #[error(transparent)]
@@ -38,6 +41,7 @@ impl ApplianceError {
         match self {
             Self::Transport(_) => true,
             Self::Status(s) => *s >= 500 || *s == 429 || *s == 408,
+            Self::ServerError { .. } => true,
             Self::Auth(_) => false,
             Self::Report(ReportError::Api(_)) => false,
             // A truncated body is usually a dropped connection.
@@ -249,7 +253,10 @@ impl ApplianceClient {
                 if let Ok(root) = super::xml::parse(&body) {
                     if root.name == "error" && !root.trimmed_text().is_empty() {
                         if status.is_server_error() {
-                            return Err(ApplianceError::Status(status.as_u16()));
+                            return Err(ApplianceError::ServerError {
+                                status: status.as_u16(),
+                                message: root.trimmed_text(),
+                            });
                         }
                         return Err(ReportError::Api(root.trimmed_text()).into());
                     }

@@ -24,6 +24,8 @@ pub struct Setup {
     pub legacy: bool,
     pub allow_invalid_certificates: bool,
     pub retry_attempt_limit: u32,
+    /// `[configuration.beyondtrust] locale`.
+    pub locale: String,
     pub database_url: String,
 }
 
@@ -37,6 +39,7 @@ impl Default for Setup {
             legacy: false,
             allow_invalid_certificates: true,
             retry_attempt_limit: 5,
+            locale: "en-us".into(),
             database_url: temp_database_url("it"),
         }
     }
@@ -72,7 +75,7 @@ appliance_id = "{APPLIANCE_ID}"
 [configuration.beyondtrust]
 host = "{host}"
 {auth}
-locale = "en-us"
+locale = "{locale}"
 allow_invalid_certificates = {allow}
 {outbound}
 retry_attempt_limit = {limit}
@@ -86,6 +89,7 @@ token = "{token}"
         db = setup.database_url,
         host = sb.appliance.host(),
         allow = setup.allow_invalid_certificates,
+        locale = setup.locale,
         limit = setup.retry_attempt_limit,
         bt_extra = setup.beyondtrust,
         zd = sb.zendesk.base_url(),
