@@ -1,6 +1,6 @@
 //! `cargo xtask setup`: installs what a fresh machine lacks, and nothing else (idempotent).
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -14,6 +14,8 @@ use crate::workspace::Workspace;
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// Where Debian's `postgresql` package puts each major version's server binaries.
+const POSTGRES_LIB: &str = "/usr/lib/postgresql";
 
 pub fn run(ws: &Workspace) -> Result<()> {
     let mut installed: Vec<(String, Duration)> = Vec::new();
@@ -39,6 +41,15 @@ pub fn run(ws: &Workspace) -> Result<()> {
     }
     if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
         timed("chromium and chromium-driver".into(), &install_chromium)?;
+    }
+    if postgres_bin_dir().is_none() {
+        // Only the middleware's Postgres tests need it: without it they are skipped (and the
+        // test run says so), which is no reason to fail the whole setup.
+        if let Err(e) = timed("postgresql".into(), &install_postgres) {
+            println!(
+                "setup: could not install postgresql ({e:#}); the Postgres tests will be skipped"
+            );
+        }
     }
     if installed.is_empty() {
         println!("setup: nothing to install");
@@ -143,20 +154,54 @@ fn npm_ci(ws: &Workspace) -> Result<()> {
     process::run(&mut cmd)
 }
 
-fn install_chromium() -> Result<()> {
-    let root = version_of("id", &["-u"]).as_deref() == Some("0");
-    let apt = |args: &[&str]| {
-        let mut cmd = if root {
-            Command::new("apt-get")
-        } else {
-            Command::new("sudo")
-        };
-        if !root {
-            cmd.arg("apt-get");
-        }
-        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-        process::run(&mut cmd)
+pub fn is_root() -> bool {
+    version_of("id", &["-u"]).as_deref() == Some("0")
+}
+
+/// `apt-get ARGS`, through sudo unless we are root.
+fn apt(args: &[&str]) -> Result<()> {
+    let mut cmd = if is_root() {
+        Command::new("apt-get")
+    } else {
+        let mut sudo = Command::new("sudo");
+        sudo.arg("apt-get");
+        sudo
     };
+    cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+    process::run(&mut cmd)
+}
+
+/// The newest Debian PostgreSQL server binaries (`/usr/lib/postgresql/VERSION/bin` with `pg_ctl`
+/// and `initdb`), if installed.
+pub fn postgres_bin_dir() -> Option<PathBuf> {
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir(POSTGRES_LIB)
+        .ok()?
+        .flatten()
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            let bin = entry.path().join("bin");
+            (bin.join("pg_ctl").is_file() && bin.join("initdb").is_file()).then_some((version, bin))
+        })
+        .collect();
+    found.sort();
+    found.pop().map(|(_, bin)| bin)
+}
+
+/// `apt-get install postgresql`; the package lists are refreshed only when that fails.
+fn install_postgres() -> Result<()> {
+    let install = || apt(&["install", "-y", "--no-install-recommends", "postgresql"]);
+    install().or_else(|e| {
+        println!("setup: installing postgresql failed ({e:#}); refreshing package lists");
+        apt(&["update"])?;
+        install()
+    })?;
+    if postgres_bin_dir().is_none() {
+        bail!("apt-get installed postgresql but no {POSTGRES_LIB}/*/bin/pg_ctl exists");
+    }
+    Ok(())
+}
+
+fn install_chromium() -> Result<()> {
     apt(&["update"])?;
     apt(&[
         "install",

@@ -85,6 +85,8 @@ enum Status {
 struct Outcome {
     counts: Counts,
     status: Status,
+    /// Lines for the summary table under the step's row (e.g. tests that were skipped, and why).
+    notes: Vec<String>,
 }
 
 impl Outcome {
@@ -92,6 +94,7 @@ impl Outcome {
         Outcome {
             counts: Counts::default(),
             status: Status::Error(e.to_string()),
+            notes: Vec::new(),
         }
     }
 
@@ -108,7 +111,32 @@ impl Outcome {
             (false, _) => Status::Error(format!("runner exited with {}", run.status)),
             (true, _) => Status::Failed,
         };
-        Outcome { counts, status }
+        Outcome {
+            counts,
+            status,
+            notes: Vec::new(),
+        }
+    }
+
+    /// This run followed by `next` as one step: counts add up, the worse status wins.
+    fn and(self, next: Outcome) -> Outcome {
+        let status = match (self.status, next.status) {
+            (Status::Error(a), Status::Error(b)) => Status::Error(format!("{a}; {b}")),
+            (Status::Error(e), _) | (_, Status::Error(e)) => Status::Error(e),
+            (Status::Failed, _) | (_, Status::Failed) => Status::Failed,
+            (Status::Skipped(_), other) | (other, Status::Skipped(_)) => other,
+            (Status::Passed, Status::Passed) => Status::Passed,
+        };
+        let mut notes = self.notes;
+        notes.extend(next.notes);
+        Outcome {
+            counts: Counts {
+                passed: self.counts.passed + next.counts.passed,
+                failed: self.counts.failed + next.counts.failed,
+            },
+            status,
+            notes,
+        }
     }
 
     /// Failures including one per step that errored.
@@ -156,6 +184,9 @@ pub fn run(ws: &Workspace) -> Result<ExitCode> {
             Status::Error(why) | Status::Skipped(why) => println!("    {why}"),
             _ => {}
         }
+        for note in &outcome.notes {
+            println!("    {note}");
+        }
     }
     println!("total time {:.1}s", started.elapsed().as_secs_f64());
     let passed: u64 = rows.iter().map(|(_, o, _)| o.counts.passed).sum();
@@ -173,18 +204,58 @@ fn setup_step(ctx: &Ctx) -> Outcome {
         Ok(()) => Outcome {
             counts: Counts::default(),
             status: Status::Passed,
+            notes: Vec::new(),
         },
         Err(e) => Outcome::error(format!("{e:#}")),
     }
 }
 
+/// Every native test on the default SQLite backend, then the middleware's Postgres tests against
+/// a throwaway cluster: its `#[ignore]`d Postgres store tests and its integration tests again
+/// on Postgres (`MIDDLEWARE_TEST_POSTGRES_URL`). Without a cluster those are reported as skipped.
 fn native_tests(ctx: &Ctx) -> Outcome {
     let mut cmd = ctx.ws.cargo();
     cmd.args(["test", "--workspace", "--exclude", "zendesk-app"]);
-    Outcome::of(
+    let mut outcome = Outcome::of(
         process::stream(&mut cmd, CARGO_LIMIT),
         test_counts::from_libtest,
-    )
+    );
+    let started = Instant::now();
+    let cluster = match postgres::Cluster::start(&ctx.scratch) {
+        Ok(cluster) => cluster,
+        Err(e) => {
+            let why = format!("Postgres tests SKIPPED: no throwaway PostgreSQL cluster: {e:#}");
+            println!("==> {why}");
+            outcome.notes.push(why);
+            return outcome;
+        }
+    };
+    println!(
+        "==> PostgreSQL cluster on {} ready in {:.1}s",
+        cluster.url(),
+        started.elapsed().as_secs_f64()
+    );
+    let runs: [&[&str]; 2] = [
+        &["test", "-p", "middleware", "--lib", "--", "--ignored"],
+        &["test", "-p", "middleware", "--test", "*"],
+    ];
+    for args in runs {
+        let mut cmd = ctx.ws.cargo();
+        cmd.args(args)
+            .env("MIDDLEWARE_TEST_POSTGRES_URL", cluster.url());
+        outcome = outcome.and(Outcome::of(
+            process::stream(&mut cmd, CARGO_LIMIT),
+            test_counts::from_libtest,
+        ));
+    }
+    drop(cluster);
+    let note = format!(
+        "middleware Postgres tests (cluster start, tests, stop): {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    println!("==> {note}");
+    outcome.notes.push(note);
+    outcome
 }
 
 /// wasm-bindgen-test in headless chromium: `.cargo/config.toml` makes wasm-bindgen-test-runner
@@ -227,6 +298,7 @@ fn package_step(ctx: &Ctx) -> Outcome {
                 failed: 0,
             },
             status: Status::Passed,
+            notes: Vec::new(),
         },
         Err(e) if e.downcast_ref::<package::ValidationFailed>().is_some() => Outcome {
             counts: Counts {
@@ -234,6 +306,7 @@ fn package_step(ctx: &Ctx) -> Outcome {
                 failed: 1,
             },
             status: Status::Failed,
+            notes: Vec::new(),
         },
         Err(e) => Outcome::error(format!("{e:#}")),
     }
@@ -247,6 +320,7 @@ fn browser_tests(ctx: &Ctx) -> Outcome {
         return Outcome {
             counts: Counts::default(),
             status: Status::Skipped(format!("no *.test.mjs files in {BROWSER_TESTS}/")),
+            notes: Vec::new(),
         };
     }
     let mut cmd = Command::new("node");
@@ -270,6 +344,7 @@ fn demo_check(ctx: &Ctx) -> Outcome {
         return Outcome {
             counts: Counts::default(),
             status: Status::Skipped("cargo xtask demo is not implemented yet".into()),
+            notes: Vec::new(),
         };
     }
     xtask_step(ctx, &["demo", "--check"], CARGO_LIMIT)
@@ -291,6 +366,7 @@ fn xtask_step(ctx: &Ctx, args: &[&str], limit: Duration) -> Outcome {
                 failed: 0,
             },
             status: Status::Passed,
+            notes: Vec::new(),
         },
         Ok(_) => Outcome {
             counts: Counts {
@@ -298,6 +374,7 @@ fn xtask_step(ctx: &Ctx, args: &[&str], limit: Duration) -> Outcome {
                 failed: 1,
             },
             status: Status::Failed,
+            notes: Vec::new(),
         },
         Err(e) => Outcome::error(format!("{e:#}")),
     }
@@ -336,6 +413,176 @@ pub fn browser_env(ws: &Workspace, scratch: &Scratch) -> Vec<(&'static str, OsSt
             .map(|(k, v)| (k, v.into_os_string())),
     );
     env
+}
+
+/// A throwaway PostgreSQL cluster for the middleware's Postgres tests.
+mod postgres {
+    use std::net::TcpListener;
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    use anyhow::{bail, Context, Result};
+
+    use crate::process;
+    use crate::scratch::Scratch;
+    use crate::setup;
+
+    /// The Debian server's system user; root may not run `initdb` or `postgres` itself.
+    const SERVER_USER: &str = "postgres";
+    /// Role and database the tests connect as; the role may create the per-test databases.
+    const TEST_ROLE: &str = "middleware";
+
+    /// Stopped and removed when dropped, whatever happened in between.
+    pub struct Cluster {
+        bin: PathBuf,
+        dir: PathBuf,
+        as_server_user: bool,
+        url: String,
+    }
+
+    impl Cluster {
+        /// `initdb` into `<scratch>/postgres`, start on a free loopback port with the socket in
+        /// the same folder (trust authentication: loopback only, gone after the run), and
+        /// create the test role and database.
+        pub fn start(scratch: &Scratch) -> Result<Cluster> {
+            let bin = setup::postgres_bin_dir().context(
+                "PostgreSQL is not installed (`cargo xtask setup` installs Debian's postgresql)",
+            )?;
+            let dir = scratch.path().join("postgres");
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let as_server_user = setup::is_root();
+            if as_server_user {
+                process::run(Command::new("chown").arg(SERVER_USER).arg(&dir))?;
+            }
+            // From here on, Drop stops and removes whatever was started.
+            let mut cluster = Cluster {
+                bin,
+                dir,
+                as_server_user,
+                url: String::new(),
+            };
+            let data = cluster.data();
+            cluster.run(
+                "initdb",
+                &[
+                    "-D".as_ref(),
+                    data.as_os_str(),
+                    "-U".as_ref(),
+                    SERVER_USER.as_ref(),
+                    "--auth=trust".as_ref(),
+                    "--encoding=UTF8".as_ref(),
+                    "--no-sync".as_ref(),
+                ],
+            )?;
+            let port = free_port()?;
+            let options = format!(
+                "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+                cluster.dir.display()
+            );
+            let log = cluster.dir.join("server.log");
+            let started = cluster.run(
+                "pg_ctl",
+                &[
+                    "-D".as_ref(),
+                    data.as_os_str(),
+                    "-l".as_ref(),
+                    log.as_os_str(),
+                    "-o".as_ref(),
+                    options.as_ref(),
+                    "-w".as_ref(),
+                    "-t".as_ref(),
+                    "60".as_ref(),
+                    "start".as_ref(),
+                ],
+            );
+            if let Err(e) = started {
+                let tail = std::fs::read_to_string(&log).unwrap_or_default();
+                bail!("{e:#}\n{}", tail.trim_end());
+            }
+            let port_arg = port.to_string();
+            let psql = |sql: &str| {
+                cluster.run(
+                    "psql",
+                    &[
+                        "-h".as_ref(),
+                        cluster.dir.as_os_str(),
+                        "-p".as_ref(),
+                        port_arg.as_ref(),
+                        "-U".as_ref(),
+                        SERVER_USER.as_ref(),
+                        "-d".as_ref(),
+                        "postgres".as_ref(),
+                        "-v".as_ref(),
+                        "ON_ERROR_STOP=1".as_ref(),
+                        "-qc".as_ref(),
+                        sql.as_ref(),
+                    ],
+                )
+            };
+            psql(&format!("CREATE ROLE {TEST_ROLE} LOGIN CREATEDB"))?;
+            psql(&format!("CREATE DATABASE {TEST_ROLE} OWNER {TEST_ROLE}"))?;
+            cluster.url = format!("postgres://{TEST_ROLE}@127.0.0.1:{port}/{TEST_ROLE}");
+            Ok(cluster)
+        }
+
+        /// `postgres://middleware@127.0.0.1:PORT/middleware`
+        pub fn url(&self) -> &str {
+            &self.url
+        }
+
+        fn data(&self) -> PathBuf {
+            self.dir.join("data")
+        }
+
+        /// Runs one of the server's programs as its system user (when we are root).
+        fn command(&self, program: &str) -> Command {
+            let path = self.bin.join(program);
+            if self.as_server_user {
+                let mut cmd = Command::new("runuser");
+                cmd.args(["-u", SERVER_USER, "--"]).arg(path);
+                cmd
+            } else {
+                Command::new(path)
+            }
+        }
+
+        fn run(&self, program: &str, args: &[&std::ffi::OsStr]) -> Result<()> {
+            // The server user cannot read the caller's working directory in every setup.
+            process::run(self.command(program).args(args).current_dir(&self.dir))
+        }
+    }
+
+    impl Drop for Cluster {
+        fn drop(&mut self) {
+            let data = self.data();
+            if data.join("postmaster.pid").exists() {
+                let stopped = self.run(
+                    "pg_ctl",
+                    &[
+                        "-D".as_ref(),
+                        data.as_os_str(),
+                        "-m".as_ref(),
+                        "immediate".as_ref(),
+                        "-w".as_ref(),
+                        "stop".as_ref(),
+                    ],
+                );
+                if let Err(e) = stopped {
+                    println!(
+                        "==> could not stop the PostgreSQL cluster in {}: {e:#}",
+                        self.dir.display()
+                    );
+                }
+            }
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    /// A port nobody listens on right now (the server binds it a moment later).
+    fn free_port() -> Result<u16> {
+        let listener = TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
+        Ok(listener.local_addr()?.port())
+    }
 }
 
 #[cfg(test)]
