@@ -262,24 +262,29 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
                     "Representative exit survey",
                 )
             };
-            let surveys = rt.appliance.exit_surveys(kind, &e.lsid).await?;
-            let mut surveys: Vec<_> = surveys
-                .into_iter()
-                .filter(|s| s.lsid.is_empty() || s.lsid == e.lsid)
-                .collect();
-            // Several customers may each submit a survey (one event each): prefer the one
-            // submitted at this event's time.
-            if let Ok(ts) = e.event_timestamp.trim().parse::<i64>() {
-                if surveys.iter().any(|s| s.timestamp == Some(ts)) {
-                    surveys.retain(|s| s.timestamp == Some(ts));
+            // The survey report may lag the event like the session report does.
+            let surveys = wait_bounded(&shared.tuning, shared.shutdown.clone(), || async {
+                let surveys = rt.appliance.exit_surveys(kind, &e.lsid).await?;
+                let mut surveys: Vec<_> = surveys
+                    .into_iter()
+                    .filter(|s| s.lsid.is_empty() || s.lsid == e.lsid)
+                    .collect();
+                // Several customers may each submit a survey (one event each): prefer the
+                // one submitted at this event's time.
+                if let Ok(ts) = e.event_timestamp.trim().parse::<i64>() {
+                    if surveys.iter().any(|s| s.timestamp == Some(ts)) {
+                        surveys.retain(|s| s.timestamp == Some(ts));
+                    }
                 }
-            }
-            if surveys.is_empty() {
+                Ok((!surveys.is_empty()).then_some(surveys))
+            })
+            .await?;
+            let Some(surveys) = surveys else {
                 return Err(StepError::Transient(format!(
                     "{title} for session {} is not in the report yet",
                     e.lsid
                 )));
-            }
+            };
             // The session report is authoritative for the ticket; the event's field is a fallback.
             let key = match rt.appliance.support_session(&e.lsid).await? {
                 Some(s) => s.external_key.unwrap_or_default(),
@@ -358,26 +363,51 @@ fn unassociated_reason(key: &str) -> String {
 /// Fetches the session report, waiting with backoff while `end_time` is missing (the report
 /// can lag the end event by seconds).
 async fn wait_for_report(shared: &Shared, rt: &Runtime, lsid: &str) -> Result<Session, StepError> {
-    let t = &shared.tuning;
-    let mut shutdown: watch::Receiver<bool> = shared.shutdown.clone();
+    let checks = shared.tuning.report_wait_tries.max(1);
+    let found = wait_bounded(&shared.tuning, shared.shutdown.clone(), || async {
+        Ok(rt
+            .appliance
+            .support_session(lsid)
+            .await?
+            .filter(|s| s.end_time.is_some()))
+    })
+    .await?;
+    found.ok_or_else(|| {
+        StepError::Transient(format!(
+            "session report for {lsid} still has no end_time after {checks} checks"
+        ))
+    })
+}
+
+/// Asks `fetch` until it finds what it looks for, sleeping `report_wait_base`, doubling up to
+/// `report_wait_max_delay`, between checks: at most `report_wait_tries` checks, so a report that
+/// never completes costs a bounded wait, then `Ok(None)`. Shutdown releases the event.
+async fn wait_bounded<T, F, Fut>(
+    t: &crate::app::Tuning,
+    mut shutdown: watch::Receiver<bool>,
+    mut fetch: F,
+) -> Result<Option<T>, StepError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, StepError>>,
+{
+    let checks = t.report_wait_tries.max(1);
     let mut delay = t.report_wait_base;
-    for check in 1..=t.report_wait_tries.max(1) {
-        match rt.appliance.support_session(lsid).await? {
-            Some(s) if s.end_time.is_some() => return Ok(s),
-            _ if check == t.report_wait_tries.max(1) => break,
-            _ => {}
+    for check in 1..=checks {
+        if let Some(found) = fetch().await? {
+            return Ok(Some(found));
         }
-        tracing::debug!(lsid, check, "session report not complete yet");
+        if check == checks {
+            break;
+        }
+        tracing::debug!(check, "report not complete yet");
         tokio::select! {
             _ = tokio::time::sleep(delay) => {}
             _ = shutdown.changed() => return Err(StepError::Released),
         }
         delay = (delay * 2).min(t.report_wait_max_delay);
     }
-    Err(StepError::Transient(format!(
-        "session report for {lsid} still has no end_time after {} checks",
-        t.report_wait_tries.max(1)
-    )))
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -410,6 +440,57 @@ mod tests {
         // Absurd attempt counts neither overflow nor exceed the cap.
         assert!(backoff(&t, i64::MAX) <= t.retry_max);
         assert!(backoff(&t, -1) <= t.retry_base);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bounded_wait_checks_with_doubling_delays_until_found() {
+        let t = Tuning {
+            report_wait_base: Duration::from_secs(1),
+            report_wait_max_delay: Duration::from_secs(3),
+            report_wait_tries: 5,
+            ..Tuning::default()
+        };
+        let (_tx, rx) = watch::channel(false);
+        let calls = std::cell::Cell::new(0u32);
+        let start = tokio::time::Instant::now();
+        let found = wait_bounded(&t, rx.clone(), || {
+            calls.set(calls.get() + 1);
+            let n = calls.get();
+            async move { Ok((n == 4).then_some(n)) }
+        })
+        .await
+        .unwrap();
+        assert_eq!(found, Some(4));
+        // 1 s + 2 s + 3 s (capped) between the four checks.
+        assert_eq!(start.elapsed(), Duration::from_secs(6));
+
+        calls.set(0);
+        let start = tokio::time::Instant::now();
+        let never: Option<u32> = wait_bounded(&t, rx, || {
+            calls.set(calls.get() + 1);
+            async { Ok(None) }
+        })
+        .await
+        .unwrap();
+        assert_eq!((never, calls.get()), (None, 5), "five checks, then give up");
+        assert_eq!(start.elapsed(), Duration::from_secs(1 + 2 + 3 + 3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bounded_wait_releases_the_event_at_shutdown() {
+        let (tx, rx) = watch::channel(false);
+        let t = Tuning::default();
+        let waiting = wait_bounded(&t, rx, || async { Ok(None::<()>) });
+        let stop = async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            tx.send(true).unwrap();
+            std::future::pending::<()>().await
+        };
+        let outcome = tokio::select! {
+            r = waiting => r,
+            _ = stop => unreachable!(),
+        };
+        assert!(matches!(outcome, Err(StepError::Released)), "{outcome:?}");
     }
 
     #[test]
