@@ -629,4 +629,45 @@ mod tests {
         );
         assert_eq!(outcome.failures(), 1);
     }
+
+    #[test]
+    fn runs_joined_into_one_step_add_up_and_keep_the_worse_status() {
+        let sqlite = judge(0, "test result: ok. 10 passed; 0 failed; 0 ignored");
+        let postgres = judge(101, "test result: FAILED. 6 passed; 1 failed; 0 ignored");
+        let joined = sqlite.and(postgres);
+        assert!(matches!(joined.status, Status::Failed));
+        assert_eq!((joined.counts.passed, joined.failures()), (16, 1));
+        let broken = judge(0, "test result: ok. 2 passed; 0 failed").and(judge(101, "error: x"));
+        assert!(matches!(broken.status, Status::Error(_)));
+        assert_eq!((broken.counts.passed, broken.failures()), (2, 1));
+    }
+
+    /// The cluster serves on loopback while it lives and leaves nothing running or on disk.
+    #[test]
+    fn throwaway_postgres_cluster_starts_and_is_gone_after_drop() {
+        if setup::postgres_bin_dir().is_none() {
+            println!("PostgreSQL is not installed; nothing to check");
+            return;
+        }
+        let root = std::env::temp_dir().join(format!("xtask-pg-{}", std::process::id()));
+        let scratch = Scratch::new(&root, "pgtest").unwrap();
+        let cluster = postgres::Cluster::start(&scratch).unwrap();
+        let address = cluster.url().split(['@', '/']).nth(3).unwrap();
+        let port: u16 = address
+            .strip_prefix("127.0.0.1:")
+            .expect("loopback")
+            .parse()
+            .unwrap();
+        assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+        let dir = scratch.path().join("postgres");
+        assert!(dir.join("data").is_dir());
+        drop(cluster);
+        assert!(!dir.exists(), "cluster folder removed");
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+            "server stopped"
+        );
+        drop(scratch);
+        let _ = std::fs::remove_dir_all(&root);
+    }
 }
