@@ -457,6 +457,38 @@ async fn transient_errors_of_event_types_not_listed_for_retry_fail_at_once() {
 }
 
 #[tokio::test]
+async fn zendesk_401_and_403_fail_at_once_with_the_message_kept() {
+    let env = Env::start(Setup::default()).await;
+    let (t1, a) = one_session(&env, "401").await;
+    let (t2, b) = one_session(&env, "403").await;
+    env.sb.appliance.end_session(&a);
+    env.sb.appliance.end_session(&b);
+    env.delivered(2).await;
+    let shared = env.app.shared.clone();
+    for status in [401, 403] {
+        env.sb.zendesk.faults().fail_next(1, status);
+        assert!(middleware::worker::process_next(&shared).await.unwrap());
+    }
+    let events = env.app.events().await;
+    for (e, status) in events.iter().zip(["401", "403"]) {
+        assert_eq!(e.status, Status::Failed, "{e:#?}");
+        let err = e.last_error.as_deref().unwrap();
+        assert!(
+            err.contains(status) && err.contains("Simulated failure"),
+            "{err}"
+        );
+        assert!(!err.contains(&env.sb.zendesk.api_token()));
+        assert_eq!(env.app.store().attempts(e.id).await.unwrap().len(), 1);
+    }
+    assert_eq!(
+        env.app.store().next_due_at().await.unwrap(),
+        None,
+        "nothing retried"
+    );
+    assert_eq!((our_comments(&env, t1), our_comments(&env, t2)), (0, 0));
+}
+
+#[tokio::test]
 async fn appliance_error_answer_fails_with_its_message() {
     let env = Env::start(Setup::default()).await;
     let http = reqwest::Client::new();
