@@ -97,8 +97,8 @@ impl SettingsError {
         }
     }
 
-    /// The placeholders of this problem's message. `toggle` is the parameter name; the UI
-    /// replaces it by the parameter's translated label (`app.parameters.NAME.label`).
+    /// The placeholders of this problem's message. `toggle` and `setting` are parameter names;
+    /// the UI replaces them by the parameter's translated label (`app.parameters.NAME.label`).
     pub fn args(&self) -> Vec<(&'static str, String)> {
         match self {
             SettingsError::HostnameMissing | SettingsError::HostnameHasSpaces => vec![],

@@ -78,13 +78,14 @@ impl I18n {
         CATALOGS.iter().map(|(name, _)| *name)
     }
 
-    /// A settings problem in the agent's language; a toggle is named by its translated label.
+    /// A settings problem in the agent's language; a setting is named by its translated label
+    /// (what the admin sees on the settings page), not by its parameter name.
     pub fn settings_error(&self, error: &app_core::settings::SettingsError) -> String {
         let args: Vec<(&str, String)> = error
             .args()
             .into_iter()
             .map(|(name, value)| {
-                if name == "toggle" {
+                if name == "toggle" || name == "setting" {
                     let label = self.t(&format!("app.parameters.{value}.label"));
                     (
                         name,
@@ -211,6 +212,13 @@ mod tests {
         assert!(
             text.starts_with("“Allow Remote Console Session” is on"),
             "{text}"
+        );
+        assert_eq!(
+            de.settings_error(&SettingsError::NotABoolean {
+                setting: "allow_rdp",
+                value: "vielleicht".into()
+            }),
+            "„Remotedesktop-Sitzungen (RDP) erlauben“ sollte ein- oder ausgeschaltet sein, nicht „vielleicht“."
         );
         assert_eq!(en.t("no.such.key"), "");
         // Values are inserted once, never re-expanded.

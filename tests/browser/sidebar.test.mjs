@@ -266,7 +266,7 @@ test('states: invalid settings list every problem', async () => {
     'Hostname starts with a scheme such as https://: remove it and enter only support.example.com.',
     'Issues, line 2: write it as issue_code=Issue Name.',
     'Issues, line 4: the code “general” is already used on line 1.',
-    'The setting allow_jump_client should be on or off, not “perhaps”.',
+    '“Allow Jump-To Pinned Client Session” should be on or off, not “perhaps”.',
     '“Allow Push and Start Remote Jump Session” is on but no Jumpoint is configured: add at least one Jumpoint (one per line) or turn the option off.',
     '“Allow Remote Console Session” is on but no Jumpoint is configured: add at least one Jumpoint (one per line) or turn the option off.',
   ]);
