@@ -85,6 +85,13 @@ test('ready: Generate Session Key launches the client script tied to the ticket'
   assert.equal(url, `${CS}generate_session_key&session.custom.external_key=42`);
   assert.equal(await page.locator('#rs-fallback-link').getAttribute('href'), url);
   assert.match(await page.locator('.rs-notice').innerText(), /Opening your representative console/);
+  // The fallback opens a new tab that cannot reach back into the sidebar.
+  assert.equal(await page.locator('#rs-fallback-link').getAttribute('target'), '_blank');
+  assert.match(await page.locator('#rs-fallback-link').getAttribute('rel'), /\bnoopener\b/);
+  // The sidebar itself never navigates away, and a second press launches again.
+  assert.match(page.url(), /\/assets\/iframe\.html/);
+  await page.getByRole('button', { name: 'Generate Session Key' }).click();
+  assert.equal(await launched(page, opened, 2), url);
   assert.deepEqual(page.errors, []);
   await page.close();
 });
