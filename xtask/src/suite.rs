@@ -211,8 +211,9 @@ fn setup_step(ctx: &Ctx) -> Outcome {
 }
 
 /// Every native test on the default SQLite backend, then the middleware's Postgres tests against
-/// a throwaway cluster: its `#[ignore]`d Postgres store tests and its integration tests again
-/// on Postgres (`MIDDLEWARE_TEST_POSTGRES_URL`). Without a cluster those are reported as skipped.
+/// a throwaway cluster: the `#[ignore]`d lib tests (the Postgres store tests) and the
+/// middleware's integration tests again on Postgres (`MIDDLEWARE_TEST_POSTGRES_URL`). Without a
+/// cluster those are reported as skipped, in the log and under the step in the summary.
 fn native_tests(ctx: &Ctx) -> Outcome {
     let mut cmd = ctx.ws.cargo();
     cmd.args(["test", "--workspace", "--exclude", "zendesk-app"]);
@@ -235,19 +236,37 @@ fn native_tests(ctx: &Ctx) -> Outcome {
         cluster.url(),
         started.elapsed().as_secs_f64()
     );
-    let runs: [&[&str]; 2] = [
-        &["test", "-p", "middleware", "--lib", "--", "--ignored"],
-        &["test", "-p", "middleware", "--test", "*"],
-    ];
-    for args in runs {
-        let mut cmd = ctx.ws.cargo();
-        cmd.args(args)
-            .env("MIDDLEWARE_TEST_POSTGRES_URL", cluster.url());
-        outcome = outcome.and(Outcome::of(
-            process::stream(&mut cmd, CARGO_LIMIT),
-            test_counts::from_libtest,
-        ));
+    // Same package selection as the run above, so cargo reuses its build (`-p middleware`
+    // would resolve other features and rebuild half the dependency tree).
+    let selection = ["test", "--workspace", "--exclude", "zendesk-app"];
+    let mut store = ctx.ws.cargo();
+    store
+        .args(selection)
+        .args(["--lib", "--", "--ignored"])
+        .env("MIDDLEWARE_TEST_POSTGRES_URL", cluster.url());
+    let store = Outcome::of(
+        process::stream(&mut store, CARGO_LIMIT),
+        test_counts::from_libtest,
+    );
+    outcome = outcome.and(
+        if matches!(store.status, Status::Passed) && store.counts.passed == 0 {
+            Outcome::error(
+                "no Postgres store test ran (they are the workspace's #[ignore]d lib tests)",
+            )
+        } else {
+            store
+        },
+    );
+    let mut integration = ctx.ws.cargo();
+    integration.args(selection);
+    for name in middleware_integration_tests(&ctx.ws.root) {
+        integration.args(["--test", &name]);
     }
+    integration.env("MIDDLEWARE_TEST_POSTGRES_URL", cluster.url());
+    outcome = outcome.and(Outcome::of(
+        process::stream(&mut integration, CARGO_LIMIT),
+        test_counts::from_libtest,
+    ));
     drop(cluster);
     let note = format!(
         "middleware Postgres tests (cluster start, tests, stop): {:.1}s",
@@ -256,6 +275,22 @@ fn native_tests(ctx: &Ctx) -> Outcome {
     println!("==> {note}");
     outcome.notes.push(note);
     outcome
+}
+
+/// `middleware/tests/NAME.rs` -> `NAME`: the middleware's integration tests, which run on
+/// Postgres when `MIDDLEWARE_TEST_POSTGRES_URL` is set.
+fn middleware_integration_tests(root: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root.join("middleware/tests"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            name.strip_suffix(".rs").map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    names
 }
 
 /// wasm-bindgen-test in headless chromium: `.cargo/config.toml` makes wasm-bindgen-test-runner
@@ -628,6 +663,19 @@ mod tests {
             test_counts::from_libtest,
         );
         assert_eq!(outcome.failures(), 1);
+    }
+
+    #[test]
+    fn middleware_integration_tests_are_found_by_file_name() {
+        let ws = Workspace::locate().unwrap();
+        let names = middleware_integration_tests(&ws.root);
+        for expected in ["faults", "sessions"] {
+            assert!(names.iter().any(|n| n == expected), "{names:?}");
+        }
+        assert!(
+            !names.iter().any(|n| n == "common"),
+            "a folder, not a test: {names:?}"
+        );
     }
 
     #[test]
