@@ -206,6 +206,11 @@ async fn blank_comment_is_422_record_invalid() {
 async fn a_ticket_holds_at_most_max_comments() {
     let (z, r, auth) = zendesk();
     assert_eq!(super::MAX_COMMENTS, 5000);
+    assert_eq!(
+        z.state().max_comments,
+        5000,
+        "the default is Zendesk's limit"
+    );
     z.set_max_comments(2);
     let id = z.create_ticket("Printer");
     let uri = format!("/api/v2/tickets/{id}.json");
@@ -539,4 +544,61 @@ async fn updates_of_one_ticket_are_limited_per_ten_minutes() {
         .status,
         200
     );
+}
+
+#[tokio::test]
+async fn every_authenticated_answer_carries_the_rate_limit_headers() {
+    let (z, r, auth) = zendesk_with(50);
+    let id = z.create_ticket("x");
+    let end_user = basic(
+        &format!("{}/token", z.end_user_email()),
+        &z.end_user_token(),
+    );
+    let answers = [
+        send(&r, get("/api/v2/users/me.json", Some(&auth))).await,
+        send(
+            &r,
+            get(&format!("/api/v2/tickets/{id}.json"), Some(&end_user)),
+        )
+        .await,
+        send(&r, get("/api/v2/tickets/999.json", Some(&auth))).await,
+        put(
+            &r,
+            &auth,
+            &format!("/api/v2/tickets/{id}.json"),
+            json!({"ticket": {"comment": {"body": " "}}}),
+        )
+        .await,
+        send(
+            &r,
+            json_request(
+                "PUT",
+                &format!("/api/v2/tickets/{id}.json"),
+                Some(&auth),
+                "{",
+            ),
+        )
+        .await,
+        send(
+            &r,
+            get(&format!("/api/v2/tickets/{id}/comments.json"), Some(&auth)),
+        )
+        .await,
+    ];
+    let seen: Vec<(u16, String, String)> = answers
+        .iter()
+        .map(|a| {
+            (
+                a.status,
+                a.header("x-rate-limit").to_string(),
+                a.header("x-rate-limit-remaining").to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(u16, String, String)> = [200u16, 403, 404, 422, 400, 200]
+        .iter()
+        .enumerate()
+        .map(|(i, status)| (*status, "50".to_string(), (49 - i).to_string()))
+        .collect();
+    assert_eq!(seen, expected);
 }

@@ -306,3 +306,57 @@ async fn namespace_switches_to_bomgar() {
     .await;
     assert!(report.body.contains(r#"<error xmlns="http://www.bomgar.com/namespaces/API/reporting">No archives found for the given search criteria.</error>"#));
 }
+
+#[tokio::test]
+async fn custom_fields_may_total_at_most_10_kb() {
+    let (a, r) = appliance();
+    let key = "ü".repeat(1024); // 1024 characters, 2048 bytes: within the key's own limit
+    let base = "/api/command?action=generate_session_key&type=support&queue_id=general";
+    // Code names count with the values: 12 + 2048 + 5 + n bytes.
+    let fits = 10 * 1024 - (12 + 2048 + 5);
+    let ok = api(
+        &a,
+        &r,
+        &format!(
+            "{base}&session.custom.external_key={}&session.custom.notes={}",
+            enc(&key),
+            "n".repeat(fits)
+        ),
+    )
+    .await;
+    assert!(ok.body.contains("<session_key"), "{}", ok.body);
+    let over = api(
+        &a,
+        &r,
+        &format!(
+            "{base}&session.custom.external_key={}&session.custom.notes={}",
+            enc(&key),
+            "n".repeat(fits + 1)
+        ),
+    )
+    .await;
+    assert_eq!(
+        (over.status, error_text(&over.body)),
+        (
+            200,
+            "Custom session fields exceed the maximum total size of 10 KB."
+        )
+    );
+    assert_eq!(a.session_keys().len(), 1);
+    assert_eq!(
+        a.session_keys()[0].external_key.as_deref(),
+        Some(key.as_str())
+    );
+    let lsid = a.create_session(SessionSpec::default());
+    let attrs = api(
+        &a,
+        &r,
+        &format!(
+            "/api/command?action=set_session_attributes&lsid={lsid}&session.custom.notes={}",
+            "n".repeat(10 * 1024)
+        ),
+    )
+    .await;
+    assert!(error_text(&attrs.body).contains("10 KB"));
+    assert!(a.session_external_key(&lsid).is_none());
+}

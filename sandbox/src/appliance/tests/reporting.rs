@@ -491,3 +491,198 @@ async fn exit_survey_reports_follow_the_fixture() {
         "No archives found for the given search criteria."
     );
 }
+
+fn names(node: &Node) -> Vec<&str> {
+    node.children.iter().map(|c| c.name.as_str()).collect()
+}
+
+fn attr_names(node: &Node) -> Vec<&str> {
+    node.attrs.iter().map(|(k, _)| k.as_str()).collect()
+}
+
+/// Element order of `rs-SupportSession.reconstructed.xml`, child by child (the fixture is not
+/// read at test time: it lives outside the repository).
+#[tokio::test]
+async fn support_session_elements_come_in_the_fixture_order() {
+    let (a, r) = appliance();
+    let lsid = a.create_session(full_spec());
+    a.end_session(&lsid);
+    let list = report(
+        &a,
+        &r,
+        &format!("generate_report=SupportSession&lsid={lsid}"),
+    )
+    .await;
+    assert_eq!(attr_names(&list), vec!["xmlns"]);
+    let s = list.child("session").unwrap();
+    assert_eq!(attr_names(s), vec!["lsid"]);
+    assert_eq!(
+        names(s),
+        vec![
+            "session_type",
+            "lseq",
+            "start_time",
+            "end_time",
+            "duration",
+            "public_site",
+            "external_key",
+            "custom_attributes",
+            "session_chat_view_url",
+            "session_chat_download_url",
+            "session_recording_view_url",
+            "session_recording_download_url",
+            "file_transfer_count",
+            "file_move_count",
+            "file_delete_count",
+            "primary_customer",
+            "primary_rep",
+            "customer_list",
+            "rep_list",
+            "team_list",
+            "session_details",
+            "cust_survey_list",
+            "rep_survey_list",
+        ]
+    );
+    let customer = s.path(&["customer_list", "customer"]).unwrap();
+    assert_eq!(
+        names(customer),
+        vec![
+            "username",
+            "public_ip",
+            "private_ip",
+            "hostname",
+            "os",
+            "primary_cust",
+            "info"
+        ]
+    );
+    assert_eq!(
+        names(customer.child("info").unwrap()),
+        vec!["name", "company", "company_code", "issue", "details"]
+    );
+    let rep = s.path(&["rep_list", "representative"]).unwrap();
+    assert_eq!(attr_names(rep), vec!["gsnumber", "id"]);
+    assert_eq!(
+        names(rep),
+        vec![
+            "username",
+            "display_name",
+            "public_display_name",
+            "private_display_name",
+            "public_ip",
+            "private_ip",
+            "hostname",
+            "os",
+            "session_owner",
+            "primary_rep",
+            "seconds_involved",
+            "invited",
+        ]
+    );
+    assert_eq!(
+        attr_names(s.child("primary_rep").unwrap()),
+        vec!["gsnumber", "id"]
+    );
+    assert_eq!(
+        attr_names(s.path(&["custom_attributes", "custom_attribute"]).unwrap()),
+        vec!["display_name", "code_name"]
+    );
+    assert_eq!(
+        names(events(s, "Chat Message")[0]),
+        vec!["performed_by", "destination", "body"]
+    );
+    assert_eq!(
+        attr_names(events(s, "Chat Message")[0].child("performed_by").unwrap()),
+        vec!["type", "gsnumber"]
+    );
+    assert_eq!(
+        names(events(s, "File Upload")[0]),
+        vec!["performed_by", "destination", "filename", "filesize"]
+    );
+    assert_eq!(
+        names(events(s, "Session Note Added")[0]),
+        vec!["performed_by", "body"]
+    );
+    assert_eq!(
+        names(events(s, "System Information Retrieved")[0]),
+        vec!["performed_by", "system_information"]
+    );
+    assert_eq!(names(events(s, "Session Start")[0]), vec!["destination"]);
+    assert_eq!(names(events(s, "Session End")[0]), vec!["performed_by"]);
+    let event = &s.child("session_details").unwrap().children[0];
+    assert_eq!(attr_names(event), vec!["timestamp", "event_type"]);
+}
+
+/// `rs-exit_survey_list.reconstructed.xml` and `rs-session_summary_list.reconstructed.xml`.
+#[tokio::test]
+async fn survey_and_listing_elements_come_in_the_fixture_order() {
+    let (a, r) = appliance();
+    let lsid = a.create_session(full_spec());
+    a.end_session(&lsid);
+    let list = report(
+        &a,
+        &r,
+        &format!("generate_report=SupportCustExitSurvey&lsid={lsid}&report_type=rep"),
+    )
+    .await;
+    let survey = list.child("exit_survey").unwrap();
+    assert_eq!(attr_names(survey), vec!["lsid", "timestamp"]);
+    assert_eq!(
+        names(survey),
+        vec![
+            "submitted_by",
+            "primary_customer",
+            "primary_rep",
+            "question_list"
+        ]
+    );
+    let question = survey.path(&["question_list", "question"]).unwrap();
+    assert_eq!(attr_names(question), vec!["id"]);
+    assert_eq!(
+        names(question),
+        vec!["type", "name", "label", "report_header", "answer_list"]
+    );
+    let since = crate::appliance::unix_now() - 60;
+    let listing = report(
+        &a,
+        &r,
+        &format!("generate_report=SupportSessionListing&end_time={since}&duration=0"),
+    )
+    .await;
+    assert_eq!(listing.attr("xmlns"), Some(REPORTING_NS));
+    let summary = listing.child("session_summary").unwrap();
+    assert_eq!(
+        attr_names(summary),
+        vec!["lsid", "external_key", "has_recording"]
+    );
+    assert!(summary.children.is_empty());
+}
+
+#[tokio::test]
+async fn unicode_text_xml_can_carry_stays_in_body() {
+    let (a, r) = appliance();
+    let text = "Grüße 😀 — 日本語 \t\n <ok> & done";
+    let lsid = a.create_session(
+        SessionSpec::default()
+            .chat(Party::CUSTOMER, text)
+            .custom_attribute("größe", "Größe ✓", "💾"),
+    );
+    a.end_session(&lsid);
+    let answer = api(
+        &a,
+        &r,
+        &format!("/api/reporting?generate_report=SupportSession&lsid={lsid}"),
+    )
+    .await;
+    let list = parse(&answer.body);
+    let s = list.child("session").unwrap();
+    let chat = events(s, "Chat Message")[0];
+    assert!(chat.child("encoded_body").is_none());
+    assert_eq!(chat.text_at(&["body"]), Some(text));
+    let attr = s.path(&["custom_attributes", "custom_attribute"]).unwrap();
+    assert_eq!(
+        (attr.attr("display_name"), attr.text.as_str()),
+        (Some("Größe ✓"), "💾")
+    );
+}
