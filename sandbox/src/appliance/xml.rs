@@ -19,6 +19,11 @@ pub enum XmlNamespace {
     BeyondTrust,
     /// `http://www.bomgar.com/namespaces/API/...` (older appliances).
     Bomgar,
+    /// `http://www.beyondtrust.com/sra/namespaces/API/...`, as a real cloud appliance of the
+    /// sibling PRA product answered (`pra-session_list.real.xml`): a third form clients must
+    /// read by local names (the command form is assumed by analogy: only reporting was seen).
+    #[serde(rename = "beyondtrust_sra")]
+    BeyondTrustSra,
 }
 
 impl XmlNamespace {
@@ -26,12 +31,16 @@ impl XmlNamespace {
         match self {
             XmlNamespace::BeyondTrust => "https://www.beyondtrust.com/namespaces/API/reporting",
             XmlNamespace::Bomgar => "http://www.bomgar.com/namespaces/API/reporting",
+            XmlNamespace::BeyondTrustSra => {
+                "http://www.beyondtrust.com/sra/namespaces/API/reporting"
+            }
         }
     }
     pub fn command(self) -> &'static str {
         match self {
             XmlNamespace::BeyondTrust => "https://www.beyondtrust.com/namespaces/API/command",
             XmlNamespace::Bomgar => "http://www.bomgar.com/namespaces/API/command",
+            XmlNamespace::BeyondTrustSra => "http://www.beyondtrust.com/sra/namespaces/API/command",
         }
     }
 }

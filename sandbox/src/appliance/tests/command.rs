@@ -360,3 +360,38 @@ async fn custom_fields_may_total_at_most_10_kb() {
     assert!(error_text(&attrs.body).contains("10 KB"));
     assert!(a.session_external_key(&lsid).is_none());
 }
+
+#[tokio::test]
+async fn namespace_switches_to_the_sra_form_of_the_real_pra_fixture() {
+    let (a, r) = appliance();
+    let set = send(
+        &r,
+        crate::test_support::json_request(
+            "PUT",
+            "/_control/namespace",
+            None,
+            r#"{"namespace":"beyondtrust_sra"}"#,
+        ),
+    )
+    .await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    let lsid = a.create_session(SessionSpec::default());
+    a.end_session(&lsid);
+    let report = api(
+        &a,
+        &r,
+        &format!("/api/reporting?generate_report=SupportSession&lsid={lsid}"),
+    )
+    .await;
+    assert!(
+        report.body.contains(
+            r#"<session_list xmlns="http://www.beyondtrust.com/sra/namespaces/API/reporting">"#
+        ),
+        "{}",
+        report.body
+    );
+    let info = api(&a, &r, "/api/command?action=get_api_info").await;
+    assert!(info.body.contains(
+        r#"<api_information xmlns="http://www.beyondtrust.com/sra/namespaces/API/command">"#
+    ));
+}
