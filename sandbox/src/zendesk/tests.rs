@@ -86,7 +86,13 @@ async fn non_agents_get_403() {
     );
     let answer = send(&r, get(&format!("/api/v2/tickets/{id}.json"), Some(&auth))).await;
     assert_eq!(answer.status, 403);
-    assert_eq!(answer.json()["error"], "Forbidden");
+    assert_eq!(
+        answer.json(),
+        json!({
+            "error": "Forbidden",
+            "description": "You do not have access to this page. Please contact the account owner of this help desk for further help."
+        })
+    );
     let answer = put(
         &r,
         &auth,
