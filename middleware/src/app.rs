@@ -17,7 +17,9 @@ use crate::zendesk::{RateLimiters, ZendeskClient, ZendeskError};
 pub struct Tuning {
     /// Whole-request timeout for appliance and Zendesk calls.
     pub http_timeout: Duration,
-    /// How long a claimed event belongs to its worker before another may take it over.
+    /// How long a claimed event belongs to its worker before another may take it over. The
+    /// worker renews it every third of `lease` while it works and right before each ticket
+    /// update; keep it well above `http_timeout`.
     pub lease: Duration,
     /// First retry delay; doubles per failed attempt (with jitter), capped at `retry_max`.
     pub retry_base: Duration,
@@ -26,8 +28,10 @@ pub struct Tuning {
     pub report_wait_base: Duration,
     pub report_wait_max_delay: Duration,
     pub report_wait_tries: u32,
-    /// 429 answers tolerated for one event before it fails.
-    pub max_throttled: i64,
+    /// A worker that cannot reach the database waits this long, doubling per failure, up to
+    /// `store_backoff_max`, instead of spinning.
+    pub store_backoff_base: Duration,
+    pub store_backoff_max: Duration,
     /// Longest a worker sleeps without looking for due events (safety net; wake-ups are explicit).
     pub idle_poll: Duration,
     /// Overlap when polling the session listing, to cover clock differences.
@@ -44,7 +48,8 @@ impl Default for Tuning {
             report_wait_base: Duration::from_secs(2),
             report_wait_max_delay: Duration::from_secs(30),
             report_wait_tries: 8,
-            max_throttled: 50,
+            store_backoff_base: Duration::from_secs(1),
+            store_backoff_max: Duration::from_secs(60),
             idle_poll: Duration::from_secs(30),
             poll_overlap_secs: 60,
         }
@@ -93,6 +98,8 @@ pub struct Shared {
     pub wake: Notify,
     /// Rung after every processed event (tests wait on it).
     pub progress: Notify,
+    /// Database errors the workers met while looking for work (admin, tests).
+    pub store_failures: std::sync::atomic::AtomicU64,
     pub shutdown: watch::Receiver<bool>,
 }
 
@@ -103,7 +110,26 @@ impl Shared {
         shutdown: watch::Receiver<bool>,
     ) -> Result<Arc<Self>, StartError> {
         let renderer = Renderer::new(config.server.templates_dir.as_deref())?;
-        let store = Store::connect(&config.server.database_url).await?;
+        let store = Store::connect_with(&config.server.database_url, tuning.http_timeout).await?;
+        Self::build_with_store(config, tuning, store, renderer, shutdown)
+    }
+
+    /// [`build`](Self::build) on an already open store: another "process" sharing one database,
+    /// with its own clients and rate limiters (tests of scale-out on one store).
+    pub fn build_with_store(
+        config: Config,
+        tuning: Tuning,
+        store: Store,
+        renderer: Renderer,
+        shutdown: watch::Receiver<bool>,
+    ) -> Result<Arc<Self>, StartError> {
+        if tuning.lease < tuning.http_timeout * 2 {
+            tracing::warn!(
+                lease_ms = tuning.lease.as_millis() as u64,
+                http_timeout_ms = tuning.http_timeout.as_millis() as u64,
+                "the lease is shorter than two HTTP timeouts; renewals keep claims alive, but a stalled worker is taken over sooner"
+            );
+        }
         let limiters = RateLimiters::default();
         let mut runtimes = HashMap::new();
         for cfg in &config.configurations {
@@ -139,6 +165,7 @@ impl Shared {
             tuning,
             wake: Notify::new(),
             progress: Notify::new(),
+            store_failures: Default::default(),
             shutdown,
         }))
     }

@@ -121,7 +121,11 @@ pub struct BeyondTrustConfig {
     pub outbound_event_types: Vec<String>,
     pub polling_event_types: Vec<String>,
     pub polling_interval_secs: u64,
-    pub retry_attempt_limit: u32,
+    /// Failed attempts after which an event fails for good; `None`: only `retry_for_hours`.
+    pub retry_attempt_limit: Option<u32>,
+    /// Transient failures and rate limits are retried (capped exponential backoff) until the
+    /// event has waited this long since it arrived (or since an operator requeued it).
+    pub retry_for_hours: u32,
     pub retry_outbound_event_types: Vec<String>,
     pub retry_polling_event_types: Vec<String>,
 }
@@ -220,13 +224,16 @@ fn default_outbound() -> Vec<Spanned<String>> {
         .collect()
 }
 fn default_retry() -> Vec<Spanned<String>> {
+    default_outbound()
+}
+fn default_retry_polling() -> Vec<Spanned<String>> {
     vec![Spanned::new(0..0, SESSION_END.to_string())]
 }
 fn default_interval() -> Spanned<u64> {
     Spanned::new(0..0, 60)
 }
-fn default_retry_limit() -> u32 {
-    5
+fn default_retry_hours() -> u32 {
+    24
 }
 fn default_rate() -> u32 {
     100
@@ -253,11 +260,12 @@ struct RawBeyondTrust {
     polling_event_types: Vec<Spanned<String>>,
     #[serde(default = "default_interval")]
     polling_interval_secs: Spanned<u64>,
-    #[serde(default = "default_retry_limit")]
-    retry_attempt_limit: u32,
+    retry_attempt_limit: Option<u32>,
+    #[serde(default = "default_retry_hours")]
+    retry_for_hours: u32,
     #[serde(default = "default_retry")]
     retry_outbound_event_types: Vec<Spanned<String>>,
-    #[serde(default = "default_retry")]
+    #[serde(default = "default_retry_polling")]
     retry_polling_event_types: Vec<Spanned<String>>,
 }
 
@@ -618,6 +626,7 @@ impl Validator<'_> {
             )?,
             polling_interval_secs: b.polling_interval_secs.into_inner(),
             retry_attempt_limit: b.retry_attempt_limit,
+            retry_for_hours: b.retry_for_hours,
             retry_outbound_event_types: self.event_types(
                 b.retry_outbound_event_types,
                 &PROCESSABLE_EVENTS,

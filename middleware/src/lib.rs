@@ -7,6 +7,7 @@
 //! - [`ingest`]: `POST /ERSPost` — store the appliance's outbound event, answer 200 fast.
 //! - [`beyondtrust`]: appliance API client (tokens, reports) and namespace-agnostic XML parsing.
 //! - [`zendesk`]: Zendesk REST client (private comments, tags, lookup) and rate limiting.
+//! - [`ticket_key`]: which ticket of the configuration's Zendesk an external key names.
 //! - [`render`]: Handlebars templates turning reports into escaped HTML comments.
 //! - [`worker`]: the pool that claims events and posts exactly one comment per session event.
 //! - [`poller`]: the `SupportSessionListing` fallback for sites without outbound events.
@@ -25,6 +26,7 @@ pub mod render;
 pub mod secret;
 pub mod store;
 pub mod testing;
+pub mod ticket_key;
 pub mod worker;
 pub mod zendesk;
 
@@ -54,19 +56,22 @@ impl Server {
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let addr = config.server.events_listen.clone();
         let admin_addr = config.server.admin_listen.clone();
+        let server_config = config.server.clone();
+        // The store first: a second process on the same SQLite file stops here, having
+        // touched nothing (not even the admin password file).
+        let shared = Shared::build(config, tuning, shutdown_rx).await?;
         let (password, source) =
-            admin::password::resolve(&config.server, &|name| std::env::var(name).ok())?;
+            admin::password::resolve(&server_config, &|name| std::env::var(name).ok())?;
         match &source {
             admin::password::PasswordSource::Env(var) => {
                 tracing::info!(%var, "admin password from the environment")
             }
             admin::password::PasswordSource::File(path) => tracing::info!(
                 path = %path.display(),
-                var = %config.server.admin_password_env,
+                var = %server_config.admin_password_env,
                 "admin password is in this file (set the variable to choose one)"
             ),
         }
-        let shared = Shared::build(config, tuning, shutdown_rx).await?;
         let listener = TcpListener::bind(&addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;

@@ -52,7 +52,8 @@ pub fn fast_tuning() -> Tuning {
         report_wait_base: Duration::from_millis(20),
         report_wait_max_delay: Duration::from_millis(100),
         report_wait_tries: 8,
-        max_throttled: 50,
+        store_backoff_base: Duration::from_millis(50),
+        store_backoff_max: Duration::from_millis(500),
         idle_poll: Duration::from_millis(500),
         poll_overlap_secs: 60,
     }
@@ -180,6 +181,11 @@ impl TestApp {
 
     /// Simulates a killed process: every task is dropped wherever it is, nothing is released.
     pub async fn crash(mut self) {
+        self.kill().await;
+    }
+
+    /// [`crash`](Self::crash) in place: the app stays, dead (its store closed).
+    pub async fn kill(&mut self) {
         self.tasks.abort_all();
         while self.tasks.join_next().await.is_some() {}
         self.shared.store.close().await;

@@ -2,9 +2,16 @@
 //!
 //! Exactly once: the comment's marker is stored before the PUT; if a previous attempt left it
 //! set (crash, timeout, 5xx after sending), the ticket's comments are searched for the marker
-//! before posting again. Errors become retries (transient, for the configured event types, with
-//! exponential backoff and jitter; 429 at `Retry-After`) or a `failed` status with the message.
-//! Every attempt's error is kept in the `attempts` table.
+//! before posting again, no sooner than one HTTP timeout after that attempt (Zendesk may apply
+//! an update late). The order before a PUT is: wait for the rate-limit slot, renew the lease
+//! (the claim must still be ours, with a whole lease ahead), record the marker, send. The lease
+//! is also renewed every third of its length while the event is worked on, so a slow report or
+//! a long rate-limit wait never lets a second worker take the event over and post it too.
+//!
+//! Errors become retries (transient, for the configured event types, with capped exponential
+//! backoff and jitter; at `Retry-After` when Zendesk sends one) until `retry_for_hours` have
+//! passed since the event arrived (or `retry_attempt_limit`, when set), or a `failed` status
+//! with the message. Every attempt's error is kept in the `attempts` table.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,8 +30,14 @@ use crate::zendesk::ZendeskError;
 /// Why one attempt did not finish the event.
 #[derive(Debug)]
 enum StepError {
-    /// May succeed later; `sent` errors leave the comment marker in place.
+    /// May succeed later.
     Transient(String),
+    /// The ticket update may have been applied (timeout, reset after sending): the marker stays
+    /// and the next attempt looks for the comment, no sooner than one HTTP timeout from now.
+    Uncertain {
+        message: String,
+        retry_after: Option<Duration>,
+    },
     Throttled {
         message: String,
         retry_after: Option<Duration>,
@@ -51,6 +64,11 @@ impl From<ZendeskError> for StepError {
                 message: e.to_string(),
                 retry_after,
             },
+            // Zendesk said when to come back (503 with Retry-After): a wait, as for a 429.
+            ZendeskError::Transient { .. } if e.retry_after().is_some() => Self::Throttled {
+                retry_after: e.retry_after(),
+                message: e.to_string(),
+            },
             ZendeskError::Transient { .. } => Self::Transient(e.to_string()),
             ZendeskError::Permanent { .. } => Self::Permanent(e.to_string()),
         }
@@ -72,6 +90,7 @@ enum Done {
 pub async fn run_worker(shared: Arc<Shared>, id: usize) {
     let mut shutdown = shared.shutdown.clone();
     tracing::debug!(worker = id, "worker started");
+    let mut store_failures = 0u32;
     loop {
         if *shutdown.borrow() {
             break;
@@ -82,9 +101,26 @@ pub async fn run_worker(shared: Arc<Shared>, id: usize) {
         tokio::pin!(notified);
         notified.as_mut().enable();
         match process_next(&shared).await {
-            Ok(true) => continue,
-            Ok(false) => {}
-            Err(e) => tracing::error!(worker = id, error = %e, "claiming events failed"),
+            Ok(true) => {
+                store_failures = 0;
+                continue;
+            }
+            Ok(false) => store_failures = 0,
+            Err(e) => {
+                // The database is unreachable: back off (capped), ignoring wake-ups, which only
+                // say that there is work the database cannot hand out right now.
+                shared
+                    .store_failures
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let delay = store_backoff(&shared.tuning, store_failures);
+                store_failures = store_failures.saturating_add(1);
+                tracing::error!(worker = id, error = %e, retry_in_ms = delay.as_millis() as u64, "the database failed; backing off");
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = shutdown.changed() => {}
+                }
+                continue;
+            }
         }
         let sleep_for = match shared.store.next_due_at().await {
             Ok(Some(at)) => {
@@ -107,12 +143,49 @@ pub async fn process_next(shared: &Arc<Shared>) -> Result<bool, crate::store::St
         return Ok(false);
     };
     let span = tracing::info_span!("event", id = event.id, event_type = %event.event_type, lsid = %event.lsid);
-    let outcome = process(shared, &event).instrument(span).await;
+    let outcome = holding_lease(shared, &event, process(shared, &event))
+        .instrument(span)
+        .await;
     record(shared, &event, outcome).await?;
     shared.progress.notify_waiters();
     // Finishing one event can make another due (a survey waits for its session's end).
     shared.wake.notify_waiters();
     Ok(true)
+}
+
+/// Runs `work` while renewing the event's lease every third of its length. If the claim turns
+/// out to be someone else's (this worker stalled past its lease), the work is dropped and the
+/// event released: its new owner finishes it.
+async fn holding_lease<T>(
+    shared: &Shared,
+    e: &StoredEvent,
+    work: impl std::future::Future<Output = Result<T, StepError>>,
+) -> Result<T, StepError> {
+    let every = (shared.tuning.lease / 3).max(Duration::from_millis(10));
+    let renew = async {
+        loop {
+            tokio::time::sleep(every).await;
+            match shared.store.renew_lease(e, shared.tuning.lease).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                // A database hiccup: the check right before the PUT still guards the claim.
+                Err(err) => tracing::warn!(id = e.id, error = %err, "renewing the lease failed"),
+            }
+        }
+    };
+    tokio::select! {
+        outcome = work => outcome,
+        () = renew => {
+            tracing::warn!(id = e.id, "lease lost to another worker; leaving the event to it");
+            Err(StepError::Released)
+        }
+    }
+}
+
+/// Why the retry window of an event is over, if it is.
+fn retry_window_over(e: &StoredEvent, hours: u32, now: i64) -> Option<String> {
+    let end = e.retry_from + i64::from(hours) * 3_600_000;
+    (now >= end).then(|| format!("retried for {hours} hours"))
 }
 
 async fn record(
@@ -139,12 +212,17 @@ async fn record(
             message,
             retry_after,
         }) => {
-            if e.throttled < shared.tuning.max_throttled {
+            let hours = shared
+                .runtimes
+                .get(&e.configuration)
+                .map_or(0, |r| r.cfg.beyondtrust.retry_for_hours);
+            if retry_window_over(e, hours, now_ms()).is_none() {
                 let delay = retry_after.unwrap_or_else(|| backoff(&shared.tuning, e.throttled));
                 tracing::info!(
                     id = e.id,
                     delay_ms = delay.as_millis() as u64,
-                    "Zendesk rate limit; retrying later"
+                    error = %message,
+                    "Zendesk asked to wait; retrying later"
                 );
                 store
                     .schedule_retry(e, now_ms() + delay.as_millis() as i64, &message, true)
@@ -154,40 +232,18 @@ async fn record(
                     .mark_failed(
                         e,
                         &format!(
-                            "{message} (gave up after {} rate-limited attempts)",
+                            "{message} (gave up after {} rate-limited attempts over {hours} hours)",
                             e.throttled + 1
                         ),
                     )
                     .await?
             }
         }
-        Err(StepError::Transient(msg)) => {
-            let cfg = shared
-                .runtimes
-                .get(&e.configuration)
-                .map(|r| &r.cfg.beyondtrust);
-            let retry_types = cfg.map(|b| match e.source {
-                Source::Outbound => &b.retry_outbound_event_types,
-                Source::Polling => &b.retry_polling_event_types,
-            });
-            let limit = cfg.map_or(0, |b| b.retry_attempt_limit as i64);
-            let retryable = retry_types.is_some_and(|t| t.iter().any(|x| x == &e.event_type));
-            if retryable && e.attempts < limit {
-                let delay = backoff(&shared.tuning, e.attempts);
-                tracing::info!(id = e.id, attempt = e.attempts + 1, delay_ms = delay.as_millis() as u64, error = %msg, "retrying later");
-                store
-                    .schedule_retry(e, now_ms() + delay.as_millis() as i64, &msg, false)
-                    .await?
-            } else {
-                let msg = if retryable {
-                    format!("{msg} (after {} attempts)", e.attempts + 1)
-                } else {
-                    msg
-                };
-                tracing::warn!(id = e.id, lsid = %e.lsid, error = %msg, "event failed");
-                store.mark_failed(e, &msg).await?
-            }
-        }
+        Err(StepError::Transient(msg)) => retry_or_fail(shared, e, msg, None, false).await?,
+        Err(StepError::Uncertain {
+            message,
+            retry_after,
+        }) => retry_or_fail(shared, e, message, retry_after, true).await?,
     };
     if !still_ours {
         tracing::warn!(
@@ -196,6 +252,59 @@ async fn record(
         );
     }
     Ok(())
+}
+
+/// A transient failure: another attempt later while the event type is retried and its retry
+/// window (and attempt limit, when set) allows, else `failed`. After an `uncertain` outcome the
+/// next attempt (which looks for the comment first) waits at least one HTTP timeout.
+async fn retry_or_fail(
+    shared: &Shared,
+    e: &StoredEvent,
+    msg: String,
+    retry_after: Option<Duration>,
+    uncertain: bool,
+) -> Result<bool, crate::store::StoreError> {
+    let store = &shared.store;
+    let cfg = shared
+        .runtimes
+        .get(&e.configuration)
+        .map(|r| &r.cfg.beyondtrust);
+    let retry_types = cfg.map(|b| match e.source {
+        Source::Outbound => &b.retry_outbound_event_types,
+        Source::Polling => &b.retry_polling_event_types,
+    });
+    let retryable = retry_types.is_some_and(|t| t.iter().any(|x| x == &e.event_type));
+    let limit_reached = cfg
+        .and_then(|b| b.retry_attempt_limit)
+        .is_some_and(|l| e.attempts >= i64::from(l));
+    let window_over = retry_window_over(e, cfg.map_or(0, |b| b.retry_for_hours), now_ms());
+    if retryable && !limit_reached && window_over.is_none() {
+        let mut delay = retry_after.unwrap_or_else(|| backoff(&shared.tuning, e.attempts));
+        if uncertain {
+            delay = delay.max(shared.tuning.http_timeout);
+        }
+        tracing::info!(id = e.id, attempt = e.attempts + 1, delay_ms = delay.as_millis() as u64, error = %msg, "retrying later");
+        store
+            .schedule_retry(e, now_ms() + delay.as_millis() as i64, &msg, false)
+            .await
+    } else {
+        let msg = match (retryable, window_over) {
+            (true, Some(why)) => {
+                format!("{msg} (after {} attempts; {why})", e.attempts + 1)
+            }
+            (true, None) => format!("{msg} (after {} attempts)", e.attempts + 1),
+            (false, _) => msg,
+        };
+        tracing::warn!(id = e.id, lsid = %e.lsid, error = %msg, "event failed");
+        store.mark_failed(e, &msg).await
+    }
+}
+
+/// Delay after `failures` consecutive database errors: `store_backoff_base * 2^failures`, capped.
+fn store_backoff(t: &crate::app::Tuning, failures: u32) -> Duration {
+    t.store_backoff_base
+        .saturating_mul(2u32.saturating_pow(failures.min(30)))
+        .min(t.store_backoff_max)
 }
 
 /// `retry_base * 2^attempts`, capped, with "equal jitter" (between half and all of it).
@@ -228,8 +337,9 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
         SESSION_END => {
             let session = wait_for_report(shared, rt, &e.lsid).await?;
             let key = session.external_key.clone().unwrap_or_default();
-            let Some(ticket) = app_core::external_key::ticket_id(&key) else {
-                return Ok(Done::Unassociated(unassociated_reason(&key)));
+            let ticket = match crate::ticket_key::ticket_for(&key, &rt.cfg.zendesk.url) {
+                Ok(t) => t,
+                Err(reason) => return Ok(Done::Unassociated(reason)),
             };
             let view = render::session_view(&session, &rt.cfg.appliance_id);
             let html = shared
@@ -290,8 +400,9 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
                 Some(s) => s.external_key.unwrap_or_default(),
                 None => field(e, "external_key").unwrap_or_default(),
             };
-            let Some(ticket) = app_core::external_key::ticket_id(&key) else {
-                return Ok(Done::Unassociated(unassociated_reason(&key)));
+            let ticket = match crate::ticket_key::ticket_for(&key, &rt.cfg.zendesk.url) {
+                Ok(t) => t,
+                Err(reason) => return Ok(Done::Unassociated(reason)),
             };
             let mut html = String::new();
             for s in &surveys {
@@ -325,14 +436,31 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
             "comment already on the ticket from an earlier attempt; not posting again"
         );
     } else {
-        if !shared.store.set_marker(e, &marker, ticket).await? {
+        // Wait for the rate-limit slot before recording anything: the wait may be long (a
+        // 429's Retry-After pauses the whole instance).
+        let mut shutdown = shared.shutdown.clone();
+        let slot = tokio::select! {
+            slot = zd.take_slot() => slot,
+            _ = shutdown.wait_for(|s| *s) => return Err(StepError::Released),
+        };
+        // The claim must still be ours, with a whole lease ahead of the update.
+        if !shared.store.renew_lease(e, shared.tuning.lease).await?
+            || !shared.store.set_marker(e, &marker, ticket).await?
+        {
             // Our lease expired and another worker owns the event now: let it post.
             return Err(StepError::Released);
         }
-        if let Err(err) = zd.add_private_comment(ticket, &html, &custom_fields).await {
-            if !err.may_have_applied() {
-                shared.store.clear_marker(e).await?;
+        if let Err(err) = zd
+            .add_private_comment_in(slot, ticket, &html, &custom_fields)
+            .await
+        {
+            if err.may_have_applied() {
+                return Err(StepError::Uncertain {
+                    retry_after: err.retry_after(),
+                    message: err.to_string(),
+                });
             }
+            shared.store.clear_marker(e).await?;
             return Err(err.into());
         }
     }
@@ -349,17 +477,6 @@ fn field(e: &StoredEvent, name: &str) -> Option<String> {
         .map(|(_, v)| v.clone())
 }
 
-fn unassociated_reason(key: &str) -> String {
-    if key.trim().is_empty() {
-        "session has no external key".into()
-    } else {
-        format!(
-            "external key {:?} is not a ticket number, #number or ticket URL",
-            key.chars().take(100).collect::<String>()
-        )
-    }
-}
-
 /// Fetches the session report, waiting with backoff while `end_time` is missing (the report
 /// can lag the end event by seconds).
 async fn wait_for_report(shared: &Shared, rt: &Runtime, lsid: &str) -> Result<Session, StepError> {
@@ -374,7 +491,7 @@ async fn wait_for_report(shared: &Shared, rt: &Runtime, lsid: &str) -> Result<Se
     .await?;
     found.ok_or_else(|| {
         StepError::Transient(format!(
-            "session report for {lsid} still has no end_time after {checks} checks"
+            "session report for {lsid} is not complete yet (not archived or no end_time) after {checks} checks"
         ))
     })
 }

@@ -36,7 +36,21 @@ impl ZendeskError {
     pub fn may_have_applied(&self) -> bool {
         matches!(self, Self::Transient { sent: true, .. })
     }
+
+    /// When Zendesk said to come back (`Retry-After`), if it said so.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after } => *retry_after,
+            _ => None,
+        }
+    }
 }
+
+/// One request's place in the instance's rate budget, taken ahead of the request with
+/// [`ZendeskClient::take_slot`], so a caller can wait for it before recording what it is about
+/// to send (the worker's exactly-once marker).
+#[must_use = "a slot is spent by the request it was taken for"]
+pub struct Slot(());
 
 fn transport(e: reqwest::Error) -> ZendeskError {
     let sent = !e.is_connect();
@@ -250,8 +264,27 @@ impl ZendeskClient {
             .header(ACCEPT, HeaderValue::from_static("application/json"))
     }
 
-    async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, ZendeskError> {
+    /// Waits for one request's place in the instance's rate budget.
+    pub async fn take_slot(&self) -> Slot {
         self.limiter.acquire().await;
+        Slot(())
+    }
+
+    /// The rate limiter shared by every client of this Zendesk instance.
+    pub fn limiter(&self) -> &Arc<RateLimiter> {
+        &self.limiter
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, ZendeskError> {
+        let slot = self.take_slot().await;
+        self.send_in(slot, req).await
+    }
+
+    async fn send_in(
+        &self,
+        _slot: Slot,
+        req: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ZendeskError> {
         let resp = req.send().await.map_err(transport)?;
         let status = resp.status();
         if status.is_success() {
@@ -291,6 +324,19 @@ impl ZendeskClient {
         html_body: &str,
         custom_fields: &[(u64, serde_json::Value)],
     ) -> Result<(), ZendeskError> {
+        let slot = self.take_slot().await;
+        self.add_private_comment_in(slot, ticket_id, html_body, custom_fields)
+            .await
+    }
+
+    /// [`add_private_comment`](Self::add_private_comment) in a slot taken beforehand.
+    pub async fn add_private_comment_in(
+        &self,
+        slot: Slot,
+        ticket_id: u64,
+        html_body: &str,
+        custom_fields: &[(u64, serde_json::Value)],
+    ) -> Result<(), ZendeskError> {
         let mut ticket = json!({ "comment": { "html_body": html_body, "public": false } });
         if !custom_fields.is_empty() {
             ticket["custom_fields"] = custom_fields
@@ -300,7 +346,8 @@ impl ZendeskClient {
                 .into();
         }
         let url = format!("{}/api/v2/tickets/{ticket_id}.json", self.base);
-        self.send(
+        self.send_in(
+            slot,
             self.request(reqwest::Method::PUT, &url)
                 .json(&json!({ "ticket": ticket })),
         )

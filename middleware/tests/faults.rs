@@ -174,7 +174,8 @@ fn mock_client(mock: &MockAppliance) -> ApplianceClient {
         outbound_event_types: vec![],
         polling_event_types: vec![],
         polling_interval_secs: 60,
-        retry_attempt_limit: 0,
+        retry_attempt_limit: Some(0),
+        retry_for_hours: 24,
         retry_outbound_event_types: vec![],
         retry_polling_event_types: vec![],
     };
@@ -289,7 +290,7 @@ async fn legacy_credentials_and_bomgar_namespace() {
 async fn certificate_is_verified_unless_allowed() {
     let env = Env::start(Setup {
         allow_invalid_certificates: false,
-        retry_attempt_limit: 1,
+        retry_attempt_limit: Some(1),
         ..Setup::default()
     })
     .await;
@@ -319,7 +320,7 @@ async fn certificate_is_verified_unless_allowed() {
 #[tokio::test]
 async fn zendesk_429_and_5xx_storms_end_with_exactly_one_comment_each() {
     let env = Env::start(Setup {
-        retry_attempt_limit: 10,
+        retry_attempt_limit: Some(10),
         ..Setup::default()
     })
     .await;
@@ -388,7 +389,7 @@ async fn retry_after_is_honoured() {
 #[tokio::test]
 async fn transient_errors_stop_after_the_retry_limit() {
     let env = Env::start(Setup {
-        retry_attempt_limit: 2,
+        retry_attempt_limit: Some(2),
         ..Setup::default()
     })
     .await;
@@ -419,8 +420,11 @@ async fn transient_errors_stop_after_the_retry_limit() {
 
 #[tokio::test]
 async fn transient_errors_of_event_types_not_listed_for_retry_fail_at_once() {
-    // retry_outbound_event_types defaults to session ends only.
-    let env = Env::start(Setup::default()).await;
+    let env = Env::start(Setup {
+        beyondtrust: format!("retry_outbound_event_types = [\"{END}\"]"),
+        ..Setup::default()
+    })
+    .await;
     let ticket = env.sb.zendesk.create_ticket("survey");
     let lsid = env.sb.appliance.create_session(
         SessionSpec::default()

@@ -152,7 +152,7 @@ async fn configured_locale_is_passed_on_every_report() {
 #[tokio::test]
 async fn waiting_for_a_lagging_report_is_bounded() {
     let setup = Setup {
-        retry_attempt_limit: 0,
+        retry_attempt_limit: Some(0),
         ..Setup::default()
     };
     let checks = setup.tuning.report_wait_tries;

@@ -101,7 +101,9 @@ fn build(ws: &Workspace) -> Result<Built> {
         CRATE,
         "--target",
         "wasm32-unknown-unknown",
-        "--release",
+        // Size-optimised, panic = abort (the root Cargo.toml); servers keep `release`.
+        "--profile",
+        "wasm-release",
     ]))?;
     println!(
         "package: cargo build took {:.1}s",
@@ -109,7 +111,7 @@ fn build(ws: &Workspace) -> Result<Built> {
     );
     let raw = ws
         .target_dir
-        .join("wasm32-unknown-unknown/release")
+        .join("wasm32-unknown-unknown/wasm-release")
         .join(format!("{OUT_NAME}.wasm"));
     let out_dir = ws.xtask_dir().join("pkg");
     let built = Built {

@@ -86,6 +86,14 @@ pub async fn retry(State(state): State<Arc<AdminState>>, Path(id): Path<i64>) ->
     }
 }
 
+/// `POST /api/events/retry-failed`: every failed event becomes due now.
+pub async fn retry_failed(State(state): State<Arc<AdminState>>) -> Response {
+    match view::retry_failed(&state.shared).await {
+        Ok(n) => Json(json!({ "requeued": n })).into_response(),
+        Err(e) => store_error(e),
+    }
+}
+
 pub async fn test_connection(
     State(state): State<Arc<AdminState>>,
     Path(name): Path<String>,

@@ -2,7 +2,8 @@
 //!
 //! Service-desk admins use it to see that every session report landed: counts by status, the
 //! configurations (never their secrets) with the Outbound Event URL to paste into the appliance
-//! and a connection test, recent events with every attempt's error, and a Retry button.
+//! and a connection test, recent events with every attempt's error, a Retry button per event and
+//! Retry all failed.
 //!
 //! - [`password`]: where the admin password comes from (env or a private generated file).
 //! - [`auth`]: login sessions, HTTP Basic for scripts, CSRF (same-origin) checks, slow guessing.
@@ -49,6 +50,7 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route("/events", get(pages::events))
         .route("/events/{id}", get(pages::event))
         .route("/events/{id}/retry", post(pages::retry))
+        .route("/events/retry-failed", post(pages::retry_failed))
         .route("/configurations/{name}/test", post(pages::test_connection))
         .route("/logout", post(auth::logout))
         .route("/api/status", get(api::status))
@@ -60,6 +62,7 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route("/api/events", get(api::events))
         .route("/api/events/{id}", get(api::event))
         .route("/api/events/{id}/retry", post(api::retry))
+        .route("/api/events/retry-failed", post(api::retry_failed))
         .route_layer(from_fn_with_state(state.clone(), auth::require));
     Router::new()
         .route("/login", get(auth::login_page).post(auth::login))

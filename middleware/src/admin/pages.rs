@@ -164,6 +164,10 @@ pub async fn dashboard(State(state): State<Arc<AdminState>>) -> Response {
         (Ok(c), Ok((r, _))) => (c, r),
         (Err(e), _) | (_, Err(e)) => return store_error(e),
     };
+    let failed = counts
+        .iter()
+        .find(|c| c.status == Status::Failed.as_str())
+        .map_or(0, |c| c.count);
     let mut body = String::from("<h2>Events by status</h2><div class=\"counts\">");
     for c in counts {
         let _ = write!(
@@ -173,7 +177,9 @@ pub async fn dashboard(State(state): State<Arc<AdminState>>) -> Response {
             n = c.count
         );
     }
-    body.push_str("</div><h2>Configurations</h2>");
+    body.push_str("</div>");
+    body.push_str(&retry_failed_button(failed));
+    body.push_str("<h2>Configurations</h2>");
     let configurations = view::configurations(shared);
     if configurations.is_empty() {
         body.push_str(
@@ -246,6 +252,16 @@ pub async fn events(
         let _ = write!(body, "<a href=\"/events?status={0}\">{0}</a>", s.as_str());
     }
     body.push_str("</p>");
+    if filter.is_none_or(|s| s == Status::Failed) {
+        let failed = match view::status_counts(&state.shared).await {
+            Ok(c) => c
+                .iter()
+                .find(|c| c.status == Status::Failed.as_str())
+                .map_or(0, |c| c.count),
+            Err(e) => return store_error(e),
+        };
+        body.push_str(&retry_failed_button(failed));
+    }
     body.push_str(&events_table(&rows));
     let link = |p: usize| match filter {
         Some(s) => format!("/events?status={}&amp;page={p}", s.as_str()),
@@ -324,6 +340,26 @@ pub async fn retry(State(state): State<Arc<AdminState>>, Path(id): Path<i64>) ->
         ),
         Err(e) => store_error(e),
     }
+}
+
+/// "Retry all failed": requeues every failed event, then shows what is left failed (nothing,
+/// unless an event failed again meanwhile).
+pub async fn retry_failed(State(state): State<Arc<AdminState>>) -> Response {
+    match view::retry_failed(&state.shared).await {
+        Ok(_) => Redirect::to("/events?status=failed").into_response(),
+        Err(e) => store_error(e),
+    }
+}
+
+/// The "Retry all failed" button, shown when `failed` events exist.
+fn retry_failed_button(failed: usize) -> String {
+    if failed == 0 {
+        return String::new();
+    }
+    format!(
+        "<form class=\"inline\" method=\"post\" action=\"/events/retry-failed\">\
+         <button>Retry all failed ({failed})</button></form>"
+    )
 }
 
 pub fn test_result(t: &TestResult) -> String {

@@ -300,6 +300,16 @@ pub async fn retry(shared: &Shared, id: i64) -> Result<RetryOutcome, StoreError>
     Ok(RetryOutcome::Requeued)
 }
 
+/// Requeues every failed event (the admin's "Retry all failed"); returns how many.
+pub async fn retry_failed(shared: &Shared) -> Result<u64, StoreError> {
+    let n = shared.store.requeue_failed().await?;
+    tracing::info!(events = n, "every failed event requeued from the admin");
+    if n > 0 {
+        shared.wake.notify_waiters();
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,6 +51,12 @@ impl ApplianceError {
     }
 }
 
+/// The appliance's `<error>` for a search that found nothing ("No archives found for the given
+/// search criteria.", as a real appliance answers).
+fn is_no_archives(message: &str) -> bool {
+    message.to_ascii_lowercase().contains("no archives found")
+}
+
 /// Describes a reqwest failure without its URL (which may hold legacy credentials).
 fn transport(e: reqwest::Error) -> ApplianceError {
     ApplianceError::Transport(describe_reqwest(e))
@@ -281,6 +287,9 @@ impl ApplianceClient {
     }
 
     /// `SupportSession` for one lsid; `None` when the appliance has no such session (yet).
+    ///
+    /// A session that just ended may not be archived yet: the appliance then answers "No
+    /// archives found for the given search criteria." for its lsid, which means "not yet".
     pub async fn support_session(&self, lsid: &str) -> Result<Option<Session>, ApplianceError> {
         let body = self
             .call(
@@ -288,7 +297,10 @@ impl ApplianceClient {
                 &self.report_params("SupportSession", &[("lsid", lsid)]),
             )
             .await?;
-        let sessions = model::parse_session_list(&body)?;
+        let sessions = match model::parse_session_list(&body) {
+            Err(ReportError::Api(m)) if is_no_archives(&m) => return Ok(None),
+            other => other?,
+        };
         Ok(sessions
             .into_iter()
             .find(|s| s.lsid == lsid || s.lsid.is_empty()))
@@ -304,9 +316,7 @@ impl ApplianceClient {
         let body = self.call("/api/reporting", &params).await?;
         match model::parse_session_summary_list(&body) {
             // "No archives found for the given search criteria." is how an empty result looks.
-            Err(ReportError::Api(m)) if m.to_ascii_lowercase().contains("no archives") => {
-                Ok(Vec::new())
-            }
+            Err(ReportError::Api(m)) if is_no_archives(&m) => Ok(Vec::new()),
             other => Ok(other?),
         }
     }
@@ -319,9 +329,7 @@ impl ApplianceClient {
         let params = self.report_params(kind.report(), &[("lsid", lsid), ("report_type", "rep")]);
         let body = self.call("/api/reporting", &params).await?;
         match model::parse_exit_survey_list(&body) {
-            Err(ReportError::Api(m)) if m.to_ascii_lowercase().contains("no archives") => {
-                Ok(Vec::new())
-            }
+            Err(ReportError::Api(m)) if is_no_archives(&m) => Ok(Vec::new()),
             other => Ok(other?),
         }
     }

@@ -8,6 +8,7 @@
 //! claimant's outcome. `comment_marker` is written just before a comment is posted and cleared
 //! when Zendesk definitely rejected it, so a set marker means "may already be on the ticket".
 
+mod owner;
 mod schema;
 
 use std::time::Duration;
@@ -16,12 +17,20 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
 #[derive(Debug, thiserror::Error)]
-#[error("database error: {0}")]
-pub struct StoreError(String);
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(String),
+    /// Another live process owns this SQLite file (see [`owner`]).
+    #[error(
+        "the SQLite database {path} is in use by another middleware process (its lock file {lock} is held); \
+         stop that process first or give this one another database_url. Nothing was changed"
+    )]
+    InUse { path: String, lock: String },
+}
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
-        Self(e.to_string())
+        Self::Db(e.to_string())
     }
 }
 
@@ -100,9 +109,17 @@ impl NewEvent {
     /// Redeliveries share (appliance, event, lsid, timestamp). A session ends once, so session
     /// ends share (appliance, event, lsid) whatever their timestamp: that is what de-duplicates
     /// polled ends against outbound ones.
+    ///
+    /// A `skipped` event (a type this configuration does not process) must not stand in for the
+    /// one that is processed, e.g. a polled session end: its key is its own.
     fn dedup_key(&self) -> String {
         let appliance = self.appliance_id.to_ascii_lowercase();
-        if self.event_type == crate::config::SESSION_END && !self.lsid.is_empty() {
+        if self.status == Status::Skipped {
+            format!(
+                "skipped|{appliance}|{}|{}|{}",
+                self.event_type, self.lsid, self.event_timestamp
+            )
+        } else if self.event_type == crate::config::SESSION_END && !self.lsid.is_empty() {
             format!("{appliance}|{}|{}", self.event_type, self.lsid)
         } else {
             format!(
@@ -141,6 +158,8 @@ pub struct StoredEvent {
     pub comment_marker: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Start of the retry window: when the event arrived, or when an operator requeued it.
+    pub retry_from: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,7 +169,7 @@ pub struct Attempt {
 }
 
 const COLUMNS: &str = "id, configuration, appliance_id, event_type, lsid, event_timestamp, source, fields, status, \
-     attempts, throttled, next_attempt_at, claim_token, last_error, ticket_id, comment_marker, created_at, updated_at";
+     attempts, throttled, next_attempt_at, claim_token, last_error, ticket_id, comment_marker, created_at, updated_at, retry_from";
 
 fn row_to_event(row: &AnyRow) -> Result<StoredEvent> {
     let fields: String = row.try_get("fields")?;
@@ -171,7 +190,7 @@ fn row_to_event(row: &AnyRow) -> Result<StoredEvent> {
         },
         fields,
         status: Status::parse(&status)
-            .ok_or_else(|| StoreError(format!("unknown status {status:?}")))?,
+            .ok_or_else(|| StoreError::Db(format!("unknown status {status:?}")))?,
         attempts: row.try_get("attempts")?,
         throttled: row.try_get("throttled")?,
         next_attempt_at: row.try_get("next_attempt_at")?,
@@ -181,6 +200,9 @@ fn row_to_event(row: &AnyRow) -> Result<StoredEvent> {
         comment_marker: row.try_get("comment_marker")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        retry_from: row
+            .try_get::<Option<i64>, _>("retry_from")?
+            .unwrap_or(row.try_get("created_at")?),
     })
 }
 
@@ -202,6 +224,8 @@ pub fn now_ms() -> i64 {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// SQLite only: this process's ownership of the file, held until [`Store::close`].
+    owner: std::sync::Arc<tokio::sync::Mutex<Option<owner::OwnerLock>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -212,9 +236,23 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// Connects and applies migrations. `url`: `sqlite://FILE?mode=rwc` or `postgres://...`.
+    ///
+    /// A SQLite file is owned by one process: when another live process owns it this fails with
+    /// [`StoreError::InUse`] before reading or writing anything in it.
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(url, Duration::ZERO).await
+    }
+
+    /// [`connect`](Self::connect); claims a crashed process left on a SQLite file become due
+    /// `uncertain_wait` later (an update that process sent may still be applied late).
+    pub async fn connect_with(url: &str, uncertain_wait: Duration) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let sqlite = url.starts_with("sqlite:");
+        let owner = if sqlite {
+            owner::acquire(url).await?
+        } else {
+            None
+        };
         let pool = AnyPoolOptions::new()
             .max_connections(if sqlite { 4 } else { 10 })
             .acquire_timeout(Duration::from_secs(30))
@@ -227,10 +265,13 @@ impl Store {
                 .execute(&pool)
                 .await?;
         }
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            owner: std::sync::Arc::new(tokio::sync::Mutex::new(owner)),
+        };
         store.migrate(sqlite).await?;
         if sqlite {
-            store.release_orphaned_claims().await?;
+            store.release_orphaned_claims(uncertain_wait).await?;
         }
         Ok(store)
     }
@@ -240,13 +281,19 @@ impl Store {
     /// A SQLite file belongs to one middleware process, so at start every `processing` claim
     /// in it is a dead process's: waiting for its lease to expire (minutes) would only delay the
     /// report. The comment marker stays, so the worker still looks for a comment that process
-    /// may already have posted before posting again. PostgreSQL is shared by several processes
-    /// when scaling out: there, claims are only retaken when their lease expires.
-    async fn release_orphaned_claims(&self) -> Result<u64> {
-        let done = sqlx::query("UPDATE events SET status = 'received', lease_until = NULL, updated_at = $1 WHERE status = 'processing'")
-            .bind(now_ms())
-            .execute(&self.pool)
-            .await?;
+    /// may already have posted before posting again, and that look waits `uncertain_wait`
+    /// (Zendesk may apply an update the dead process sent late). PostgreSQL is shared by several
+    /// processes when scaling out: there, claims are only retaken when their lease expires.
+    async fn release_orphaned_claims(&self, uncertain_wait: Duration) -> Result<u64> {
+        let now = now_ms();
+        let done = sqlx::query(
+            "UPDATE events SET status = 'received', lease_until = NULL, updated_at = $1, \
+             next_attempt_at = CASE WHEN comment_marker IS NULL THEN $1 ELSE $2 END WHERE status = 'processing'",
+        )
+        .bind(now)
+        .bind(now + uncertain_wait.as_millis() as i64)
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected())
     }
 
@@ -275,14 +322,19 @@ impl Store {
         Ok(())
     }
 
+    /// Closes the pool and gives up ownership of a SQLite file.
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(lock) = self.owner.lock().await.take() {
+            lock.release().await;
+        }
     }
 
     /// Stores an event unless an equivalent one is already stored.
     pub async fn insert_event(&self, e: &NewEvent) -> Result<Inserted> {
         let now = now_ms();
-        let fields = serde_json::to_string(&e.fields).map_err(|err| StoreError(err.to_string()))?;
+        let fields =
+            serde_json::to_string(&e.fields).map_err(|err| StoreError::Db(err.to_string()))?;
         let row = sqlx::query(
             "INSERT INTO events (configuration, appliance_id, event_type, lsid, event_timestamp, source, dedup_key, fields, \
              status, attempts, throttled, next_attempt_at, last_error, created_at, updated_at) \
@@ -364,6 +416,19 @@ impl Store {
             q = q.bind(i);
         }
         Ok(q.execute(&self.pool).await?.rows_affected() == 1)
+    }
+
+    /// Extends a claim's lease to `lease` from now, if the claim is still ours. Workers renew
+    /// while they work and right before a ticket update, so an event is never taken over while
+    /// its update may still be in flight.
+    pub async fn renew_lease(&self, e: &StoredEvent, lease: Duration) -> Result<bool> {
+        self.update_claimed(
+            e,
+            "lease_until = $4",
+            vec![],
+            vec![Some(now_ms() + lease.as_millis() as i64)],
+        )
+        .await
     }
 
     /// Records that a comment carrying `marker` is about to be posted (outcome uncertain until
@@ -448,7 +513,7 @@ impl Store {
     pub async fn requeue(&self, id: i64) -> Result<bool> {
         let now = now_ms();
         let done = sqlx::query(
-            "UPDATE events SET status = 'received', next_attempt_at = $2, attempts = 0, throttled = 0, updated_at = $2 \
+            "UPDATE events SET status = 'received', next_attempt_at = $2, attempts = 0, throttled = 0, retry_from = $2, updated_at = $2 \
              WHERE id = $1 AND status IN ('failed', 'retry', 'unassociated')",
         )
         .bind(id)
@@ -456,6 +521,19 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Makes every failed event due now again (operator's "Retry all failed"); returns how many.
+    pub async fn requeue_failed(&self) -> Result<u64> {
+        let now = now_ms();
+        let done = sqlx::query(
+            "UPDATE events SET status = 'received', next_attempt_at = $1, attempts = 0, throttled = 0, \
+             retry_from = $1, updated_at = $1 WHERE status = 'failed'",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     pub async fn record_attempt(&self, event_id: i64, error: &str) -> Result<()> {

@@ -31,8 +31,14 @@ const EVENTS_COMMON: &str = "
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL";
 
+/// Version 2: the retry window restarts when an operator requeues (`retry_from`); skipped
+/// events get keys of their own so they never hide a processed duplicate (a polled session end).
+const V2: &str = "ALTER TABLE events ADD COLUMN retry_from BIGINT;
+    UPDATE events SET dedup_key = 'skipped|' || dedup_key || '|' || event_timestamp WHERE status = 'skipped' AND dedup_key NOT LIKE 'skipped|%'";
+
 pub fn migrations() -> Vec<Migration> {
-    vec![Migration {
+    vec![
+        Migration {
         version: 1,
         sqlite: format!(
                 "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY AUTOINCREMENT, {EVENTS_COMMON});
@@ -50,5 +56,11 @@ pub fn migrations() -> Vec<Migration> {
                  CREATE INDEX IF NOT EXISTS attempts_event ON attempts (event_id);
                  CREATE TABLE IF NOT EXISTS poll_checkpoints (configuration TEXT PRIMARY KEY, end_time BIGINT NOT NULL, updated_at BIGINT NOT NULL)"
             ),
-    }]
+    },
+        Migration {
+            version: 2,
+            sqlite: V2.into(),
+            postgres: V2.into(),
+        },
+    ]
 }

@@ -23,7 +23,8 @@ pub struct Setup {
     pub zendesk: String,
     pub legacy: bool,
     pub allow_invalid_certificates: bool,
-    pub retry_attempt_limit: u32,
+    /// `None`: the key is left out (the defaults: retry for 24 hours).
+    pub retry_attempt_limit: Option<u32>,
     /// `[configuration.beyondtrust] locale`.
     pub locale: String,
     pub database_url: String,
@@ -38,7 +39,7 @@ impl Default for Setup {
             zendesk: String::new(),
             legacy: false,
             allow_invalid_certificates: true,
-            retry_attempt_limit: 5,
+            retry_attempt_limit: Some(5),
             locale: "en-us".into(),
             database_url: temp_database_url("it"),
         }
@@ -78,7 +79,7 @@ host = "{host}"
 locale = "{locale}"
 allow_invalid_certificates = {allow}
 {outbound}
-retry_attempt_limit = {limit}
+{limit}
 {bt_extra}
 [configuration.zendesk]
 url = "{zd}"
@@ -90,7 +91,10 @@ token = "{token}"
         host = sb.appliance.host(),
         allow = setup.allow_invalid_certificates,
         locale = setup.locale,
-        limit = setup.retry_attempt_limit,
+        limit = setup
+            .retry_attempt_limit
+            .map(|l| format!("retry_attempt_limit = {l}"))
+            .unwrap_or_default(),
         bt_extra = setup.beyondtrust,
         zd = sb.zendesk.base_url(),
         email = sb.zendesk.email(),
@@ -130,15 +134,15 @@ impl Env {
     /// Kills the middleware (tasks dropped wherever they are) and starts a new one on the same
     /// database, as after a crash.
     pub async fn restart(&mut self) {
-        let new = TestApp::spawn(
+        // The killed process's SQLite lock goes with it; then the new one may own the file.
+        self.app.kill().await;
+        self.app = TestApp::spawn(
             config(&self.sb, &self.setup),
             self.setup.tuning.clone(),
             self.setup.workers,
         )
         .await
         .expect("restarted app");
-        let old = std::mem::replace(&mut self.app, new);
-        old.crash().await;
         self.sb
             .appliance
             .set_events_url(Some(self.app.events_url(Some(APPLIANCE_ID))));
