@@ -78,7 +78,7 @@ mod tests {
         for other in [
             "https://other.zendesk.com/agent/tickets/77",
             "https://acme.zendesk.com.evil.example/agent/tickets/77",
-            "https://evil.example/@acme.zendesk.com/agent/tickets/77",
+            "https://acme.zendesk.com@evil.example/agent/tickets/77",
             "http://acme.zendesk.co/agent/tickets/77",
         ] {
             let err = ticket_for(other, OURS).unwrap_err();

@@ -481,18 +481,23 @@ fn field(e: &StoredEvent, name: &str) -> Option<String> {
 /// can lag the end event by seconds).
 async fn wait_for_report(shared: &Shared, rt: &Runtime, lsid: &str) -> Result<Session, StepError> {
     let checks = shared.tuning.report_wait_tries.max(1);
+    // Whether the last check found the session at all ("No archives found" means "not yet"
+    // for a session that just ended).
+    let archived = std::sync::atomic::AtomicBool::new(false);
     let found = wait_bounded(&shared.tuning, shared.shutdown.clone(), || async {
-        Ok(rt
-            .appliance
-            .support_session(lsid)
-            .await?
-            .filter(|s| s.end_time.is_some()))
+        let session = rt.appliance.support_session(lsid).await?;
+        archived.store(session.is_some(), std::sync::atomic::Ordering::Relaxed);
+        Ok(session.filter(|s| s.end_time.is_some()))
     })
     .await?;
     found.ok_or_else(|| {
-        StepError::Transient(format!(
-            "session report for {lsid} is not complete yet (not archived or no end_time) after {checks} checks"
-        ))
+        StepError::Transient(if archived.load(std::sync::atomic::Ordering::Relaxed) {
+            format!("session report for {lsid} is not complete yet (no end_time) after {checks} checks")
+        } else {
+            format!(
+                "session report for {lsid} is not complete yet: the appliance answers \"No archives found\" after {checks} checks"
+            )
+        })
     })
 }
 

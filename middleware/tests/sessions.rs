@@ -292,12 +292,34 @@ async fn ticket_key_forms_are_accepted() {
         .appliance
         .create_session(SessionSpec::default().external_key(format!("#{t1}")));
     let b = env.sb.appliance.create_session(
+        SessionSpec::default()
+            .external_key(format!("{}/agent/tickets/{t2}", env.sb.zendesk.base_url())),
+    );
+    // A ticket URL of another Zendesk instance names no ticket here, whatever its number.
+    let c = env.sb.appliance.create_session(
         SessionSpec::default().external_key(format!("https://acme.zendesk.com/agent/tickets/{t2}")),
     );
     env.sb.appliance.end_session(&a);
     env.sb.appliance.end_session(&b);
-    env.delivered(2).await;
+    env.sb.appliance.end_session(&c);
+    env.delivered(3).await;
     env.app.drain().await;
+    let other = &env.app.events().await[2];
+    assert_eq!(other.status, Status::Unassociated);
+    assert!(
+        other
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("another Zendesk host"),
+        "{other:#?}"
+    );
+    assert!(!env
+        .sb
+        .zendesk
+        .comments(t2)
+        .iter()
+        .any(|c2| c2.body.contains(&marker(&c, END))));
     assert!(env
         .sb
         .zendesk

@@ -296,6 +296,7 @@ impl Appliance {
             external_key: spec.external_key.clone(),
             custom_attributes: spec.custom_attributes.clone(),
             lag_remaining: 0,
+            unarchived_remaining: 0,
             spec,
         };
         state.sessions.push(session);
@@ -377,6 +378,15 @@ impl Appliance {
     pub fn report_lag(&self, lsid: &str, fetches_without_end_time: u32) {
         if let Some(session) = self.state().sessions.iter_mut().find(|s| s.lsid == lsid) {
             session.lag_remaining = fetches_without_end_time;
+        }
+    }
+
+    /// The session is not archived yet for its next `fetches` `SupportSession` fetches: they
+    /// answer "No archives found for the given search criteria." (HTTP 200), as a real
+    /// appliance does for a session that ended moments ago.
+    pub fn archive_lag(&self, lsid: &str, fetches: u32) {
+        if let Some(session) = self.state().sessions.iter_mut().find(|s| s.lsid == lsid) {
+            session.unarchived_remaining = fetches;
         }
     }
 

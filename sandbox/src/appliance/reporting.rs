@@ -144,6 +144,9 @@ fn support_session(appliance: &Appliance, params: &Params, ns: &str) -> Result<S
     let mut state = appliance.state();
     let mut chosen: Vec<(Session, bool)> = Vec::new();
     for session in state.sessions.iter_mut().filter(|s| matches(s, &selection)) {
+        if !session.archived_for_fetch() {
+            continue;
+        }
         let shows_end = session.report_shows_end();
         chosen.push((session.clone(), shows_end));
     }

@@ -327,6 +327,8 @@ pub(crate) struct Session {
     pub custom_attributes: Vec<(String, String, String)>,
     /// Report fetches still to answer without `end_time`.
     pub lag_remaining: u32,
+    /// `SupportSession` fetches still to answer "No archives found" (not archived yet).
+    pub unarchived_remaining: u32,
 }
 
 impl Session {
@@ -334,6 +336,16 @@ impl Session {
     /// joined).
     pub fn event_time(&self, index: usize) -> i64 {
         self.start_time + 10 * (index as i64 + 1)
+    }
+
+    /// Whether a `SupportSession` fetch finds the session archived; counts the fetch against
+    /// `unarchived_remaining`.
+    pub fn archived_for_fetch(&mut self) -> bool {
+        if self.unarchived_remaining > 0 {
+            self.unarchived_remaining -= 1;
+            return false;
+        }
+        true
     }
 
     /// Last moment of scripted activity, before which the session cannot end.

@@ -400,6 +400,25 @@ async fn report_lag_hides_end_time_for_the_first_fetches() {
 }
 
 #[tokio::test]
+async fn archive_lag_answers_no_archives_for_the_first_fetches() {
+    let (a, r) = appliance();
+    let lsid = a.create_session(SessionSpec::default());
+    a.end_session(&lsid);
+    a.archive_lag(&lsid, 2);
+    let query = format!("generate_report=SupportSession&lsid={lsid}");
+    for fetch in 1..=2 {
+        let answer = report(&a, &r, &query).await;
+        assert_eq!(answer.name, "error", "fetch {fetch}");
+        assert_eq!(
+            answer.text.trim(),
+            "No archives found for the given search criteria."
+        );
+    }
+    let list = report(&a, &r, &query).await;
+    assert!(list.child("session").unwrap().child("end_time").is_some());
+}
+
+#[tokio::test]
 async fn listing_gives_lsid_external_key_and_recording() {
     let (a, r) = appliance();
     let with = a.create_session(SessionSpec::default().external_key("77").recording(true));
