@@ -37,7 +37,8 @@ pub fn remove_sqlite_files(url: &str) {
         return;
     };
     let path = path.split('?').next().unwrap_or(path);
-    for suffix in ["", "-wal", "-shm", "-journal"] {
+    // `.lock`: the owner lock (see `store`), which the file keeps for its next owner.
+    for suffix in ["", "-wal", "-shm", "-journal", ".lock", ".lock-journal"] {
         let _ = std::fs::remove_file(format!("{path}{suffix}"));
     }
 }

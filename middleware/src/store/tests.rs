@@ -211,6 +211,97 @@ async fn surveys_wait_for_their_session_end(url: String) {
     );
 }
 
+async fn leases_renew_only_for_their_holder(url: String) {
+    let store = Store::connect(&url).await.unwrap();
+    store.insert_event(&event("a", "1", END)).await.unwrap();
+    let short = Duration::from_millis(200);
+    let mine = store.claim_due(short).await.unwrap().unwrap();
+    assert!(store
+        .renew_lease(&mine, Duration::from_secs(60))
+        .await
+        .unwrap());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        store.claim_due(short).await.unwrap().is_none(),
+        "a renewed lease is not taken over"
+    );
+    // Expire it for real: another worker takes the event, and the first can no longer renew.
+    sqlx::query("UPDATE events SET lease_until = 0")
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    let theirs = store.claim_due(short).await.unwrap().unwrap();
+    assert_eq!(theirs.id, mine.id);
+    assert!(!store
+        .renew_lease(&mine, Duration::from_secs(60))
+        .await
+        .unwrap());
+    assert!(store
+        .renew_lease(&theirs, Duration::from_secs(60))
+        .await
+        .unwrap());
+}
+
+async fn retry_all_failed_restarts_the_retry_window(url: String) {
+    let store = Store::connect(&url).await.unwrap();
+    for lsid in ["a", "b", "c"] {
+        store.insert_event(&event(lsid, "1", END)).await.unwrap();
+    }
+    let lease = Duration::from_secs(60);
+    let a = store.claim_due(lease).await.unwrap().unwrap();
+    store.mark_failed(&a, "boom").await.unwrap();
+    let b = store.claim_due(lease).await.unwrap().unwrap();
+    store.mark_failed(&b, "boom").await.unwrap();
+    let c = store.claim_due(lease).await.unwrap().unwrap();
+    store.mark_done(&c, Some(1)).await.unwrap();
+    let before = store.event(a.id).await.unwrap().unwrap();
+    assert_eq!(before.retry_from, before.created_at);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(store.requeue_failed().await.unwrap(), 2);
+    for id in [a.id, b.id] {
+        let e = store.event(id).await.unwrap().unwrap();
+        assert_eq!((e.status, e.attempts), (Status::Received, 0));
+        assert!(e.retry_from > e.created_at, "a fresh retry window");
+        assert_eq!(
+            store.attempts(id).await.unwrap().len(),
+            1,
+            "history is kept"
+        );
+    }
+    assert_eq!(
+        store.event(c.id).await.unwrap().unwrap().status,
+        Status::Done
+    );
+    assert_eq!(store.requeue_failed().await.unwrap(), 0);
+}
+
+async fn skipped_event_does_not_hide_the_processed_one(url: String) {
+    let store = Store::connect(&url).await.unwrap();
+    let mut skipped = event("a", "100", END);
+    skipped.status = Status::Skipped;
+    assert!(matches!(
+        store.insert_event(&skipped).await.unwrap(),
+        Inserted::New(_)
+    ));
+    assert_eq!(
+        store.insert_event(&skipped).await.unwrap(),
+        Inserted::Duplicate,
+        "a redelivered skipped event is still one row"
+    );
+    let mut polled = event("a", "", END);
+    polled.source = Source::Polling;
+    assert!(matches!(
+        store.insert_event(&polled).await.unwrap(),
+        Inserted::New(_)
+    ));
+    let due = store
+        .claim_due(Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(due.source, Source::Polling);
+}
+
 /// A fresh Postgres database under `MIDDLEWARE_TEST_POSTGRES_URL` (e.g.
 /// `postgres://mw@127.0.0.1:55432/postgres`), for the ignored Postgres variants:
 /// `MIDDLEWARE_TEST_POSTGRES_URL=... cargo test -p middleware store -- --ignored`.
@@ -257,4 +348,40 @@ on_both_backends!(
     retries_wait_until_due_and_keep_every_error,
     checkpoints_persist_across_connections,
     surveys_wait_for_their_session_end,
+    leases_renew_only_for_their_holder,
+    retry_all_failed_restarts_the_retry_window,
+    skipped_event_does_not_hide_the_processed_one,
 );
+
+#[tokio::test]
+async fn a_sqlite_file_has_one_owner_until_it_closes() {
+    let url = temp_db_url("owner");
+    let first = Store::connect(&url).await.unwrap();
+    first.insert_event(&event("a", "1", END)).await.unwrap();
+    let claimed = first
+        .claim_due(Duration::from_secs(600))
+        .await
+        .unwrap()
+        .unwrap();
+    match Store::connect(&url).await {
+        Err(StoreError::InUse { path, lock }) => {
+            assert!(url.contains(&path), "{path}");
+            assert!(lock.ends_with(".db.lock"), "{lock}");
+        }
+        other => panic!("second owner: {other:?}"),
+    }
+    assert_eq!(
+        first.event(claimed.id).await.unwrap().unwrap().status,
+        Status::Processing,
+        "the refused connection reset nothing"
+    );
+    first.close().await;
+    // Closed (or crashed): the next process owns it and takes the orphaned claim back.
+    let second = Store::connect(&url).await.unwrap();
+    assert_eq!(
+        second.event(claimed.id).await.unwrap().unwrap().status,
+        Status::Received
+    );
+    second.close().await;
+    crate::testing::remove_sqlite_files(&url);
+}
