@@ -500,3 +500,102 @@ async fn no_archives_for_a_session_that_just_ended_is_waited_for() {
     assert_eq!(comments_with(&env, ticket, &marker(&lsid, END)), 1);
     assert_eq!(env.app.events().await[0].status, Status::Done);
 }
+
+#[tokio::test]
+async fn retry_all_failed_button_in_the_admin_ui() {
+    let env = Env::start(Setup {
+        retry_attempt_limit: Some(0),
+        ..Setup::default()
+    })
+    .await;
+    sessions_with_surveys(&env, 1).await;
+    env.sb.zendesk.faults().fail_next(100, 500);
+    env.app.drain().await;
+    env.sb.zendesk.faults().clear();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let admin = middleware::admin::router(middleware::admin::AdminState::new(
+        env.app.shared.clone(),
+        middleware::secret::Secret::new("ui-pw"),
+    ));
+    tokio::spawn(async move { axum::serve(listener, admin).await });
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let origin = format!("http://{addr}");
+    let login = http
+        .post(format!("{origin}/login"))
+        .header("origin", &origin)
+        .form(&[("password", "ui-pw")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303);
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let dashboard = http
+        .get(format!("{origin}/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        dashboard.contains("action=\"/events/retry-failed\"")
+            && dashboard.contains("Retry all failed (3)"),
+        "{dashboard}"
+    );
+    // Cross-site posts are refused like every other admin form.
+    let forged = http
+        .post(format!("{origin}/events/retry-failed"))
+        .header("cookie", &cookie)
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(forged.status().is_client_error(), "{}", forged.status());
+    assert!(env
+        .app
+        .events()
+        .await
+        .iter()
+        .all(|e| e.status == Status::Failed));
+    let clicked = http
+        .post(format!("{origin}/events/retry-failed"))
+        .header("cookie", &cookie)
+        .header("origin", &origin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(clicked.status(), 303);
+    assert_eq!(clicked.headers()["location"], "/events?status=failed");
+    env.app.drain().await;
+    assert!(env
+        .app
+        .events()
+        .await
+        .iter()
+        .all(|e| e.status == Status::Done));
+    let after = http
+        .get(format!("{origin}/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !after.contains("Retry all failed"),
+        "no failed events, no button"
+    );
+}
