@@ -49,7 +49,12 @@ enum StepError {
 
 impl From<ApplianceError> for StepError {
     fn from(e: ApplianceError) -> Self {
-        if e.is_transient() {
+        if let Some(retry_after) = e.retry_after() {
+            Self::Throttled {
+                message: e.to_string(),
+                retry_after: Some(retry_after),
+            }
+        } else if e.is_transient() {
             Self::Transient(e.to_string())
         } else {
             Self::Permanent(e.to_string())

@@ -599,3 +599,33 @@ async fn retry_all_failed_button_in_the_admin_ui() {
         "no failed events, no button"
     );
 }
+
+/// An appliance under maintenance answering 503 with `Retry-After`: the next attempt comes when
+/// it said, and a wait is not a failed attempt.
+#[tokio::test]
+async fn appliance_retry_after_is_honoured() {
+    let env = Env::start(Setup::default()).await;
+    let ticket = env.sb.zendesk.create_ticket("appliance busy");
+    let lsid = env
+        .sb
+        .appliance
+        .create_session(SessionSpec::default().external_key(ticket.to_string()));
+    env.sb.appliance.end_session(&lsid);
+    env.delivered(1).await;
+    env.sb.appliance.faults().fail_next_retry_after(1, 503, 2);
+    let before = now_ms();
+    assert!(middleware::worker::process_next(&env.app.shared)
+        .await
+        .unwrap());
+    let e = &env.app.events().await[0];
+    assert_eq!(e.status, Status::Retry);
+    assert_eq!((e.attempts, e.throttled), (0, 1));
+    assert!(
+        e.next_attempt_at - before >= 1900,
+        "backoff is 20 ms here; Retry-After said 2 s: {} ms",
+        e.next_attempt_at - before
+    );
+    assert!(e.last_error.as_deref().unwrap().contains("503"));
+    env.app.drain().await;
+    assert_eq!(comments_with(&env, ticket, &marker(&lsid, END)), 1);
+}

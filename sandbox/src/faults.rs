@@ -25,6 +25,8 @@ const HANG: Duration = Duration::from_secs(3600);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FaultAction {
     Fail(u16),
+    /// `Fail` with a `Retry-After: secs` header (429 or 503 when the server asks for a pause).
+    FailRetryAfter(u16, u64),
     Timeout,
     Drop,
 }
@@ -61,6 +63,15 @@ impl Faults {
         let mut plan = self.plan();
         plan.queue
             .extend(std::iter::repeat_n(FaultAction::Fail(status), n as usize));
+    }
+
+    /// The next `n` API calls answer `status` with `Retry-After: secs` (a server under
+    /// maintenance or throttling saying when to come back).
+    pub fn fail_next_retry_after(&self, n: u32, status: u16, secs: u64) {
+        self.plan().queue.extend(std::iter::repeat_n(
+            FaultAction::FailRetryAfter(status, secs),
+            n as usize,
+        ));
     }
 
     /// The next `n` API calls never answer (the client's timeout fires).
@@ -128,6 +139,15 @@ pub(crate) async fn apply(State(faults): State<Faults>, req: Request, next: Next
         Some(FaultAction::Fail(status)) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             (status, "Simulated failure (sandbox fault plan)\n").into_response()
+        }
+        Some(FaultAction::FailRetryAfter(status, secs)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            (
+                status,
+                [(header::RETRY_AFTER, secs.to_string())],
+                "Simulated failure (sandbox fault plan)\n",
+            )
+                .into_response()
         }
         Some(FaultAction::Timeout) => {
             tokio::time::sleep(HANG).await;
@@ -198,6 +218,18 @@ mod tests {
         assert_eq!(status(&app).await, 503);
         assert_eq!(status(&app).await, 503);
         assert_eq!(status(&app).await, 502);
+        assert_eq!(status(&app).await, 200);
+    }
+
+    #[tokio::test]
+    async fn retry_after_failures_carry_the_header() {
+        let faults = Faults::default();
+        let app = app(&faults);
+        faults.fail_next_retry_after(1, 503, 120);
+        let req = Request::builder().uri("/x").body(Body::empty()).unwrap();
+        let answer = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(answer.status().as_u16(), 503);
+        assert_eq!(answer.headers()[header::RETRY_AFTER], "120");
         assert_eq!(status(&app).await, 200);
     }
 

@@ -26,6 +26,9 @@ pub enum ApplianceError {
     Transport(String),
     #[error("appliance answered HTTP {0}")]
     Status(u16),
+    /// 429 or 503 with `Retry-After`: the appliance said when to come back.
+    #[error("appliance answered HTTP {status}, retry after {}s", .retry_after.as_secs())]
+    Busy { status: u16, retry_after: Duration },
     /// A 5xx whose body is the appliance's `<error>message</error>`: transient, message kept.
     #[error("appliance answered HTTP {status}: {message}")]
     ServerError { status: u16, message: String },
@@ -41,6 +44,7 @@ impl ApplianceError {
         match self {
             Self::Transport(_) => true,
             Self::Status(s) => *s >= 500 || *s == 429 || *s == 408,
+            Self::Busy { .. } => true,
             Self::ServerError { .. } => true,
             Self::Auth(_) => false,
             Self::Report(ReportError::Api(_)) => false,
@@ -49,6 +53,26 @@ impl ApplianceError {
             Self::Report(ReportError::UnexpectedRoot { .. }) => false,
         }
     }
+
+    /// When the appliance said to come back (`Retry-After` on 429/503), if it said so.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Busy { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is not used by the appliance), at most an hour.
+fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
+    resp.headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(|s| Duration::from_secs(s.min(3600)))
 }
 
 /// The appliance's `<error>` for a search that found nothing ("No archives found for the given
@@ -181,7 +205,18 @@ impl ApplianceClient {
             )));
         }
         if !status.is_success() {
-            return Err(ApplianceError::Status(status.as_u16()));
+            return Err(match retry_after(&resp) {
+                Some(retry_after)
+                    if status == StatusCode::TOO_MANY_REQUESTS
+                        || status == StatusCode::SERVICE_UNAVAILABLE =>
+                {
+                    ApplianceError::Busy {
+                        status: status.as_u16(),
+                        retry_after,
+                    }
+                }
+                _ => ApplianceError::Status(status.as_u16()),
+            });
         }
         let answer: TokenAnswer = resp.json().await.map_err(|e| {
             ApplianceError::Transport(format!("token answer unreadable: {}", describe_reqwest(e)))
@@ -252,6 +287,15 @@ impl ApplianceClient {
                 return Err(ApplianceError::Auth(
                     "API call answered HTTP 403 (permissions?)".into(),
                 ));
+            }
+            if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE
+            {
+                if let Some(retry_after) = retry_after(&resp) {
+                    return Err(ApplianceError::Busy {
+                        status: status.as_u16(),
+                        retry_after,
+                    });
+                }
             }
             if !status.is_success() {
                 // The appliance may explain itself with an <error> body.
