@@ -7,6 +7,7 @@
 //! and the row is claimed again; `claim_token` keeps a late worker from overwriting the new
 //! claimant's outcome. `comment_marker` is written just before a comment is posted and cleared
 //! when Zendesk definitely rejected it, so a set marker means "may already be on the ticket".
+//! A SQLite file has one owning process ([`owner`]); Postgres is shared when scaling out.
 
 mod owner;
 mod schema;
