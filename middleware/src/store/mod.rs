@@ -7,7 +7,7 @@
 //! and the row is claimed again; `claim_token` keeps a late worker from overwriting the new
 //! claimant's outcome. `comment_marker` is written just before a comment is posted and cleared
 //! when Zendesk definitely rejected it, so a set marker means "may already be on the ticket".
-//! A SQLite file has one owning process ([`owner`]); Postgres is shared when scaling out.
+//! A SQLite file has one owning process (see `owner.rs`); Postgres is shared when scaling out.
 
 mod owner;
 mod schema;
@@ -21,7 +21,7 @@ use sqlx::{AnyPool, Row};
 pub enum StoreError {
     #[error("database error: {0}")]
     Db(String),
-    /// Another live process owns this SQLite file (see [`owner`]).
+    /// Another live process owns this SQLite file (see `owner.rs`).
     #[error(
         "the SQLite database {path} is in use by another middleware process (its lock file {lock} is held); \
          stop that process first or give this one another database_url. Nothing was changed"
