@@ -2,6 +2,7 @@
 //!
 //! Module map (one job each):
 //! - [`config`]: the TOML configuration contract, validation with file/line/key, env secrets.
+//! - [`config_store`]: configurations in the database (imported from the file once), live reload.
 //! - [`secret`]: the `Secret` newtype that keeps credentials out of logs and `Debug`.
 //! - [`store`]: durable event queue, attempts and polling checkpoints (SQLite or Postgres).
 //! - [`ingest`]: `POST /ERSPost` — store the appliance's outbound event, answer 200 fast.
@@ -19,6 +20,7 @@ pub mod app;
 pub mod beyondtrust;
 pub mod check;
 pub mod config;
+pub mod config_store;
 pub mod ingest;
 pub mod poller;
 pub mod render;
@@ -116,11 +118,8 @@ impl Server {
         for id in 0..shared.config.server.workers {
             tasks.spawn(worker::run_worker(shared.clone(), id));
         }
-        for rt in shared.runtimes.values() {
-            if !rt.cfg.disabled && !rt.cfg.beyondtrust.polling_event_types.is_empty() {
-                tasks.spawn(poller::run_poller(shared.clone(), rt.clone()));
-            }
-        }
+        tasks.spawn(poller::supervise(shared.clone()));
+        tasks.spawn(shared.clone().follow_configurations());
         let mut stop = shutdown_tx.subscribe();
         let server = axum::serve(listener, ingest::router(shared.clone())).with_graceful_shutdown(
             async move {

@@ -2,7 +2,8 @@
 //!
 //! `middleware serve --config middleware.toml` runs the listener and workers;
 //! `middleware check --config middleware.toml` tests every configuration and exits non-zero
-//! naming what failed. `MIDDLEWARE_CONFIG` may replace `--config`.
+//! naming what failed; `middleware config export` prints the database's configurations as TOML.
+//! `MIDDLEWARE_CONFIG` may replace `--config`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,21 @@ enum Command {
     Check {
         #[arg(long, env = "MIDDLEWARE_CONFIG")]
         config: PathBuf,
+    },
+    /// The configurations kept in the database.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Print the database's configurations as TOML `[[configuration]]` sections (secrets omitted).
+    Export {
+        /// Configuration file naming the database (`[server] database_url`).
+        #[arg(long, env = "MIDDLEWARE_CONFIG")]
+        config: Option<PathBuf>,
     },
 }
 
@@ -116,6 +132,29 @@ async fn check(path: PathBuf) -> anyhow::Result<bool> {
     Ok(all_ok)
 }
 
+/// `middleware config export`: the database is authoritative after the first start, so this is
+/// how its configurations get back into a file (for review, backup or another installation).
+async fn export(path: Option<PathBuf>) -> anyhow::Result<bool> {
+    let config = match &path {
+        Some(p) => config::load(p)?,
+        None => Config::default(),
+    };
+    let store = middleware::store::Store::connect(&config.server.database_url)
+        .await
+        .with_context(|| {
+            format!(
+                "opening the database {}",
+                config::redact_url_password(&config.server.database_url)
+            )
+        })?;
+    let (_, stored) = middleware::config_store::ConfigStore::new(&store)
+        .load()
+        .await?;
+    print!("{}", middleware::config_store::export_toml(&stored));
+    store.close().await;
+    Ok(true)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
@@ -133,6 +172,9 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve { config } => serve(config).await.map(|_| true),
             Command::Check { config } => check(config).await,
+            Command::Config {
+                action: ConfigAction::Export { config },
+            } => export(config).await,
         }
     });
     match result {

@@ -162,10 +162,8 @@ async fn record(
             }
         }
         Err(StepError::Transient(msg)) => {
-            let cfg = shared
-                .runtimes
-                .get(&e.configuration)
-                .map(|r| &r.cfg.beyondtrust);
+            let rt = shared.runtime(&e.configuration);
+            let cfg = rt.as_ref().map(|r| &r.cfg.beyondtrust);
             let retry_types = cfg.map(|b| match e.source {
                 Source::Outbound => &b.retry_outbound_event_types,
                 Source::Polling => &b.retry_polling_event_types,
@@ -209,7 +207,7 @@ fn backoff(t: &crate::app::Tuning, attempts: i64) -> Duration {
 }
 
 async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
-    let rt = shared.runtimes.get(&e.configuration).ok_or_else(|| {
+    let rt = shared.runtime(&e.configuration).ok_or_else(|| {
         StepError::Permanent(format!(
             "configuration {:?} no longer exists",
             e.configuration
@@ -226,7 +224,7 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
     }
     let (ticket, html, custom_fields) = match e.event_type.as_str() {
         SESSION_END => {
-            let session = wait_for_report(shared, rt, &e.lsid).await?;
+            let session = wait_for_report(shared, &rt, &e.lsid).await?;
             let key = session.external_key.clone().unwrap_or_default();
             let Some(ticket) = app_core::external_key::ticket_id(&key) else {
                 return Ok(Done::Unassociated(unassociated_reason(&key)));

@@ -34,7 +34,7 @@ pub async fn status(State(state): State<Arc<AdminState>>) -> Response {
                 .into_iter()
                 .map(|c| (c.status.to_string(), json!(c.count)))
                 .collect();
-            Json(json!({ "counts": counts, "total": total, "configurations": state.shared.config.configurations.len() }))
+            Json(json!({ "counts": counts, "total": total, "configurations": state.shared.runtimes().list.len() }))
                 .into_response()
         }
         Err(e) => store_error(e),

@@ -8,10 +8,12 @@
 //! - [`auth`]: login sessions, HTTP Basic for scripts, CSRF (same-origin) checks, slow guessing.
 //! - [`view`]: what both faces show (counts, configurations, event rows), secret-free.
 //! - [`pages`]: server-rendered HTML, every outside value escaped.
+//! - [`configurations`]: add, copy, edit, enable/disable, delete configurations (forms and JSON).
 //! - [`api`]: the same under `/api/` as JSON.
 
 pub mod api;
 pub mod auth;
+pub mod configurations;
 pub mod pages;
 pub mod password;
 pub mod view;
@@ -40,8 +42,8 @@ impl AdminState {
     }
 }
 
-/// Form posts here are tiny (a password); API posts have no body.
-const BODY_LIMIT: usize = 8 * 1024;
+/// Form posts here are small (a password, a configuration); so are API bodies.
+const BODY_LIMIT: usize = 16 * 1024;
 
 pub fn router(state: Arc<AdminState>) -> Router {
     let protected = Router::new()
@@ -49,10 +51,42 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route("/events", get(pages::events))
         .route("/events/{id}", get(pages::event))
         .route("/events/{id}/retry", post(pages::retry))
+        .route("/configurations/new", get(configurations::new_form))
+        .route("/configurations", post(configurations::create))
+        .route("/configurations/{name}", post(configurations::update))
+        .route(
+            "/configurations/{name}/edit",
+            get(configurations::edit_form),
+        )
+        .route(
+            "/configurations/{name}/copy",
+            get(configurations::copy_form),
+        )
+        .route(
+            "/configurations/{name}/enable",
+            post(configurations::enable),
+        )
+        .route(
+            "/configurations/{name}/disable",
+            post(configurations::disable),
+        )
+        .route(
+            "/configurations/{name}/delete",
+            get(configurations::delete_confirm).post(configurations::delete),
+        )
         .route("/configurations/{name}/test", post(pages::test_connection))
         .route("/logout", post(auth::logout))
         .route("/api/status", get(api::status))
-        .route("/api/configurations", get(api::configurations))
+        .route(
+            "/api/configurations",
+            get(configurations::api_list).post(configurations::api_create),
+        )
+        .route(
+            "/api/configurations/{name}",
+            get(configurations::api_get)
+                .put(configurations::api_update)
+                .delete(configurations::api_delete),
+        )
         .route(
             "/api/configurations/{name}/test",
             post(api::test_connection),
@@ -64,6 +98,7 @@ pub fn router(state: Arc<AdminState>) -> Router {
     Router::new()
         .route("/login", get(auth::login_page).post(auth::login))
         .merge(protected)
+        .fallback(pages::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::map_response(hardening_headers))
         .with_state(state)
@@ -93,3 +128,5 @@ async fn hardening_headers(mut r: axum::response::Response) -> axum::response::R
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_configurations;

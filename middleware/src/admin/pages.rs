@@ -57,9 +57,14 @@ code{background:#f8f9f9;border:1px solid #d8dcde;border-radius:3px;padding:1px 4
 .count b{display:block;font-size:20px}.ok{color:#038153}.bad{color:#cc3340}.muted{color:#68737d}\
 a{color:#1f73b7}dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0}dt{color:#68737d}dd{margin:0}\
 .filters a{margin-right:10px}form.inline{display:inline}.card h2{margin-top:0}ul.checks{list-style:none;padding-left:0}\
-a.count{text-decoration:none;color:#2f3941}";
+a.count{text-decoration:none;color:#2f3941}\
+a.button{display:inline-block;background:#1f73b7;color:#fff;border-radius:4px;padding:6px 14px;text-decoration:none}\
+button.danger,a.danger{color:#cc3340}button.danger{background:#fff;border:1px solid #cc3340}\
+.field{display:grid;grid-template-columns:220px 1fr;gap:8px;padding:6px 0;border-bottom:1px solid #f0f1f2}\
+.field input[type=text],.field input[type=password]{width:360px;max-width:100%;border:1px solid #d8dcde;border-radius:4px;padding:6px 8px;font-size:14px}\
+label.check{margin-right:12px;white-space:nowrap}.actions a{margin:0 6px}";
 
-fn layout(title: &str, body: &str, signed_in: bool) -> String {
+pub fn layout(title: &str, body: &str, signed_in: bool) -> String {
     let nav = if signed_in {
         "<a href=\"/\">Dashboard</a><a href=\"/events\">Events</a>\
          <form class=\"inline\" method=\"post\" action=\"/logout\"><button class=\"secondary\">Log out</button></form>"
@@ -76,6 +81,28 @@ fn layout(title: &str, body: &str, signed_in: bool) -> String {
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     (status, Html(layout(title, body, true))).into_response()
+}
+
+/// An error as a page (not plain text), with the way back.
+pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    page(
+        status,
+        title,
+        &format!(
+            "<div class=\"card\"><h2>{}</h2><p class=\"bad\">{}</p><p><a href=\"/\">Dashboard</a> · <a href=\"/events\">Events</a></p></div>",
+            esc(title),
+            esc(message)
+        ),
+    )
+}
+
+/// Pages for paths that do not exist.
+pub async fn not_found() -> Response {
+    error_page(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "There is no page at this address.",
+    )
 }
 
 fn store_error(e: StoreError) -> Response {
@@ -174,43 +201,12 @@ pub async fn dashboard(State(state): State<Arc<AdminState>>) -> Response {
         );
     }
     body.push_str("</div><h2>Configurations</h2>");
-    let configurations = view::configurations(shared);
-    if configurations.is_empty() {
-        body.push_str(
-            "<div class=\"card\">No configurations: add a <code>[[configuration]]</code> section to the configuration \
-             file and restart the middleware.</div>",
-        );
-    }
-    for c in configurations {
-        let polling = if c.polling_event_types.is_empty() {
-            "off".to_string()
-        } else {
-            format!(
-                "{} every {} s",
-                esc(&c.polling_event_types.join(", ")),
-                c.polling_interval_secs
-            )
-        };
-        let _ = write!(
-            body,
-            "<div class=\"card\"><h2>{name} <span class=\"{state_class}\">({state})</span></h2><dl>\
-             <dt>Appliance id</dt><dd><code>{id}</code></dd><dt>Appliance host</dt><dd>{host}</dd>\
-             <dt>Authentication</dt><dd>{auth}</dd><dt>Zendesk</dt><dd>{zd}</dd><dt>Zendesk user</dt><dd>{user}</dd>\
-             <dt>Polling</dt><dd>{polling}</dd>\
-             <dt>Outbound Event URL</dt><dd><code>{url}</code><br><span class=\"muted\">Appliance: /login &gt; Management &gt; \
-             Outbound Events &gt; HTTP Recipients; send Support Session End and both exit surveys.</span></dd></dl>\
-             <p><form class=\"inline\" method=\"post\" action=\"/configurations/{seg}/test\"><button>Test connection</button></form></p></div>",
-            name = esc(&c.name),
-            state_class = if c.enabled { "ok" } else { "muted" },
-            state = if c.enabled { "enabled" } else { "disabled" },
-            id = esc(&c.appliance_id),
-            host = esc(&c.appliance_host),
-            auth = c.auth,
-            zd = esc(&c.zendesk_url),
-            user = esc(&c.zendesk_username),
-            url = esc(&c.outbound_event_url),
-            seg = esc(&segment(&c.name)),
-        );
+    match super::configurations::cards(shared).await {
+        Ok(cards) => body.push_str(&cards),
+        Err(e) => {
+            tracing::error!(error = %e, "admin: configurations could not be read");
+            body.push_str("<p class=\"bad\">The configurations could not be read; see the middleware log.</p>");
+        }
     }
     body.push_str("<h2>Recent events <a href=\"/events\" style=\"font-size:13px\">all</a></h2>");
     body.push_str(&events_table(&recent));
@@ -262,10 +258,33 @@ pub async fn events(
     page(StatusCode::OK, "Events", &body)
 }
 
-pub async fn event(State(state): State<Arc<AdminState>>, Path(id): Path<i64>) -> Response {
+/// Event ids are numbers; anything else gets a page saying so (not axum's plain-text 400).
+fn event_id(raw: &str) -> Result<i64, Box<Response>> {
+    raw.parse().map_err(|_| {
+        Box::new(error_page(
+            StatusCode::NOT_FOUND,
+            "Event",
+            &format!(
+                "{raw:?} is not an event id; event ids are numbers, as listed on the Events page."
+            ),
+        ))
+    })
+}
+
+pub async fn event(State(state): State<Arc<AdminState>>, Path(raw): Path<String>) -> Response {
+    let id = match event_id(&raw) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
     let d = match view::event_detail(&state.shared, id).await {
         Ok(Some(d)) => d,
-        Ok(None) => return page(StatusCode::NOT_FOUND, "Event", "<p>No such event.</p>"),
+        Ok(None) => {
+            return error_page(
+                StatusCode::NOT_FOUND,
+                "Event",
+                &format!("There is no event {id}."),
+            )
+        }
         Err(e) => return store_error(e),
     };
     let r = &d.row;
@@ -310,7 +329,11 @@ pub async fn event(State(state): State<Arc<AdminState>>, Path(id): Path<i64>) ->
     page(StatusCode::OK, "Event", &body)
 }
 
-pub async fn retry(State(state): State<Arc<AdminState>>, Path(id): Path<i64>) -> Response {
+pub async fn retry(State(state): State<Arc<AdminState>>, Path(raw): Path<String>) -> Response {
+    let id = match event_id(&raw) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
     match view::retry(&state.shared, id).await {
         Ok(RetryOutcome::Requeued) => Redirect::to(&format!("/events/{id}")).into_response(),
         Ok(RetryOutcome::NotFound) => page(StatusCode::NOT_FOUND, "Retry", "<p>No such event.</p>"),

@@ -181,10 +181,9 @@ pub fn configuration(server: &ServerConfig, c: &Configuration) -> ConfigurationV
 
 pub fn configurations(shared: &Shared) -> Vec<ConfigurationView> {
     shared
-        .config
-        .configurations
-        .iter()
-        .map(|c| configuration(&shared.config.server, c))
+        .runtimes()
+        .values()
+        .map(|rt| configuration(&shared.config.server, &rt.cfg))
         .collect()
 }
 
@@ -196,12 +195,8 @@ fn retryable(status: Status) -> bool {
 }
 
 pub fn row(shared: &Shared, e: &StoredEvent) -> EventRow {
-    let zendesk = shared
-        .config
-        .configurations
-        .iter()
-        .find(|c| c.name == e.configuration)
-        .map(|c| c.zendesk.url.as_str());
+    let rt = shared.runtime(&e.configuration);
+    let zendesk = rt.as_ref().map(|r| r.cfg.zendesk.url.as_str());
     EventRow {
         id: e.id,
         received_at: format_ms(e.created_at),
@@ -266,13 +261,9 @@ pub async fn event_detail(shared: &Shared, id: i64) -> Result<Option<EventDetail
 
 /// Runs `middleware check` for one configuration; `None` when no configuration has that name.
 pub async fn test_connection(shared: &Shared, name: &str) -> Option<TestResult> {
-    let cfg = shared
-        .config
-        .configurations
-        .iter()
-        .find(|c| c.name == name)?;
+    let rt = shared.runtime(name)?;
     Some(
-        check_configuration(cfg, shared.tuning.http_timeout)
+        check_configuration(&rt.cfg, shared.tuning.http_timeout)
             .await
             .into(),
     )

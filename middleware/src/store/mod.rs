@@ -275,6 +275,11 @@ impl Store {
         Ok(())
     }
 
+    /// The pool, for the modules that keep their own tables (configurations).
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

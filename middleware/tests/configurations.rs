@@ -1,0 +1,228 @@
+//! Configurations in the database against the sandbox: one added in the admin receives events
+//! without a restart, a change made by another instance is followed, the file is imported only
+//! at the first start, and `middleware config export` writes the set back without secrets.
+
+mod common;
+
+use std::net::SocketAddr;
+
+use common::*;
+use middleware::admin::{router, AdminState};
+use middleware::config_store::{ConfigStore, CHECK_EVERY};
+use middleware::secret::Secret;
+use middleware::testing::TestApp;
+use sandbox::SessionSpec;
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "cfg-admin-pw-13";
+
+async fn serve_admin(app: &TestApp) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let admin = router(AdminState::new(app.shared.clone(), Secret::new(PASSWORD)));
+    tokio::spawn(async move { axum::serve(listener, admin).await });
+    addr
+}
+
+fn branch(env: &Env, appliance_id: &str) -> Value {
+    json!({
+        "name": "Branch",
+        "appliance_id": appliance_id,
+        "beyondtrust": {
+            "host": env.sb.appliance.host(),
+            "client_id": env.sb.appliance.client_id(),
+            "client_secret": env.sb.appliance.client_secret(),
+            "allow_invalid_certificates": true,
+        },
+        "zendesk": {
+            "url": env.sb.zendesk.base_url(),
+            "username": env.sb.zendesk.email(),
+            "token": env.sb.zendesk.api_token(),
+        }
+    })
+}
+
+#[tokio::test]
+async fn a_configuration_added_in_the_admin_gets_its_events_processed_without_restart() {
+    let env = Env::start(Setup {
+        workers: 1,
+        ..Setup::default()
+    })
+    .await;
+    let addr = serve_admin(&env.app).await;
+    let http = reqwest::Client::new();
+    // Before: the appliance id is refused.
+    let refused = http
+        .post(env.app.events_url(Some("branch_7")))
+        .form(&[("event", END), ("lsid", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 404);
+
+    let r = http
+        .post(format!("http://{addr}/api/configurations"))
+        .basic_auth("admin", Some(PASSWORD))
+        .json(&branch(&env, "branch_7"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let text = r.text().await.unwrap();
+    for s in [env.sb.appliance.client_secret(), env.sb.zendesk.api_token()] {
+        assert!(!text.contains(&s), "secret answered: {text}");
+    }
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert!(v["outbound_event_url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/ERSPost?appliance=branch_7"));
+
+    let test = http
+        .post(format!("http://{addr}/api/configurations/Branch/test"))
+        .basic_auth("admin", Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    let test: Value = test.json().await.unwrap();
+    assert_eq!(test["ok"], true, "{test}");
+
+    // The appliance now posts its outbound events for the new appliance id.
+    env.sb
+        .appliance
+        .set_events_url(Some(env.app.events_url(Some("branch_7"))));
+    let ticket = env.sb.zendesk.create_ticket("New branch");
+    let lsid = env
+        .sb
+        .appliance
+        .create_session(SessionSpec::default().external_key(ticket.to_string()));
+    env.sb.appliance.end_session(&lsid);
+    env.delivered(1).await;
+    env.app.drain().await;
+    let events = env.app.events().await;
+    let e = events.iter().find(|e| e.lsid == lsid).expect("stored");
+    assert_eq!(e.configuration, "Branch");
+    assert_eq!(e.status, middleware::store::Status::Done, "{e:?}");
+    let comments = env.sb.zendesk.comments(ticket);
+    assert!(
+        comments.iter().any(|c| c.body.contains(&lsid) && !c.public),
+        "{comments:#?}"
+    );
+
+    // Deleted: the next event for it is refused at once.
+    let r = http
+        .delete(format!("http://{addr}/api/configurations/Branch"))
+        .basic_auth("admin", Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let refused = http
+        .post(env.app.events_url(Some("branch_7")))
+        .form(&[("event", END), ("lsid", "y")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 404);
+}
+
+#[tokio::test]
+async fn a_change_made_by_another_instance_is_followed_within_seconds() {
+    let env = Env::start(Setup::default()).await;
+    let follower = tokio::spawn(env.app.shared.clone().follow_configurations());
+    // Another instance writes to the shared database (not through this one's admin).
+    let other = ConfigStore::new(env.app.store());
+    other.create(branch(&env, "branch_8"), None).await.unwrap();
+    let started = tokio::time::Instant::now();
+    wait_until("the new configuration", CHECK_EVERY * 5, || async {
+        env.app
+            .shared
+            .configuration_for_appliance("branch_8")
+            .is_ok()
+    })
+    .await;
+    assert!(started.elapsed() <= CHECK_EVERY * 5);
+    other.set_disabled("Branch", true).await.unwrap();
+    wait_until("the disable", CHECK_EVERY * 5, || async {
+        env.app
+            .shared
+            .configuration_for_appliance("branch_8")
+            .is_err_and(|e| e.contains("disabled"))
+    })
+    .await;
+    follower.abort();
+}
+
+#[tokio::test]
+async fn the_file_is_imported_once_and_export_writes_it_back_without_secrets() {
+    let mut env = Env::start(Setup::default()).await;
+    let addr = serve_admin(&env.app).await;
+    let r = reqwest::Client::new()
+        .post(format!("http://{addr}/api/configurations"))
+        .basic_auth("admin", Some(PASSWORD))
+        .json(&branch(&env, "branch_9"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    // A restart reads the same file: the database keeps the added configuration.
+    env.restart().await;
+    let names: Vec<String> = env
+        .app
+        .shared
+        .runtimes()
+        .values()
+        .map(|r| r.cfg.name.clone())
+        .collect();
+    assert_eq!(names, ["Sandbox", "Branch"]);
+
+    let path = std::env::temp_dir().join(format!(
+        "middleware-export-{}-{}.toml",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::write(&path, config_text(&env.sb, &env.setup)).unwrap();
+    let bin = env!("CARGO_BIN_EXE_middleware");
+    let p = path.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(bin)
+            .args(["config", "export", "--config"])
+            .arg(&p)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let _ = std::fs::remove_file(&path);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for s in [env.sb.appliance.client_secret(), env.sb.zendesk.api_token()] {
+        assert!(!stdout.contains(&s), "secret exported:\n{stdout}");
+    }
+    assert!(stdout.contains("Secrets are omitted"), "{stdout}");
+    // With the secrets added back it is a valid file holding both configurations.
+    let with_secrets = stdout
+        .replace(
+            &format!("client_id = \"{}\"", env.sb.appliance.client_id()),
+            &format!(
+                "client_id = \"{}\"\nclient_secret = \"s\"",
+                env.sb.appliance.client_id()
+            ),
+        )
+        .replace(
+            &format!("username = \"{}\"", env.sb.zendesk.email()),
+            &format!("username = \"{}\"\ntoken = \"t\"", env.sb.zendesk.email()),
+        );
+    let back = middleware::config::parse(&with_secrets, "export.toml", &|_| None)
+        .unwrap_or_else(|e| panic!("{e}\n{with_secrets}"));
+    let ids: Vec<&str> = back
+        .configurations
+        .iter()
+        .map(|c| c.appliance_id.as_str())
+        .collect();
+    assert_eq!(ids, [APPLIANCE_ID, "branch_9"]);
+}
