@@ -79,6 +79,9 @@ impl Server {
                     addr: admin_addr,
                     source,
                 })?;
+        if let Ok(addr) = admin_listener.local_addr() {
+            admin::warn_if_exposed(addr);
+        }
         let admin = admin::AdminState::new(shared.clone(), password);
         Ok(Self {
             shared,
@@ -128,10 +131,13 @@ impl Server {
         );
         let server = tokio::spawn(async move { server.await });
         let mut stop = shutdown_tx.subscribe();
-        let admin_server = axum::serve(admin_listener, admin::router(admin))
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            });
+        let admin_server = axum::serve(
+            admin_listener,
+            admin::router(admin).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        });
         let admin_server = tokio::spawn(async move { admin_server.await });
         shutdown.await;
         tracing::info!("shutting down: no new events accepted, finishing in-flight work");

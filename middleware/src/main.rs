@@ -158,6 +158,10 @@ async fn export(path: Option<PathBuf>) -> anyhow::Result<bool> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
+    // Read while this is the only thread: the admin shows times in the machine's zone.
+    if let Ok(offset) = time::UtcOffset::current_local_offset() {
+        middleware::admin::view::set_local_offset(offset);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

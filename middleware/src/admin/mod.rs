@@ -31,15 +31,33 @@ use crate::secret::Secret;
 pub struct AdminState {
     pub shared: Arc<Shared>,
     pub auth: auth::Auth,
+    /// Host names requests may carry (see [`auth::host_allowed`]).
+    pub hosts: auth::AllowedHosts,
 }
 
 impl AdminState {
     pub fn new(shared: Arc<Shared>, password: Secret) -> Arc<Self> {
+        let hosts = auth::AllowedHosts::for_server(&shared.config.server);
         Arc::new(Self {
             shared,
             auth: auth::Auth::new(password),
+            hosts,
         })
     }
+}
+
+/// Logs a warning when the admin listens beyond this machine: its pages and password then
+/// travel in clear over the network unless a TLS reverse proxy fronts it.
+pub fn warn_if_exposed(addr: std::net::SocketAddr) -> bool {
+    let exposed = !addr.ip().is_loopback();
+    if exposed {
+        tracing::warn!(
+            %addr,
+            "admin_listen is not a loopback address: the admin UI is reachable from the network; \
+             keep it on 127.0.0.1 or put a TLS reverse proxy in front of it"
+        );
+    }
+    exposed
 }
 
 /// Form posts here are small (a password, a configuration); so are API bodies.
@@ -99,6 +117,7 @@ pub fn router(state: Arc<AdminState>) -> Router {
         .route("/login", get(auth::login_page).post(auth::login))
         .merge(protected)
         .fallback(pages::not_found)
+        .layer(from_fn_with_state(state.clone(), auth::check_host))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::map_response(hardening_headers))
         .with_state(state)
@@ -128,5 +147,14 @@ async fn hardening_headers(mut r: axum::response::Response) -> axum::response::R
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+#[test]
+fn only_a_non_loopback_admin_address_warns() {
+    assert!(!warn_if_exposed("127.0.0.1:53231".parse().unwrap()));
+    assert!(!warn_if_exposed("[::1]:53231".parse().unwrap()));
+    assert!(warn_if_exposed("0.0.0.0:53231".parse().unwrap()));
+    assert!(warn_if_exposed("10.1.2.3:53231".parse().unwrap()));
+}
 #[cfg(test)]
 mod tests_configurations;

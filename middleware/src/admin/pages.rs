@@ -57,7 +57,8 @@ code{background:#f8f9f9;border:1px solid #d8dcde;border-radius:3px;padding:1px 4
 .count b{display:block;font-size:20px}.ok{color:#038153}.bad{color:#cc3340}.muted{color:#68737d}\
 a{color:#1f73b7}dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0}dt{color:#68737d}dd{margin:0}\
 .filters a{margin-right:10px}form.inline{display:inline}.card h2{margin-top:0}ul.checks{list-style:none;padding-left:0}\
-a.count{text-decoration:none;color:#2f3941}\
+a.count{text-decoration:none;color:#2f3941}a.count.alert{border:2px solid #cc3340;background:#fff0f1;color:#cc3340}\
+a.count.active{outline:3px solid #1f73b7}form.search{margin:12px 0}input[type=search]{border:1px solid #d8dcde;border-radius:4px;padding:6px 8px;width:280px}\
 a.button{display:inline-block;background:#1f73b7;color:#fff;border-radius:4px;padding:6px 14px;text-decoration:none}\
 button.danger,a.danger{color:#cc3340}button.danger{background:#fff;border:1px solid #cc3340}\
 .field{display:grid;grid-template-columns:220px 1fr;gap:8px;padding:6px 0;border-bottom:1px solid #f0f1f2}\
@@ -191,16 +192,8 @@ pub async fn dashboard(State(state): State<Arc<AdminState>>) -> Response {
         (Ok(c), Ok((r, _))) => (c, r),
         (Err(e), _) | (_, Err(e)) => return store_error(e),
     };
-    let mut body = String::from("<h2>Events by status</h2><div class=\"counts\">");
-    for c in counts {
-        let _ = write!(
-            body,
-            "<a class=\"count\" href=\"/events?status={s}\"><b>{n}</b>{s}</a>",
-            s = c.status,
-            n = c.count
-        );
-    }
-    body.push_str("</div><h2>Configurations</h2>");
+    let mut body = format!("<h2>Events by status</h2>{}", count_links(&counts, None));
+    body.push_str("<h2>Configurations</h2>");
     match super::configurations::cards(shared).await {
         Ok(cards) => body.push_str(&cards),
         Err(e) => {
@@ -213,6 +206,29 @@ pub async fn dashboard(State(state): State<Arc<AdminState>>) -> Response {
     page(StatusCode::OK, "Dashboard", &body)
 }
 
+/// The counts as links to the filtered lists; failed ones stand out when there are any, with
+/// the place for bulk actions on them.
+fn count_links(counts: &[view::StatusCount], active: Option<Status>) -> String {
+    let mut out = String::from("<div class=\"counts\">");
+    for c in counts {
+        let mut class = String::from("count");
+        if c.status == "failed" && c.count > 0 {
+            class.push_str(" alert");
+        }
+        if active.is_some_and(|a| a.as_str() == c.status) {
+            class.push_str(" active");
+        }
+        let _ = write!(
+            out,
+            "<a class=\"{class}\" id=\"count-{s}\" href=\"/events?status={s}\"><b>{n}</b>{s}</a>",
+            s = c.status,
+            n = c.count
+        );
+    }
+    out.push_str("</div>");
+    out
+}
+
 pub async fn events(
     State(state): State<Arc<AdminState>>,
     Query(q): Query<HashMap<String, String>>,
@@ -223,25 +239,54 @@ pub async fn events(
         Some(s) => match Status::parse(s) {
             Some(s) => Some(s),
             None => {
-                return page(
+                return error_page(
                     StatusCode::BAD_REQUEST,
                     "Events",
-                    "<p class=\"bad\">Unknown status.</p>",
+                    &format!(
+                        "Unknown status {s:?}; use one of {}.",
+                        view::STATUSES.map(Status::as_str).join(", ")
+                    ),
                 )
             }
         },
     };
+    let search = q.get("q").map(|s| s.trim()).filter(|s| !s.is_empty());
     let page_no: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
-    let (rows, more) = match view::page_of(&state.shared, filter, page_no, view::PAGE_SIZE).await {
-        Ok(p) => p,
+    let counts = match view::status_counts(&state.shared).await {
+        Ok(c) => c,
         Err(e) => return store_error(e),
     };
-    let mut body =
-        String::from("<h2>Events</h2><p class=\"filters\">Status: <a href=\"/events\">all</a>");
-    for s in view::STATUSES {
-        let _ = write!(body, "<a href=\"/events?status={0}\">{0}</a>", s.as_str());
-    }
-    body.push_str("</p>");
+    let (rows, more) = match search {
+        Some(text) => match view::search(&state.shared, text).await {
+            Ok(r) => (r, false),
+            Err(e) => return store_error(e),
+        },
+        None => match view::page_of(&state.shared, filter, page_no, view::PAGE_SIZE).await {
+            Ok(p) => p,
+            Err(e) => return store_error(e),
+        },
+    };
+    let showing = match (search, filter) {
+        (Some(text), _) => format!(
+            "Events for ticket or session <code>{}</code> ({} found)",
+            esc(text),
+            rows.len()
+        ),
+        (None, Some(s)) => format!("Events with status <b>{}</b>", s.as_str()),
+        (None, None) => "All events".to_string(),
+    };
+    let clear = if search.is_some() || filter.is_some() {
+        " <a href=\"/events\" id=\"clear-filter\">show all</a>"
+    } else {
+        ""
+    };
+    let mut body = format!(
+        "<h2>Events</h2>{counts}<form method=\"get\" action=\"/events\" class=\"search\">\
+         <label>Ticket number or session id (lsid) <input type=\"search\" name=\"q\" value=\"{q}\" id=\"search\"></label> \
+         <button>Search</button></form><p class=\"showing\" id=\"showing\">{showing}{clear}</p>",
+        counts = count_links(&counts, filter.filter(|_| search.is_none())),
+        q = esc(search.unwrap_or("")),
+    );
     body.push_str(&events_table(&rows));
     let link = |p: usize| match filter {
         Some(s) => format!("/events?status={}&amp;page={p}", s.as_str()),

@@ -77,13 +77,19 @@ async fn every_configuration_route_needs_authentication() {
         let (status, headers, _) = send(&a, req).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}");
         assert!(headers.get(header::WWW_AUTHENTICATE).is_some());
-        let req = Request::builder()
+        let mut req = Request::builder()
             .method(method)
             .uri(path)
             .header(header::HOST, HOST)
             .header(header::AUTHORIZATION, basic("wrong"))
             .body(Body::empty())
             .unwrap();
+        // Each from its own address, so the per-address slowdown stays at its first step.
+        let from: std::net::SocketAddr = format!("192.0.2.{}:4000", path.len() + method.len())
+            .parse()
+            .unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(from));
         assert_eq!(
             send(&a, req).await.0,
             StatusCode::UNAUTHORIZED,
@@ -561,4 +567,149 @@ async fn bad_paths_get_html_pages() {
     )
     .await;
     assert!(body.contains("not an event id"), "{body}");
+}
+
+#[tokio::test]
+async fn a_foreign_host_name_is_refused_before_authentication() {
+    let a = super::tests::admin().await;
+    for host in ["rebind.attacker.test", "evil.example:53231"] {
+        let req = Request::get("/api/configurations")
+            .header(header::HOST, host)
+            .header(header::AUTHORIZATION, basic(PASSWORD))
+            .body(Body::empty())
+            .unwrap();
+        let (status, _, body) = send(&a, req).await;
+        assert_eq!(status, StatusCode::MISDIRECTED_REQUEST, "{host}");
+        assert!(body.contains("answers only to its own address"), "{body}");
+        no_secret(&body);
+    }
+    for host in ["localhost:53231", "127.0.0.1:53231", "[::1]:53231"] {
+        let req = Request::get("/api/configurations")
+            .header(header::HOST, host)
+            .header(header::AUTHORIZATION, basic(PASSWORD))
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(send(&a, req).await.0, StatusCode::OK, "{host}");
+    }
+}
+
+#[tokio::test]
+async fn triage_shows_true_attempts_the_active_filter_and_finds_tickets_and_sessions() {
+    let a = super::tests::admin().await;
+    let failed = event(&a, "lsid-triage-1", Some("Zendesk 404 RecordNotFound")).await;
+    // Retry resets the retry counter; the recorded attempt stays and is what the admin counts.
+    assert!(a.shared.store.requeue(failed).await.unwrap());
+    let claimed = a
+        .shared
+        .store
+        .claim_due(std::time::Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.attempts, 0);
+    assert!(a
+        .shared
+        .store
+        .mark_failed(&claimed, "Zendesk 404 again")
+        .await
+        .unwrap());
+    let _other = event(&a, "lsid-triage-2", None).await;
+    let cookie = login(&a).await;
+    let page = |path: &str| {
+        get(path)
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (_, _, json) = send(&a, api("GET", &format!("/api/events/{failed}"), None)).await;
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["attempt_log"].as_array().unwrap().len(), 2);
+    assert_eq!(v["attempts"], 2, "the count is the log's length: {json}");
+
+    let (_, _, html) = send(&a, page("/events?status=failed")).await;
+    assert!(
+        html.contains("Events with status <b>failed</b>") && html.contains("id=\"clear-filter\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("class=\"count alert active\" id=\"count-failed\""),
+        "failed count highlighted and active: {html}"
+    );
+    assert!(html.contains("<td>failed</td><td>2</td>"), "{html}");
+    let (_, _, dash) = send(&a, page("/")).await;
+    assert!(
+        dash.contains("class=\"count alert\" id=\"count-failed\""),
+        "{dash}"
+    );
+
+    let (_, _, html) = send(&a, page("/events?q=lsid-triage-2")).await;
+    assert!(
+        html.contains("lsid-triage-2") && !html.contains("lsid-triage-1"),
+        "{html}"
+    );
+    assert!(html.contains("(1 found)"), "{html}");
+    // By ticket number: the outbound external_key field (no ticket resolved yet) ...
+    let stored = a.shared.store.event(failed).await.unwrap().unwrap();
+    assert!(stored.ticket_id.is_none());
+    let keyed = crate::store::NewEvent {
+        configuration: "Production EU".into(),
+        appliance_id: "default".into(),
+        event_type: crate::config::SESSION_END.into(),
+        lsid: "lsid-keyed".into(),
+        event_timestamp: "1".into(),
+        source: crate::store::Source::Outbound,
+        fields: vec![("external_key".into(), "123".into())],
+        status: crate::store::Status::Skipped,
+        note: None,
+    };
+    a.shared.store.insert_event(&keyed).await.unwrap();
+    let (_, _, json) = send(&a, api("GET", "/api/events?q=%23123", None)).await;
+    let found = serde_json::from_str::<Value>(&json).unwrap()["events"].clone();
+    assert_eq!(found.as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(found[0]["lsid"], "lsid-keyed");
+    // ... and the ticket a processed event went to, linked to the configuration's Zendesk.
+    a.shared.store.requeue(failed).await.unwrap();
+    let claimed = a
+        .shared
+        .store
+        .claim_due(std::time::Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(a.shared.store.mark_done(&claimed, Some(456)).await.unwrap());
+    let (_, _, html) = send(&a, page("/events?q=456")).await;
+    assert!(
+        html.contains(&claimed.lsid)
+            && html.contains("href=\"https://acme.zendesk.com/agent/tickets/456\""),
+        "{html}"
+    );
+    let (_, _, html) = send(&a, page("/events?q=nothing-like-this")).await;
+    assert!(
+        html.contains("(0 found)") && html.contains("No events."),
+        "{html}"
+    );
+    let (status, _, html) = send(&a, page("/events?status=bogus")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        html.contains("Unknown status") && html.contains("<html"),
+        "{html}"
+    );
+}
+
+#[test]
+fn times_show_the_local_zone() {
+    let plus_one = time::UtcOffset::from_hms(1, 0, 0).unwrap();
+    assert_eq!(
+        super::view::format_ms_at(1_700_000_000_123, plus_one),
+        "2023-11-14 23:13:20 UTC+01:00"
+    );
+    let minus = time::UtcOffset::from_hms(-5, -30, 0).unwrap();
+    assert_eq!(
+        super::view::format_ms_at(1_700_000_000_123, minus),
+        "2023-11-14 16:43:20 UTC-05:30"
+    );
+    assert_eq!(
+        super::view::format_ms_at(1_700_000_000_123, time::UtcOffset::UTC),
+        "2023-11-14 22:13:20 UTC"
+    );
 }

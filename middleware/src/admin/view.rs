@@ -54,6 +54,7 @@ pub struct EventRow {
     pub lsid: String,
     pub source: &'static str,
     pub status: &'static str,
+    /// Attempts made and recorded (each with its error), the same number the detail lists.
     pub attempts: i64,
     pub last_error: Option<String>,
     pub ticket_id: Option<i64>,
@@ -106,12 +107,41 @@ pub enum RetryOutcome {
     NotRetryable(&'static str),
 }
 
+static LOCAL_OFFSET: std::sync::OnceLock<time::UtcOffset> = std::sync::OnceLock::new();
+
+/// The machine's time zone offset for the admin's times. The binary reads it before it starts
+/// any thread (the only moment the OS offset can be read soundly); without it times are UTC.
+pub fn set_local_offset(offset: time::UtcOffset) {
+    let _ = LOCAL_OFFSET.set(offset);
+}
+
+/// A stored time (ms since the epoch) in the middleware's local time, with the zone.
 pub fn format_ms(ms: i64) -> String {
-    let fmt =
-        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    format_ms_at(
+        ms,
+        LOCAL_OFFSET.get().copied().unwrap_or(time::UtcOffset::UTC),
+    )
+}
+
+/// `2023-11-14 23:13:20 UTC+01:00` (or `... UTC` when the offset is zero).
+pub fn format_ms_at(ms: i64, offset: time::UtcOffset) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    let zone = if offset.is_utc() {
+        "UTC".to_string()
+    } else {
+        let (h, m, _) = offset.as_hms();
+        format!(
+            "UTC{}{:02}:{:02}",
+            if offset.is_negative() { '-' } else { '+' },
+            h.unsigned_abs(),
+            m.unsigned_abs()
+        )
+    };
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
+        .map(|t| t.to_offset(offset))
         .and_then(|t| t.format(&fmt).ok())
+        .map(|t| format!("{t} {zone}"))
         .unwrap_or_else(|| ms.to_string())
 }
 
@@ -141,6 +171,16 @@ pub fn events_base_url(server: &ServerConfig) -> String {
         Ok(addr) => format!("http://{}:{}", host_name(), addr.port()),
         Err(_) => format!("http://{}", server.events_listen),
     }
+}
+
+/// This machine's host name (empty when it cannot be read).
+pub fn machine_host_name() -> String {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .map(|s| s.trim().to_string())
+        .find(|s| !s.is_empty())
+        .unwrap_or_default()
 }
 
 fn host_name() -> String {
@@ -194,7 +234,8 @@ fn retryable(status: Status) -> bool {
     )
 }
 
-pub fn row(shared: &Shared, e: &StoredEvent) -> EventRow {
+/// One event as listed; `attempts` is the number of recorded attempts (the attempt log's length).
+pub fn row(shared: &Shared, e: &StoredEvent, attempts: i64) -> EventRow {
     let rt = shared.runtime(&e.configuration);
     let zendesk = rt.as_ref().map(|r| r.cfg.zendesk.url.as_str());
     EventRow {
@@ -205,7 +246,7 @@ pub fn row(shared: &Shared, e: &StoredEvent) -> EventRow {
         lsid: e.lsid.clone(),
         source: e.source.as_str(),
         status: e.status.as_str(),
-        attempts: e.attempts,
+        attempts,
         last_error: e.last_error.clone(),
         ticket_id: e.ticket_id,
         ticket_url: match (zendesk, e.ticket_id) {
@@ -228,14 +269,26 @@ pub async fn page_of(
     let offset = i64::try_from(page.saturating_mul(page_size)).unwrap_or(i64::MAX);
     let events = shared.store.recent_events(status, size + 1, offset).await?;
     let more = events.len() > page_size;
-    Ok((
-        events
-            .iter()
-            .take(page_size)
-            .map(|e| row(shared, e))
-            .collect(),
-        more,
-    ))
+    let events: Vec<StoredEvent> = events.into_iter().take(page_size).collect();
+    Ok((rows(shared, &events).await?, more))
+}
+
+async fn rows(shared: &Shared, events: &[StoredEvent]) -> Result<Vec<EventRow>, StoreError> {
+    let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+    let counts = shared.store.attempt_counts(&ids).await?;
+    Ok(events
+        .iter()
+        .map(|e| row(shared, e, counts.get(&e.id).copied().unwrap_or(0)))
+        .collect())
+}
+
+/// Events of a session id (lsid) or a ticket number (`123` or `#123`), newest first.
+pub async fn search(shared: &Shared, q: &str) -> Result<Vec<EventRow>, StoreError> {
+    let events = shared
+        .store
+        .search_events(q.trim(), PAGE_SIZE as i64)
+        .await?;
+    rows(shared, &events).await
 }
 
 pub async fn event_detail(shared: &Shared, id: i64) -> Result<Option<EventDetail>, StoreError> {
@@ -244,7 +297,7 @@ pub async fn event_detail(shared: &Shared, id: i64) -> Result<Option<EventDetail
     };
     let attempts = shared.store.attempts(id).await?;
     Ok(Some(EventDetail {
-        row: row(shared, &e),
+        row: row(shared, &e, attempts.len() as i64),
         appliance_id: e.appliance_id.clone(),
         event_timestamp: e.event_timestamp.clone(),
         updated_at: format_ms(e.updated_at),
