@@ -226,3 +226,108 @@ async fn the_file_is_imported_once_and_export_writes_it_back_without_secrets() {
         .collect();
     assert_eq!(ids, [APPLIANCE_ID, "branch_9"]);
 }
+
+#[tokio::test]
+async fn test_names_each_failure_in_words_and_gives_the_urls_to_paste() {
+    let env = Env::start(Setup::default()).await;
+    let addr = serve_admin(&env.app).await;
+    let http = reqwest::Client::new();
+    let put = |doc: Value| {
+        let http = http.clone();
+        async move {
+            let r = http
+                .put(format!("http://{addr}/api/configurations/Sandbox"))
+                .basic_auth("admin", Some(PASSWORD))
+                .json(&doc)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        }
+    };
+    let test = || async {
+        let r = http
+            .post(format!("http://{addr}/api/configurations/Sandbox/test"))
+            .basic_auth("admin", Some(PASSWORD))
+            .send()
+            .await
+            .unwrap();
+        let text = r.text().await.unwrap();
+        for s in [env.sb.appliance.client_secret(), env.sb.zendesk.api_token()] {
+            assert!(!text.contains(&s), "secret answered: {text}");
+        }
+        assert!(!text.contains("wrong-s3cret-1") && !text.contains("wrong-t0ken-2"));
+        serde_json::from_str::<Value>(&text).unwrap()
+    };
+    let good = test().await;
+    assert_eq!(good["ok"], true, "{good}");
+    assert!(good["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["ok"] == true));
+    assert_eq!(
+        good["custom_link_url"],
+        format!(
+            "{}/agent/tickets/%SESSION.CUSTOM.EXTERNAL_KEY%",
+            env.sb.zendesk.base_url()
+        )
+    );
+    assert!(good["outbound_event_url"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/ERSPost?appliance={APPLIANCE_ID}")));
+
+    let mut doc = branch(&env, APPLIANCE_ID);
+    doc["name"] = json!("Sandbox");
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (
+            json!({"client_secret": "wrong-s3cret-1"}),
+            "BeyondTrust",
+            "the OAuth client secret was refused",
+        ),
+        (
+            json!({"host": "127.0.0.1:1"}),
+            "BeyondTrust",
+            "connection refused by 127.0.0.1:1",
+        ),
+        (
+            json!({"allow_invalid_certificates": false}),
+            "BeyondTrust",
+            "is not trusted",
+        ),
+        (
+            json!({"zendesk_token": "wrong-t0ken-2"}),
+            "Zendesk",
+            "the Zendesk user or API token was refused",
+        ),
+    ];
+    for (patch, target, words) in cases {
+        let mut d = doc.clone();
+        for (k, v) in patch.as_object().unwrap() {
+            if k == "zendesk_token" {
+                d["zendesk"]["token"] = v.clone();
+            } else {
+                d["beyondtrust"][k] = v.clone();
+            }
+        }
+        put(d).await;
+        let r = test().await;
+        assert_eq!(r["ok"], false, "{patch}: {r}");
+        let failed: Vec<&Value> = r["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["ok"] == false)
+            .collect();
+        assert_eq!(failed.len(), 1, "{patch}: {r}");
+        assert_eq!(failed[0]["target"], target);
+        assert!(
+            failed[0]["detail"].as_str().unwrap().contains(words),
+            "{patch}: {r}"
+        );
+    }
+    // Fixed again: all pass.
+    put(doc).await;
+    assert_eq!(test().await["ok"], true);
+}

@@ -747,7 +747,8 @@ pub async fn cards(shared: &Shared) -> Result<String, ConfigStoreError> {
              <dt>Authentication</dt><dd>{auth}</dd><dt>Zendesk</dt><dd>{zd}</dd><dt>Zendesk user</dt><dd>{user}</dd>\
              <dt>Polling</dt><dd>{polling}</dd>\
              <dt>Outbound Event URL</dt><dd><code>{url}</code><br><span class=\"muted\">Appliance: /login &gt; Management &gt; \
-             Outbound Events &gt; HTTP Recipients; send Support Session End and both exit surveys.</span></dd></dl>\
+             Outbound Events &gt; HTTP Recipients; send Support Session End and both exit surveys.</span></dd>\
+             <dt>Custom Link URL</dt><dd><code>{link}</code><br><span class=\"muted\">/login &gt; Rep Console &gt; Custom Links</span></dd></dl>\
              <p class=\"actions\"><form class=\"inline\" method=\"post\" action=\"/configurations/{seg}/test\"><button>Test connection</button></form> \
              <a href=\"/configurations/{seg}/edit\">Edit</a> <a href=\"/configurations/{seg}/copy\">Copy</a> \
              <form class=\"inline\" method=\"post\" action=\"/configurations/{seg}/{toggle}\"><button class=\"secondary\">{toggle_label}</button></form> \
@@ -761,6 +762,7 @@ pub async fn cards(shared: &Shared) -> Result<String, ConfigStoreError> {
             zd = esc(&v.zendesk_url),
             user = esc(&v.zendesk_username),
             url = esc(&v.outbound_event_url),
+            link = esc(&v.custom_link_url),
             toggle_label = if v.enabled { "Disable" } else { "Enable" },
         );
     }

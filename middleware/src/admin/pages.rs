@@ -396,18 +396,33 @@ pub async fn retry(State(state): State<Arc<AdminState>>, Path(raw): Path<String>
 
 pub fn test_result(t: &TestResult) -> String {
     let mut body = format!(
-        "<h2>Test connection: {} — <span class=\"{}\">{}</span></h2><div class=\"card\"><ul class=\"checks\">",
+        "<h2>Test connection: {} — <span class=\"{}\" id=\"test-outcome\">{}</span></h2><div class=\"card\"><ul class=\"checks\">",
         esc(&t.configuration),
         if t.ok { "ok" } else { "bad" },
         if t.ok { "all checks passed" } else { "failed" }
     );
-    for line in &t.passed {
-        let _ = write!(body, "<li class=\"ok\">✓ {}</li>", esc(line));
+    for c in &t.checks {
+        let _ = write!(
+            body,
+            "<li class=\"{} check-{}\">{} <b>{}</b>: {}</li>",
+            if c.ok { "ok" } else { "bad" },
+            if c.ok { "pass" } else { "fail" },
+            if c.ok { "✓ pass" } else { "✗ fail" },
+            c.target,
+            esc(&c.detail)
+        );
     }
-    for line in &t.failed {
-        let _ = write!(body, "<li class=\"bad\">✗ {}</li>", esc(line));
-    }
-    body.push_str("</ul><p><a href=\"/\">Back to the dashboard</a></p></div>");
+    let _ = write!(
+        body,
+        "</ul><dl><dt>Outbound Event URL</dt><dd><code id=\"outbound-url\">{}</code><br><span class=\"muted\">/login &gt; Management &gt; \
+         Outbound Events &gt; Add New HTTP Recipient; send Support Session End and both exit surveys.</span></dd>\
+         <dt>Custom Link URL</dt><dd><code id=\"custom-link\">{}</code><br><span class=\"muted\">/login &gt; Rep Console &gt; \
+         Custom Links &gt; Create New Custom Link (opens the session's ticket).</span></dd></dl>\
+         <p><a href=\"/\">Back to the dashboard</a> · <a href=\"/configurations/{}/edit\">Edit the configuration</a></p></div>",
+        esc(&t.outbound_event_url),
+        esc(&t.custom_link_url),
+        esc(&segment(&t.configuration)),
+    );
     body
 }
 

@@ -42,6 +42,8 @@ pub struct ConfigurationView {
     pub polling_interval_secs: u64,
     /// What to paste into the appliance's Outbound Events HTTP recipient.
     pub outbound_event_url: String,
+    /// What to paste into the appliance's Rep Console custom link (opens the ticket).
+    pub custom_link_url: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -87,17 +89,56 @@ pub struct TestResult {
     pub ok: bool,
     pub passed: Vec<String>,
     pub failed: Vec<String>,
+    /// Every check with its outcome, BeyondTrust first.
+    pub checks: Vec<CheckLine>,
+    /// What to paste into the appliance's Outbound Events HTTP recipient.
+    pub outbound_event_url: String,
+    /// What to paste into the appliance's Rep Console custom link.
+    pub custom_link_url: String,
 }
 
-impl From<CheckReport> for TestResult {
-    fn from(r: CheckReport) -> Self {
+#[derive(Debug, Serialize)]
+pub struct CheckLine {
+    /// `BeyondTrust` or `Zendesk`.
+    pub target: &'static str,
+    pub ok: bool,
+    /// What passed, or why it failed in words an admin can act on.
+    pub detail: String,
+}
+
+impl TestResult {
+    fn new(r: CheckReport, server: &ServerConfig, c: &Configuration) -> Self {
+        let mut checks: Vec<CheckLine> = r
+            .passed
+            .iter()
+            .map(|l| (true, l))
+            .chain(r.failed.iter().map(|l| (false, l)))
+            .map(|(ok, l)| CheckLine {
+                target: if l.starts_with("Zendesk") {
+                    "Zendesk"
+                } else {
+                    "BeyondTrust"
+                },
+                ok,
+                detail: l.clone(),
+            })
+            .collect();
+        checks.sort_by_key(|c| c.target != "BeyondTrust");
         Self {
             ok: r.ok(),
             configuration: r.configuration,
             passed: r.passed,
             failed: r.failed,
+            checks,
+            outbound_event_url: outbound_event_url(server, &c.appliance_id),
+            custom_link_url: custom_link_url(&c.zendesk.url),
         }
     }
+}
+
+/// The representative console's custom link that opens the session's ticket.
+pub fn custom_link_url(zendesk_url: &str) -> String {
+    format!("{zendesk_url}/agent/tickets/%SESSION.CUSTOM.EXTERNAL_KEY%")
 }
 
 pub enum RetryOutcome {
@@ -216,6 +257,7 @@ pub fn configuration(server: &ServerConfig, c: &Configuration) -> ConfigurationV
         polling_event_types: c.beyondtrust.polling_event_types.clone(),
         polling_interval_secs: c.beyondtrust.polling_interval_secs,
         outbound_event_url: outbound_event_url(server, &c.appliance_id),
+        custom_link_url: custom_link_url(&c.zendesk.url),
     }
 }
 
@@ -315,11 +357,8 @@ pub async fn event_detail(shared: &Shared, id: i64) -> Result<Option<EventDetail
 /// Runs `middleware check` for one configuration; `None` when no configuration has that name.
 pub async fn test_connection(shared: &Shared, name: &str) -> Option<TestResult> {
     let rt = shared.runtime(name)?;
-    Some(
-        check_configuration(&rt.cfg, shared.tuning.http_timeout)
-            .await
-            .into(),
-    )
+    let report = check_configuration(&rt.cfg, shared.tuning.http_timeout).await;
+    Some(TestResult::new(report, &shared.config.server, &rt.cfg))
 }
 
 /// Makes a failed, unassociated or waiting event due now and wakes the workers.
