@@ -109,6 +109,28 @@ async fn a_configuration_added_in_the_admin_gets_its_events_processed_without_re
         "{comments:#?}"
     );
 
+    // Its templates preview against this very session, fetched from the appliance.
+    let preview: Value = http
+        .get(format!("http://{addr}/api/templates?event={}", e.id))
+        .basic_auth("admin", Some(PASSWORD))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = &preview["templates"][0];
+    assert_eq!(session["file"], "session.hbs");
+    assert_eq!(session["active"], "built-in");
+    assert!(
+        session["html"].as_str().unwrap().contains(&lsid),
+        "{preview}"
+    );
+    assert!(session["data"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("event {}", e.id)));
+
     // Deleted: the next event for it is refused at once.
     let r = http
         .delete(format!("http://{addr}/api/configurations/Branch"))

@@ -9,6 +9,7 @@
 //! - [`view`]: what both faces show (counts, configurations, event rows), secret-free.
 //! - [`pages`]: server-rendered HTML, every outside value escaped.
 //! - [`configurations`]: add, copy, edit, enable/disable, delete configurations (forms and JSON).
+//! - [`templates`]: the active comment templates and their previews.
 //! - [`api`]: the same under `/api/` as JSON.
 
 pub mod api;
@@ -16,6 +17,7 @@ pub mod auth;
 pub mod configurations;
 pub mod pages;
 pub mod password;
+pub mod templates;
 pub mod view;
 
 use std::sync::Arc;
@@ -93,6 +95,8 @@ pub fn router(state: Arc<AdminState>) -> Router {
             get(configurations::delete_confirm).post(configurations::delete),
         )
         .route("/configurations/{name}/test", post(pages::test_connection))
+        .route("/templates", get(templates::page))
+        .route("/api/templates", get(templates::api))
         .route("/logout", post(auth::logout))
         .route("/api/status", get(api::status))
         .route(

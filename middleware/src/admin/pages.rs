@@ -63,11 +63,11 @@ a.button{display:inline-block;background:#1f73b7;color:#fff;border-radius:4px;pa
 button.danger,a.danger{color:#cc3340}button.danger{background:#fff;border:1px solid #cc3340}\
 .field{display:grid;grid-template-columns:220px 1fr;gap:8px;padding:6px 0;border-bottom:1px solid #f0f1f2}\
 .field input[type=text],.field input[type=password]{width:360px;max-width:100%;border:1px solid #d8dcde;border-radius:4px;padding:6px 8px;font-size:14px}\
-label.check{margin-right:12px;white-space:nowrap}.actions a{margin:0 6px}";
+label.check{margin-right:12px;white-space:nowrap}.preview{border:1px dashed #d8dcde;padding:12px;margin-top:12px;background:#fdfdfd}.actions a{margin:0 6px}";
 
 pub fn layout(title: &str, body: &str, signed_in: bool) -> String {
     let nav = if signed_in {
-        "<a href=\"/\">Dashboard</a><a href=\"/events\">Events</a>\
+        "<a href=\"/\">Dashboard</a><a href=\"/events\">Events</a><a href=\"/templates\">Templates</a>\
          <form class=\"inline\" method=\"post\" action=\"/logout\"><button class=\"secondary\">Log out</button></form>"
     } else {
         ""
@@ -338,7 +338,7 @@ pub async fn event(State(state): State<Arc<AdminState>>, Path(raw): Path<String>
          <dt>Appliance id</dt><dd>{app}</dd><dt>Event</dt><dd>{ty}</dd><dt>lsid</dt><dd><code>{lsid}</code></dd>\
          <dt>Source</dt><dd>{src}</dd><dt>Event timestamp</dt><dd>{ts}</dd><dt>Received</dt><dd>{recv}</dd>\
          <dt>Updated</dt><dd>{upd}</dd><dt>Ticket</dt><dd>{ticket}</dd><dt>Attempts</dt><dd>{attempts}</dd>\
-         <dt>Last error</dt><dd>{err}</dd></dl><p>{retry}</p></div>",
+         <dt>Last error</dt><dd>{err}</dd></dl><p>{retry} <a href=\"/templates?event={id}\">Preview the templates with this session</a></p></div>",
         id = r.id,
         status = esc(r.status),
         cfg = esc(&r.configuration),

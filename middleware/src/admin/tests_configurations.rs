@@ -66,6 +66,7 @@ async fn every_configuration_route_needs_authentication() {
         ("PUT", "/api/configurations/Lab"),
         ("DELETE", "/api/configurations/Lab"),
         ("POST", "/api/configurations/Lab/test"),
+        ("GET", "/api/templates"),
     ] {
         let req = Request::builder()
             .method(method)
@@ -101,6 +102,7 @@ async fn every_configuration_route_needs_authentication() {
         "/configurations/Lab/edit",
         "/configurations/Lab/copy",
         "/configurations/Lab/delete",
+        "/templates",
     ] {
         let (status, headers, _) = send(&a, get(path).body(Body::empty()).unwrap()).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
@@ -712,4 +714,91 @@ fn times_show_the_local_zone() {
         super::view::format_ms_at(1_700_000_000_123, time::UtcOffset::UTC),
         "2023-11-14 22:13:20 UTC"
     );
+}
+
+#[tokio::test]
+async fn templates_show_their_source_and_a_preview_of_the_sample_session() {
+    let a = super::tests::admin().await;
+    let cookie = login(&a).await;
+    let page = |path: &str| {
+        get(path)
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, _, html) = send(&a, page("/templates")).await;
+    assert_eq!(status, StatusCode::OK);
+    for file in ["session.hbs", "customer-survey.hbs", "rep-survey.hbs"] {
+        assert!(
+            html.contains(&format!("data-file=\"{file}\"")),
+            "{file}: {html}"
+        );
+    }
+    assert_eq!(
+        html.matches("<dd class=\"active-source\">built-in</dd>")
+            .count(),
+        3
+    );
+    // The sample session, rendered by the real templates.
+    assert!(
+        html.contains("c69a8e10bea9428f816cfababe9815fe")
+            && html.contains("<div class=\"preview\">")
+    );
+    let (_, _, json) = send(&a, api("GET", "/api/templates", None)).await;
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["templates"].as_array().unwrap().len(), 3);
+    assert!(
+        v["templates"][1]["html"]
+            .as_str()
+            .unwrap()
+            .contains("survey"),
+        "{json}"
+    );
+
+    let (status, _, html) = send(&a, page("/templates?event=abc")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("is not an event id"), "{html}");
+    let (status, _, json) = send(&a, api("GET", "/api/templates?event=424242", None)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(json.contains("there is no event 424242"), "{json}");
+    // An event whose appliance cannot be reached: the reason, in words.
+    let id = event(&a, "lsid-unreachable", None).await;
+    let (status, _, html) = send(&a, page(&format!("/templates?event={id}"))).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{html}");
+    assert!(html.contains("could not be fetched"), "{html}");
+    no_secret(&html);
+}
+
+#[tokio::test]
+async fn an_override_file_is_named_as_the_active_template_and_previewed() {
+    let dir = std::env::temp_dir().join(format!(
+        "mw-tpl-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("session.hbs"), "<p>OVERRIDE for {{lsid}}</p>").unwrap();
+    let db = crate::testing::temp_database_url("tpl");
+    let text = format!(
+        "[server]\ndatabase_url = \"{db}\"\ntemplates_dir = \"{}\"\n",
+        dir.display()
+    );
+    let config = crate::config::parse(&text, "t.toml", &|_| None).unwrap();
+    let (_tx, rx) = tokio::sync::watch::channel(false);
+    let shared = crate::app::Shared::build(config, crate::testing::fast_tuning(), rx)
+        .await
+        .unwrap();
+    let list = super::templates::previews(&shared, None).await.unwrap();
+    assert_eq!(
+        list[0].active,
+        dir.join("session.hbs").display().to_string()
+    );
+    assert_eq!(
+        list[0].html.as_deref(),
+        Some("<p>OVERRIDE for c69a8e10bea9428f816cfababe9815fe</p>")
+    );
+    assert_eq!(list[1].active, "built-in");
+    shared.store.close().await;
+    crate::testing::remove_sqlite_files(&db);
+    let _ = std::fs::remove_dir_all(&dir);
 }
