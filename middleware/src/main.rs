@@ -111,14 +111,68 @@ async fn serve(path: Option<PathBuf>) -> anyhow::Result<()> {
         .context("middleware stopped with an error")
 }
 
+/// The configurations in effect: the database's once the file was imported there (the
+/// database is authoritative from then on), else the file's. `Err` lines name stored
+/// configurations that no longer validate.
+async fn configurations_to_check(
+    config: &Config,
+) -> anyhow::Result<(String, Vec<Result<config::Configuration, (String, String)>>)> {
+    let url = &config.server.database_url;
+    let sqlite_file = url
+        .strip_prefix("sqlite://")
+        .map(|rest| rest.split('?').next().unwrap_or(rest).to_string());
+    // Never create a database just to look into it.
+    let exists = sqlite_file
+        .as_ref()
+        .is_none_or(|f| std::path::Path::new(f).is_file());
+    if exists {
+        let store = middleware::store::Store::connect(url)
+            .await
+            .with_context(|| {
+                format!("opening the database {}", config::redact_url_password(url))
+            })?;
+        let stored = middleware::config_store::ConfigStore::new(&store);
+        let imported = stored.generation().await? > 0;
+        let (_, all) = stored.load().await?;
+        store.close().await;
+        if imported {
+            return Ok((
+                "the database".into(),
+                all.into_iter()
+                    .map(|s| s.parsed.map_err(|why| (s.name, why)))
+                    .collect(),
+            ));
+        }
+    }
+    Ok((
+        "the file".into(),
+        config.configurations.iter().cloned().map(Ok).collect(),
+    ))
+}
+
 async fn check(path: PathBuf) -> anyhow::Result<bool> {
     let config = config::load(&path)?;
-    if config.configurations.is_empty() {
-        println!("{}: no [[configuration]] sections to check", path.display());
+    let (source, configurations) = configurations_to_check(&config).await?;
+    if configurations.is_empty() {
+        println!("{}: no configurations to check in {source}", path.display());
         return Ok(false);
     }
+    println!(
+        "checking the {} configuration(s) in {source}",
+        configurations.len()
+    );
     let mut all_ok = true;
-    for c in &config.configurations {
+    let mut valid = Vec::new();
+    for c in configurations {
+        match c {
+            Ok(c) => valid.push(c),
+            Err((name, why)) => {
+                println!("FAILED {name}: the stored configuration is not valid: {why}");
+                all_ok = false;
+            }
+        }
+    }
+    for c in &valid {
         let report =
             middleware::check::check_configuration(c, std::time::Duration::from_secs(20)).await;
         for line in &report.passed {

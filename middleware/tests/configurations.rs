@@ -6,6 +6,8 @@ mod common;
 
 use std::net::SocketAddr;
 
+use std::time::Duration;
+
 use common::*;
 use middleware::admin::{router, AdminState};
 use middleware::config_store::{ConfigStore, CHECK_EVERY};
@@ -206,15 +208,27 @@ async fn the_file_is_imported_once_and_export_writes_it_back_without_secrets() {
     std::fs::write(&path, config_text(&env.sb, &env.setup)).unwrap();
     let bin = env!("CARGO_BIN_EXE_middleware");
     let p = path.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(bin)
-            .args(["config", "export", "--config"])
-            .arg(&p)
-            .output()
-            .unwrap()
+    let (out, checked) = tokio::task::spawn_blocking(move || {
+        let run = |args: &[&str]| {
+            std::process::Command::new(bin)
+                .args(args)
+                .arg("--config")
+                .arg(&p)
+                .output()
+                .unwrap()
+        };
+        (run(&["config", "export"]), run(&["check"]))
     })
     .await
     .unwrap();
+    // `check` tests what is in effect: the database's set, not the file's one section.
+    let check_out = String::from_utf8_lossy(&checked.stdout).into_owned();
+    assert!(checked.status.success(), "{check_out}");
+    assert!(
+        check_out.contains("checking the 2 configuration(s) in the database")
+            && check_out.contains("ok     Branch:"),
+        "{check_out}"
+    );
     let _ = std::fs::remove_file(&path);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
@@ -352,4 +366,57 @@ async fn test_names_each_failure_in_words_and_gives_the_urls_to_paste() {
     // Fixed again: all pass.
     put(doc).await;
     assert_eq!(test().await["ok"], true);
+}
+
+#[tokio::test]
+async fn a_polling_configuration_added_while_running_starts_polling_and_stops_when_disabled() {
+    let env = Env::start(Setup::default()).await;
+    let supervisor = tokio::spawn(middleware::poller::supervise(env.app.shared.clone()));
+    // The appliance cannot reach the middleware: no outbound events, only the session listing.
+    env.sb.appliance.set_events_url(None);
+    let ticket = env.sb.zendesk.create_ticket("Polled");
+    let lsid = env
+        .sb
+        .appliance
+        .create_session(SessionSpec::default().external_key(ticket.to_string()));
+    env.sb.appliance.end_session(&lsid);
+
+    let mut doc = branch(&env, "branch_poll");
+    doc["beyondtrust"]["polling_event_types"] = json!([END]);
+    doc["beyondtrust"]["polling_interval_secs"] = json!(1);
+    let store = ConfigStore::new(env.app.store());
+    store.create(doc, None).await.unwrap();
+    env.app.shared.reload_configurations().await.unwrap();
+    wait_until(
+        "the polled session end",
+        Duration::from_secs(10),
+        || async {
+            env.app
+                .events()
+                .await
+                .iter()
+                .any(|e| e.lsid == lsid && e.configuration == "Branch")
+        },
+    )
+    .await;
+
+    store.set_disabled("Branch", true).await.unwrap();
+    env.app.shared.reload_configurations().await.unwrap();
+    let listings = || {
+        env.sb
+            .appliance
+            .api_calls()
+            .iter()
+            .filter(|c| c.action.as_deref() == Some("SupportSessionListing"))
+            .count()
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let after_disable = listings();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        listings(),
+        after_disable,
+        "a disabled configuration does not poll"
+    );
+    supervisor.abort();
 }
