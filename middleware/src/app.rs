@@ -173,7 +173,7 @@ impl Shared {
                 );
             }
         } else if !config.configurations.is_empty() {
-            tracing::info!("the database holds the configurations; [[configuration]] sections in the file are not read again (use the admin, or `middleware config export`)");
+            tracing::warn!("the database holds the configurations; the file's [[configuration]] sections are not read again (change them in the admin; `middleware config export` writes the current set)");
         }
         let shared = Arc::new(Self {
             store,

@@ -196,3 +196,31 @@ async fn the_file_is_imported_once_and_changes_bump_the_generation() {
     store.close().await;
     remove_sqlite_files(&url);
 }
+
+#[test]
+fn every_rule_broken_at_once_is_named_at_once() {
+    let mut d = doc();
+    d["appliance_id"] = json!("bad id");
+    d["beyondtrust"]["host"] = json!("https://bt/");
+    d["beyondtrust"]["use_non_tls"] = json!(true);
+    d["beyondtrust"]["polling_interval_secs"] = json!(0);
+    d["beyondtrust"]["outbound_event_types"] = json!(["nope"]);
+    d["zendesk"]["url"] = json!("nope");
+    d["zendesk"].as_object_mut().unwrap().remove("token");
+    d["zendesk"]["update_rate_per_minute"] = json!(0);
+    let e = errors(validate(&d, &no_env));
+    for field in [
+        "appliance_id",
+        "beyondtrust.host",
+        "beyondtrust.use_non_tls",
+        "beyondtrust.polling_interval_secs",
+        "beyondtrust.outbound_event_types",
+        "zendesk.url",
+        "zendesk.token",
+        "zendesk.update_rate_per_minute",
+    ] {
+        assert!(e.contains_key(field), "{field} not named: {e:?}");
+    }
+    assert_eq!(e.len(), 8, "{e:?}");
+    assert!(!format!("{e:?}").contains("stand-in"), "{e:?}");
+}
