@@ -314,7 +314,33 @@ pub fn validate(
             }
         }
     }
-    Err(ConfigStoreError::Invalid(errors))
+    Err(ConfigStoreError::Invalid(redact(errors, doc)))
+}
+
+/// Messages quote bad values; a secret's value (whatever its type) is never quoted back.
+fn redact(mut errors: FieldErrors, doc: &Value) -> FieldErrors {
+    let secrets: Vec<String> = SECRETS
+        .iter()
+        .filter_map(|(section, key, _, _)| doc.get(*section)?.get(*key))
+        .map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .filter(|s| s.len() >= 3)
+        .collect();
+    for (path, message) in errors.iter_mut() {
+        if SECRETS
+            .iter()
+            .any(|(section, key, _, _)| *path == format!("{section}.{key}"))
+            && message.starts_with("invalid type")
+        {
+            *message = "must be text".into();
+        }
+        for s in &secrets {
+            *message = message.replace(s.as_str(), "***");
+        }
+    }
+    errors
 }
 
 /// Runs one document through the file's parser; the error as (field path, message).

@@ -224,3 +224,17 @@ fn every_rule_broken_at_once_is_named_at_once() {
     assert_eq!(e.len(), 8, "{e:?}");
     assert!(!format!("{e:?}").contains("stand-in"), "{e:?}");
 }
+
+#[test]
+fn a_secret_of_the_wrong_type_is_not_quoted_back() {
+    let mut d = doc();
+    d["beyondtrust"]["client_secret"] = json!(987654321);
+    d["zendesk"]["token"] = json!(["T0KEN-in-a-list"]);
+    let e = errors(validate(&d, &no_env));
+    let text = format!("{e:?}");
+    assert!(
+        !text.contains("987654321") && !text.contains("T0KEN-in-a-list"),
+        "{text}"
+    );
+    assert_eq!(e["beyondtrust.client_secret"], "must be text", "{e:?}");
+}
