@@ -191,12 +191,28 @@ fn is_api(req: &Request) -> bool {
     req.uri().path().starts_with("/api/")
 }
 
+/// Where the password is, for the hints of 401 answers.
+const PASSWORD_HINT: &str = "The admin password is in MIDDLEWARE_ADMIN_PASSWORD (or the variable named by \
+[server] admin_password_env) or else in the admin-password file next to the SQLite database; the log says which.";
+
+/// An error for a person (an HTML page with the way on) or for a script (plain text).
+fn refusal(status: StatusCode, api: bool, title: &str, message: &str) -> Response {
+    if api {
+        (status, format!("{message}\n")).into_response()
+    } else {
+        pages::error_page_with_login(status, title, message)
+    }
+}
+
 fn unauthorized(api: bool) -> Response {
-    let mut r = (
+    let mut r = refusal(
         StatusCode::UNAUTHORIZED,
-        "authentication required: log in, or use HTTP Basic with user admin\n",
-    )
-        .into_response();
+        api,
+        "Log in",
+        &format!(
+            "Authentication required: log in (your session may have expired), or use HTTP Basic with user admin. {PASSWORD_HINT}"
+        ),
+    );
     if api {
         r.headers_mut().insert(
             header::WWW_AUTHENTICATE,
@@ -206,12 +222,23 @@ fn unauthorized(api: bool) -> Response {
     r
 }
 
-fn too_many() -> Response {
-    (
+fn too_many(api: bool) -> Response {
+    refusal(
         StatusCode::TOO_MANY_REQUESTS,
-        "too many wrong passwords; wait a minute and try again\n",
+        api,
+        "Too many wrong passwords",
+        "Too many wrong passwords from your address; wait a minute and try again.",
     )
-        .into_response()
+}
+
+fn cross_origin(api: bool) -> Response {
+    refusal(
+        StatusCode::FORBIDDEN,
+        api,
+        "Refused",
+        "Cross-origin request refused: changes are accepted only from the admin's own pages. Open the admin \
+         at the address it listens on (e.g. http://127.0.0.1:53231/) and submit the form there.",
+    )
 }
 
 /// Lets authenticated requests through; state-changing ones only from the same origin.
@@ -222,11 +249,16 @@ pub async fn require(State(state): State<Arc<AdminState>>, req: Request, next: N
     let by_basic = !by_cookie
         && match basic_password(req.headers()) {
             None => false,
-            Some(_) if auth.locked(from) => return too_many(),
+            Some(_) if auth.locked(from) => return too_many(is_api(&req)),
             Some(p) if auth.password_ok(&p) => true,
             Some(_) => {
                 auth.record_failure(from).await;
-                return (StatusCode::UNAUTHORIZED, "wrong password\n").into_response();
+                return refusal(
+                    StatusCode::UNAUTHORIZED,
+                    is_api(&req),
+                    "Wrong password",
+                    &format!("Wrong password for user admin. {PASSWORD_HINT}"),
+                );
             }
         };
     if !by_cookie && !by_basic {
@@ -240,7 +272,7 @@ pub async fn require(State(state): State<Arc<AdminState>>, req: Request, next: N
     // A browser session must prove the post comes from our own page; a script using Basic sends
     // no Origin, but if it does (a browser that cached Basic credentials) it must match too.
     if !safe && !same_origin(req.headers(), by_basic) {
-        return (StatusCode::FORBIDDEN, "cross-origin request refused\n").into_response();
+        return cross_origin(is_api(&req));
     }
     next.run(req).await
 }
@@ -262,16 +294,18 @@ pub async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     if !same_origin(&headers, true) {
-        return (StatusCode::FORBIDDEN, "cross-origin request refused\n").into_response();
+        return cross_origin(false);
     }
     if state.auth.locked(from) {
-        return too_many();
+        return too_many(false);
     }
     if !state.auth.password_ok(&form.password) {
         state.auth.record_failure(from).await;
         return (
             StatusCode::UNAUTHORIZED,
-            Html(pages::login(Some("Wrong password."))),
+            Html(pages::login(Some(&format!(
+                "Wrong password. {PASSWORD_HINT}"
+            )))),
         )
             .into_response();
     }

@@ -97,6 +97,23 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     )
 }
 
+/// An error page for someone who may not be logged in: links to the login page.
+pub fn error_page_with_login(status: StatusCode, title: &str, message: &str) -> Response {
+    (
+        status,
+        Html(layout(
+            title,
+            &format!(
+                "<div class=\"card\"><h2>{}</h2><p class=\"bad\">{}</p><p><a href=\"/login\">Log in</a></p></div>",
+                esc(title),
+                esc(message)
+            ),
+            false,
+        )),
+    )
+        .into_response()
+}
+
 /// Pages for paths that do not exist.
 pub async fn not_found() -> Response {
     error_page(

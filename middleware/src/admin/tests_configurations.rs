@@ -802,3 +802,70 @@ async fn an_override_file_is_named_as_the_active_template_and_previewed() {
     crate::testing::remove_sqlite_files(&db);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn refusals_are_pages_with_a_hint_for_people_and_text_for_scripts() {
+    let a = super::tests::admin().await;
+    let id = event(&a, "lsid-refused", Some("boom")).await;
+    let (status, headers, body) = send(
+        &a,
+        post(&format!("/events/{id}/retry"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(
+        body.contains("session may have expired")
+            && body.contains("MIDDLEWARE_ADMIN_PASSWORD")
+            && body.contains("href=\"/login\""),
+        "{body}"
+    );
+    let cookie = login(&a).await;
+    let (status, _, body) = send(
+        &a,
+        post(&format!("/events/{id}/retry"))
+            .header(header::COOKIE, &cookie)
+            .header(header::ORIGIN, "http://evil.example")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        body.contains("<html") && body.contains("admin&#39;s own pages"),
+        "{body}"
+    );
+    let (status, _, body) = send(
+        &a,
+        Request::get("/api/status")
+            .header(header::HOST, HOST)
+            .header(header::AUTHORIZATION, basic("nope"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        !body.contains("<html") && body.contains("MIDDLEWARE_ADMIN_PASSWORD"),
+        "{body}"
+    );
+    no_secret(&body);
+    let (status, _, body) = send(
+        &a,
+        post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("password=nope"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        body.contains("Wrong password.") && body.contains("admin-password file"),
+        "{body}"
+    );
+}
