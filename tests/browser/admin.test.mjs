@@ -167,6 +167,7 @@ test('an admin adds, tests, fixes and uses a configuration without a restart', a
     await page.getByRole('button', { name: 'Save' }).click();
     const card = page.locator('.card.config[data-name="Branch office"]');
     await card.waitFor();
+    assert.match(await page.locator('#saved').innerText(), /Saved Branch office; it is in effect now \(no restart needed\)/);
     assert.match(await card.innerText(), new RegExp(`/ERSPost\\?appliance=${APPLIANCE_ID}`));
     const html = await page.content();
     assert.ok(!html.includes(sandbox.client_secret) && !html.includes(sandbox.zendesk_token), 'no secret on the page');

@@ -200,8 +200,20 @@ fn events_table(rows: &[EventRow]) -> String {
     t
 }
 
-pub async fn dashboard(State(state): State<Arc<AdminState>>) -> Response {
+pub async fn dashboard(
+    State(state): State<Arc<AdminState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let shared = &state.shared;
+    let saved = q
+        .get("saved")
+        .map(|name| {
+            format!(
+                "<div class=\"card ok\" id=\"saved\" role=\"status\">Saved {}; it is in effect now (no restart needed).</div>",
+                esc(name)
+            )
+        })
+        .unwrap_or_default();
     let (counts, recent) = match (
         view::status_counts(shared).await,
         view::page_of(shared, None, 0, 20).await,
@@ -209,7 +221,10 @@ pub async fn dashboard(State(state): State<Arc<AdminState>>) -> Response {
         (Ok(c), Ok((r, _))) => (c, r),
         (Err(e), _) | (_, Err(e)) => return store_error(e),
     };
-    let mut body = format!("<h2>Events by status</h2>{}", count_links(&counts, None));
+    let mut body = format!(
+        "{saved}<h2>Events by status</h2>{}",
+        count_links(&counts, None)
+    );
     body.push_str("<h2>Configurations</h2>");
     match super::configurations::cards(shared).await {
         Ok(cards) => body.push_str(&cards),

@@ -459,6 +459,19 @@ async fn the_form_adds_copies_and_names_each_bad_field() {
         .to_str()
         .unwrap()
         .starts_with("/?saved="));
+    let location = headers[header::LOCATION].to_str().unwrap().to_string();
+    let (_, _, dash) = send(
+        &a,
+        get(&location)
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        dash.contains("Saved Form; it is in effect now (no restart needed)"),
+        "{dash}"
+    );
     let rt = a.shared.runtime("Form").expect("added");
     assert!(rt.cfg.disabled);
     assert_eq!(

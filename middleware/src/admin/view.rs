@@ -186,6 +186,14 @@ pub fn format_ms_at(ms: i64, offset: time::UtcOffset) -> String {
         .unwrap_or_else(|| ms.to_string())
 }
 
+/// The appliance's event timestamp (unix seconds) readable, the raw value kept after it.
+pub fn readable_timestamp(raw: &str) -> String {
+    match raw.trim().parse::<i64>() {
+        Ok(secs) if secs > 0 => format!("{} ({raw})", format_ms(secs.saturating_mul(1000))),
+        _ => raw.to_string(),
+    }
+}
+
 /// Counts for every status in [`STATUSES`] order, zeros included.
 pub async fn status_counts(shared: &Shared) -> Result<Vec<StatusCount>, StoreError> {
     let counts = shared.store.status_counts().await?;
@@ -341,7 +349,7 @@ pub async fn event_detail(shared: &Shared, id: i64) -> Result<Option<EventDetail
     Ok(Some(EventDetail {
         row: row(shared, &e, attempts.len() as i64),
         appliance_id: e.appliance_id.clone(),
-        event_timestamp: e.event_timestamp.clone(),
+        event_timestamp: readable_timestamp(&e.event_timestamp),
         updated_at: format_ms(e.updated_at),
         fields: e.fields.clone(),
         attempt_log: attempts
@@ -414,6 +422,16 @@ mod tests {
                 && !url.contains("0.0.0.0"),
             "{url}"
         );
+    }
+
+    #[test]
+    fn event_timestamps_are_readable() {
+        assert_eq!(
+            readable_timestamp("1700000000"),
+            "2023-11-14 22:13:20 UTC (1700000000)"
+        );
+        assert_eq!(readable_timestamp(""), "");
+        assert_eq!(readable_timestamp("abc"), "abc");
     }
 
     #[test]
