@@ -250,7 +250,19 @@ impl Shared {
             next.docs.insert(cfg.name.clone(), doc);
             next.list.push(rt);
         }
-        if old.generation != 0 && old.generation != generation {
+        if old.generation == 0 {
+            for rt in &next.list {
+                let c = &rt.cfg;
+                tracing::info!(
+                    configuration = %c.name,
+                    appliance_id = %c.appliance_id,
+                    host = %c.beyondtrust.host,
+                    zendesk = %c.zendesk.url,
+                    disabled = c.disabled,
+                    "configuration in effect"
+                );
+            }
+        } else if old.generation != generation {
             tracing::info!(
                 generation,
                 count = next.list.len(),

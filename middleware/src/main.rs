@@ -63,8 +63,8 @@ fn init_logging() {
         .init();
 }
 
-const HOW_TO_CONFIGURE: &str = "no configuration file given: starting with no configurations, every event will be refused. \
-Create a TOML file with a [[configuration]] section (appliance_id, [configuration.beyondtrust] host and credentials, \
+const HOW_TO_CONFIGURE: &str = "no configuration file given: using the default database; add configurations in the admin, \
+or create a TOML file with a [[configuration]] section (appliance_id, [configuration.beyondtrust] host and credentials, \
 [configuration.zendesk] url/username/token) and start with `middleware serve --config FILE` or MIDDLEWARE_CONFIG=FILE";
 
 async fn shutdown_signal() {
@@ -96,16 +96,6 @@ async fn serve(path: Option<PathBuf>) -> anyhow::Result<()> {
             Config::default()
         }
     };
-    for c in &config.configurations {
-        tracing::info!(
-            configuration = %c.name,
-            appliance_id = %c.appliance_id,
-            host = %c.beyondtrust.host,
-            zendesk = %c.zendesk.url,
-            disabled = c.disabled,
-            "configuration loaded"
-        );
-    }
     middleware::run(config, shutdown_signal())
         .await
         .context("middleware stopped with an error")
