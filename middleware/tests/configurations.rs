@@ -420,3 +420,118 @@ async fn a_polling_configuration_added_while_running_starts_polling_and_stops_wh
     );
     supervisor.abort();
 }
+
+/// Everything logged while the guard lives (this test's thread only).
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn managing_configurations_logs_no_secret() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("trace,sandbox=off"))
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .finish();
+    let guard = tracing::subscriber::set_default(subscriber);
+    let env = Env::start(Setup::default()).await;
+    let addr = serve_admin(&env.app).await;
+    let http = reqwest::Client::new();
+    let wrong = "wrong-secret-in-no-log-13";
+    let send = |method: reqwest::Method, path: String, body: Option<Value>| {
+        let mut r = http
+            .request(method, format!("http://{addr}{path}"))
+            .basic_auth("admin", Some(PASSWORD));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        r.send()
+    };
+    let mut doc = branch(&env, "branch_logs");
+    assert_eq!(
+        send(
+            reqwest::Method::POST,
+            "/api/configurations".into(),
+            Some(doc.clone())
+        )
+        .await
+        .unwrap()
+        .status(),
+        201
+    );
+    doc["beyondtrust"]["client_secret"] = json!(wrong);
+    doc["beyondtrust"]["polling_interval_secs"] = json!("not a number");
+    let bad = send(
+        reqwest::Method::PUT,
+        "/api/configurations/Branch".into(),
+        Some(doc.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(bad.status(), 422);
+    doc["beyondtrust"]["polling_interval_secs"] = json!(60);
+    assert_eq!(
+        send(
+            reqwest::Method::PUT,
+            "/api/configurations/Branch".into(),
+            Some(doc)
+        )
+        .await
+        .unwrap()
+        .status(),
+        200
+    );
+    let test: Value = send(
+        reqwest::Method::POST,
+        "/api/configurations/Branch/test".into(),
+        None,
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(test["ok"], false);
+    assert_eq!(
+        send(
+            reqwest::Method::DELETE,
+            "/api/configurations/Branch".into(),
+            None
+        )
+        .await
+        .unwrap()
+        .status(),
+        200
+    );
+    drop(guard);
+    let log = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    assert!(
+        log.contains("configuration added in the admin"),
+        "the log was captured"
+    );
+    for secret in [
+        env.sb.appliance.client_secret(),
+        env.sb.zendesk.api_token(),
+        wrong.to_string(),
+        PASSWORD.to_string(),
+    ] {
+        assert!(!log.contains(&secret), "a secret is in the log");
+    }
+}
