@@ -111,6 +111,24 @@ async fn a_configuration_added_in_the_admin_gets_its_events_processed_without_re
         "{comments:#?}"
     );
 
+    // Found by its ticket number and by its lsid (on either database).
+    for q in [ticket.to_string(), format!("%23{ticket}"), lsid.clone()] {
+        let found: Value = http
+            .get(format!("http://{addr}/api/events?q={q}"))
+            .basic_auth("admin", Some(PASSWORD))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let events = found["events"].as_array().unwrap();
+        assert!(
+            events.iter().any(|x| x["id"] == e.id && x["attempts"] == 0),
+            "{q}: {found}"
+        );
+    }
+
     // Its templates preview against this very session, fetched from the appliance.
     let preview: Value = http
         .get(format!("http://{addr}/api/templates?event={}", e.id))
