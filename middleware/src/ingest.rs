@@ -45,13 +45,14 @@ async fn receive(
             "invalid appliance id (letters, digits, '.' and '_' only)\n".into(),
         );
     }
-    let cfg = match shared.configuration_for_appliance(appliance) {
-        Ok(c) => c,
+    let rt = match shared.configuration_for_appliance(appliance) {
+        Ok(rt) => rt,
         Err(reason) => {
             tracing::warn!(appliance, %reason, "event refused");
             return (StatusCode::NOT_FOUND, format!("{reason}\n"));
         }
     };
+    let cfg = &rt.cfg;
     let fields: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
     let get = |name: &str| {
         fields

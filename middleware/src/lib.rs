@@ -2,6 +2,7 @@
 //!
 //! Module map (one job each):
 //! - [`config`]: the TOML configuration contract, validation with file/line/key, env secrets.
+//! - [`config_store`]: configurations in the database (imported from the file once), live reload.
 //! - [`secret`]: the `Secret` newtype that keeps credentials out of logs and `Debug`.
 //! - [`store`]: durable event queue, attempts and polling checkpoints (SQLite or Postgres).
 //! - [`ingest`]: `POST /ERSPost` — store the appliance's outbound event, answer 200 fast.
@@ -20,6 +21,7 @@ pub mod app;
 pub mod beyondtrust;
 pub mod check;
 pub mod config;
+pub mod config_store;
 pub mod ingest;
 pub mod poller;
 pub mod render;
@@ -82,6 +84,9 @@ impl Server {
                     addr: admin_addr,
                     source,
                 })?;
+        if let Ok(addr) = admin_listener.local_addr() {
+            admin::warn_if_exposed(addr);
+        }
         let admin = admin::AdminState::new(shared.clone(), password);
         Ok(Self {
             shared,
@@ -121,11 +126,8 @@ impl Server {
         for id in 0..shared.config.server.workers {
             tasks.spawn(worker::run_worker(shared.clone(), id));
         }
-        for rt in shared.runtimes.values() {
-            if !rt.cfg.disabled && !rt.cfg.beyondtrust.polling_event_types.is_empty() {
-                tasks.spawn(poller::run_poller(shared.clone(), rt.clone()));
-            }
-        }
+        tasks.spawn(poller::supervise(shared.clone()));
+        tasks.spawn(shared.clone().follow_configurations());
         let mut stop = shutdown_tx.subscribe();
         let server = axum::serve(listener, ingest::router(shared.clone())).with_graceful_shutdown(
             async move {
@@ -134,10 +136,13 @@ impl Server {
         );
         let server = tokio::spawn(async move { server.await });
         let mut stop = shutdown_tx.subscribe();
-        let admin_server = axum::serve(admin_listener, admin::router(admin))
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            });
+        let admin_server = axum::serve(
+            admin_listener,
+            admin::router(admin).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        });
         let admin_server = tokio::spawn(async move { admin_server.await });
         shutdown.await;
         tracing::info!("shutting down: no new events accepted, finishing in-flight work");

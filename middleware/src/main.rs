@@ -2,7 +2,8 @@
 //!
 //! `middleware serve --config middleware.toml` runs the listener and workers;
 //! `middleware check --config middleware.toml` tests every configuration and exits non-zero
-//! naming what failed. `MIDDLEWARE_CONFIG` may replace `--config`.
+//! naming what failed; `middleware config export` prints the database's configurations as TOML.
+//! `MIDDLEWARE_CONFIG` may replace `--config`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +36,21 @@ enum Command {
         #[arg(long, env = "MIDDLEWARE_CONFIG")]
         config: PathBuf,
     },
+    /// The configurations kept in the database.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Print the database's configurations as TOML `[[configuration]]` sections (secrets omitted).
+    Export {
+        /// Configuration file naming the database (`[server] database_url`).
+        #[arg(long, env = "MIDDLEWARE_CONFIG")]
+        config: Option<PathBuf>,
+    },
 }
 
 fn init_logging() {
@@ -47,8 +63,8 @@ fn init_logging() {
         .init();
 }
 
-const HOW_TO_CONFIGURE: &str = "no configuration file given: starting with no configurations, every event will be refused. \
-Create a TOML file with a [[configuration]] section (appliance_id, [configuration.beyondtrust] host and credentials, \
+const HOW_TO_CONFIGURE: &str = "no configuration file given: using the default database; add configurations in the admin, \
+or create a TOML file with a [[configuration]] section (appliance_id, [configuration.beyondtrust] host and credentials, \
 [configuration.zendesk] url/username/token) and start with `middleware serve --config FILE` or MIDDLEWARE_CONFIG=FILE";
 
 async fn shutdown_signal() {
@@ -80,29 +96,73 @@ async fn serve(path: Option<PathBuf>) -> anyhow::Result<()> {
             Config::default()
         }
     };
-    for c in &config.configurations {
-        tracing::info!(
-            configuration = %c.name,
-            appliance_id = %c.appliance_id,
-            host = %c.beyondtrust.host,
-            zendesk = %c.zendesk.url,
-            disabled = c.disabled,
-            "configuration loaded"
-        );
-    }
     middleware::run(config, shutdown_signal())
         .await
         .context("middleware stopped with an error")
 }
 
+/// The configurations in effect: the database's once the file was imported there (the
+/// database is authoritative from then on), else the file's. `Err` lines name stored
+/// configurations that no longer validate.
+async fn configurations_to_check(
+    config: &Config,
+) -> anyhow::Result<(String, Vec<Result<config::Configuration, (String, String)>>)> {
+    let url = &config.server.database_url;
+    let sqlite_file = url
+        .strip_prefix("sqlite://")
+        .map(|rest| rest.split('?').next().unwrap_or(rest).to_string());
+    // Never create a database just to look into it.
+    let exists = sqlite_file
+        .as_ref()
+        .is_none_or(|f| std::path::Path::new(f).is_file());
+    if exists {
+        let store = middleware::store::Store::connect(url)
+            .await
+            .with_context(|| {
+                format!("opening the database {}", config::redact_url_password(url))
+            })?;
+        let stored = middleware::config_store::ConfigStore::new(&store);
+        let imported = stored.generation().await? > 0;
+        let (_, all) = stored.load().await?;
+        store.close().await;
+        if imported {
+            return Ok((
+                "the database".into(),
+                all.into_iter()
+                    .map(|s| s.parsed.map_err(|why| (s.name, why)))
+                    .collect(),
+            ));
+        }
+    }
+    Ok((
+        "the file".into(),
+        config.configurations.iter().cloned().map(Ok).collect(),
+    ))
+}
+
 async fn check(path: PathBuf) -> anyhow::Result<bool> {
     let config = config::load(&path)?;
-    if config.configurations.is_empty() {
-        println!("{}: no [[configuration]] sections to check", path.display());
+    let (source, configurations) = configurations_to_check(&config).await?;
+    if configurations.is_empty() {
+        println!("{}: no configurations to check in {source}", path.display());
         return Ok(false);
     }
+    println!(
+        "checking the {} configuration(s) in {source}",
+        configurations.len()
+    );
     let mut all_ok = true;
-    for c in &config.configurations {
+    let mut valid = Vec::new();
+    for c in configurations {
+        match c {
+            Ok(c) => valid.push(c),
+            Err((name, why)) => {
+                println!("FAILED {name}: the stored configuration is not valid: {why}");
+                all_ok = false;
+            }
+        }
+    }
+    for c in &valid {
         let report =
             middleware::check::check_configuration(c, std::time::Duration::from_secs(20)).await;
         for line in &report.passed {
@@ -116,9 +176,36 @@ async fn check(path: PathBuf) -> anyhow::Result<bool> {
     Ok(all_ok)
 }
 
+/// `middleware config export`: the database is authoritative after the first start, so this is
+/// how its configurations get back into a file (for review, backup or another installation).
+async fn export(path: Option<PathBuf>) -> anyhow::Result<bool> {
+    let config = match &path {
+        Some(p) => config::load(p)?,
+        None => Config::default(),
+    };
+    let store = middleware::store::Store::connect(&config.server.database_url)
+        .await
+        .with_context(|| {
+            format!(
+                "opening the database {}",
+                config::redact_url_password(&config.server.database_url)
+            )
+        })?;
+    let (_, stored) = middleware::config_store::ConfigStore::new(&store)
+        .load()
+        .await?;
+    print!("{}", middleware::config_store::export_toml(&stored));
+    store.close().await;
+    Ok(true)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
+    // Read while this is the only thread: the admin shows times in the machine's zone.
+    if let Ok(offset) = time::UtcOffset::current_local_offset() {
+        middleware::admin::view::set_local_offset(offset);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -133,6 +220,9 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve { config } => serve(config).await.map(|_| true),
             Command::Check { config } => check(config).await,
+            Command::Config {
+                action: ConfigAction::Export { config },
+            } => export(config).await,
         }
     });
     match result {

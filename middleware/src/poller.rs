@@ -98,3 +98,46 @@ pub async fn run_poller(shared: Arc<Shared>, rt: Arc<Runtime>) {
         }
     }
 }
+
+/// Runs one [`run_poller`] per enabled polling configuration and follows configuration
+/// changes: a changed configuration's poller is replaced, a removed or disabled one stopped.
+pub async fn supervise(shared: Arc<Shared>) {
+    let mut changes = shared.watch_runtimes();
+    let mut shutdown = shared.shutdown.clone();
+    let mut running: std::collections::HashMap<
+        String,
+        (Arc<Runtime>, tokio::task::JoinHandle<()>),
+    > = std::collections::HashMap::new();
+    loop {
+        let current = shared.runtimes();
+        let wanted: Vec<Arc<Runtime>> = current
+            .values()
+            .filter(|rt| !rt.cfg.disabled && !rt.cfg.beyondtrust.polling_event_types.is_empty())
+            .cloned()
+            .collect();
+        running.retain(|name, (rt, task)| {
+            let keep = wanted.iter().any(|w| Arc::ptr_eq(w, rt)) && !task.is_finished();
+            if !keep {
+                tracing::info!(configuration = %name, "poller stopped (configuration changed)");
+                task.abort();
+            }
+            keep
+        });
+        for rt in wanted {
+            if !running.contains_key(&rt.cfg.name) {
+                let task = tokio::spawn(run_poller(shared.clone(), rt.clone()));
+                running.insert(rt.cfg.name.clone(), (rt, task));
+            }
+        }
+        tokio::select! {
+            changed = changes.changed() => if changed.is_err() { break },
+            _ = shutdown.changed() => {}
+        }
+        if shared.is_shutting_down() {
+            break;
+        }
+    }
+    for (_, (_, task)) in running {
+        let _ = task.await;
+    }
+}

@@ -161,7 +161,7 @@ impl TestApp {
     /// Polls every polling configuration once; returns the number of new events.
     pub async fn poll_once(&self) -> usize {
         let mut n = 0;
-        for rt in self.shared.runtimes.values() {
+        for rt in self.shared.runtimes().values() {
             n += crate::poller::poll_once(&self.shared, rt)
                 .await
                 .expect("poll");

@@ -218,8 +218,7 @@ async fn record(
             retry_after,
         }) => {
             let hours = shared
-                .runtimes
-                .get(&e.configuration)
+                .runtime(&e.configuration)
                 .map_or(0, |r| r.cfg.beyondtrust.retry_for_hours);
             if retry_window_over(e, hours, now_ms()).is_none() {
                 let delay = retry_after.unwrap_or_else(|| backoff(&shared.tuning, e.throttled));
@@ -270,10 +269,8 @@ async fn retry_or_fail(
     uncertain: bool,
 ) -> Result<bool, crate::store::StoreError> {
     let store = &shared.store;
-    let cfg = shared
-        .runtimes
-        .get(&e.configuration)
-        .map(|r| &r.cfg.beyondtrust);
+    let rt = shared.runtime(&e.configuration);
+    let cfg = rt.as_ref().map(|r| &r.cfg.beyondtrust);
     let retry_types = cfg.map(|b| match e.source {
         Source::Outbound => &b.retry_outbound_event_types,
         Source::Polling => &b.retry_polling_event_types,
@@ -323,7 +320,7 @@ fn backoff(t: &crate::app::Tuning, attempts: i64) -> Duration {
 }
 
 async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
-    let rt = shared.runtimes.get(&e.configuration).ok_or_else(|| {
+    let rt = shared.runtime(&e.configuration).ok_or_else(|| {
         StepError::Permanent(format!(
             "configuration {:?} no longer exists",
             e.configuration
@@ -340,7 +337,7 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
     }
     let (ticket, html, custom_fields) = match e.event_type.as_str() {
         SESSION_END => {
-            let session = wait_for_report(shared, rt, &e.lsid).await?;
+            let session = wait_for_report(shared, &rt, &e.lsid).await?;
             let key = session.external_key.clone().unwrap_or_default();
             let ticket = match crate::ticket_key::ticket_for(&key, &rt.cfg.zendesk.url) {
                 Ok(t) => t,

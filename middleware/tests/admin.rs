@@ -140,7 +140,7 @@ async fn test_connection_names_the_failing_check_without_the_secret() {
     assert_eq!(failed.len(), 1, "{text}");
     let line = failed[0].as_str().unwrap();
     assert!(
-        line.contains("BeyondTrust") && line.contains("get_api_info"),
+        line.contains("BeyondTrust") && line.contains("the OAuth client secret was refused"),
         "{line}"
     );
     assert!(

@@ -139,8 +139,10 @@ async fn lease_cannot_expire_while_waiting_for_the_rate_limit() {
         middleware::render::Renderer::new(None).unwrap(),
         rx,
     )
+    .await
     .unwrap();
-    a.runtimes["Sandbox"]
+    a.runtime("Sandbox")
+        .unwrap()
         .zendesk
         .limiter()
         .pause(Duration::from_secs(3));

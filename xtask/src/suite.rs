@@ -440,6 +440,8 @@ pub fn browser_env(ws: &Workspace, scratch: &Scratch) -> Vec<(&'static str, OsSt
             ws.target_dir.join("browser-artifacts").into(),
         ),
         ("RSZ_SCRATCH", scratch.path().into()),
+        // The admin browser test starts the sandbox and middleware binaries built here.
+        ("RSZ_TARGET_DIR", ws.target_dir.clone().into()),
         ("HOME", scratch.home().into()),
         ("TMPDIR", scratch.tmp().into()),
     ];

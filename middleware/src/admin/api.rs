@@ -34,7 +34,7 @@ pub async fn status(State(state): State<Arc<AdminState>>) -> Response {
                 .into_iter()
                 .map(|c| (c.status.to_string(), json!(c.count)))
                 .collect();
-            Json(json!({ "counts": counts, "total": total, "configurations": state.shared.config.configurations.len() }))
+            Json(json!({ "counts": counts, "total": total, "configurations": state.shared.runtimes().list.len() }))
                 .into_response()
         }
         Err(e) => store_error(e),
@@ -45,7 +45,8 @@ pub async fn configurations(State(state): State<Arc<AdminState>>) -> Response {
     Json(view::configurations(&state.shared)).into_response()
 }
 
-/// `GET /api/events?status=failed&page=0`: newest first, 200 per page.
+/// `GET /api/events?status=failed&page=0`: newest first, 200 per page; `?q=LSID|TICKET`
+/// searches instead.
 pub async fn events(
     State(state): State<Arc<AdminState>>,
     Query(q): Query<HashMap<String, String>>,
@@ -57,6 +58,12 @@ pub async fn events(
             None => return error(StatusCode::BAD_REQUEST, "unknown status"),
         },
     };
+    if let Some(text) = q.get("q").map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        return match view::search(&state.shared, text).await {
+            Ok(rows) => Json(json!({ "events": rows, "q": text, "more": false })).into_response(),
+            Err(e) => store_error(e),
+        };
+    }
     let page: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
     match view::page_of(&state.shared, filter, page, view::PAGE_SIZE).await {
         Ok((rows, more)) => {

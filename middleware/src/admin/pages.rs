@@ -57,11 +57,17 @@ code{background:#f8f9f9;border:1px solid #d8dcde;border-radius:3px;padding:1px 4
 .count b{display:block;font-size:20px}.ok{color:#038153}.bad{color:#cc3340}.muted{color:#68737d}\
 a{color:#1f73b7}dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;margin:0}dt{color:#68737d}dd{margin:0}\
 .filters a{margin-right:10px}form.inline{display:inline}.card h2{margin-top:0}ul.checks{list-style:none;padding-left:0}\
-a.count{text-decoration:none;color:#2f3941}";
+a.count{text-decoration:none;color:#2f3941}a.count.alert{border:2px solid #cc3340;background:#fff0f1;color:#cc3340}\
+a.count.active{outline:3px solid #1f73b7}form.search{margin:12px 0}input[type=search]{border:1px solid #d8dcde;border-radius:4px;padding:6px 8px;width:280px}\
+a.button{display:inline-block;background:#1f73b7;color:#fff;border-radius:4px;padding:6px 14px;text-decoration:none}\
+button.danger,a.danger{color:#cc3340}button.danger{background:#fff;border:1px solid #cc3340}\
+.field{display:grid;grid-template-columns:220px 1fr;gap:8px;padding:6px 0;border-bottom:1px solid #f0f1f2}\
+.field input[type=text],.field input[type=password]{width:360px;max-width:100%;border:1px solid #d8dcde;border-radius:4px;padding:6px 8px;font-size:14px}\
+label.check{margin-right:12px;white-space:nowrap}.preview{border:1px dashed #d8dcde;padding:12px;margin-top:12px;background:#fdfdfd}.actions a{margin:0 6px}";
 
-fn layout(title: &str, body: &str, signed_in: bool) -> String {
+pub fn layout(title: &str, body: &str, signed_in: bool) -> String {
     let nav = if signed_in {
-        "<a href=\"/\">Dashboard</a><a href=\"/events\">Events</a>\
+        "<a href=\"/\">Dashboard</a><a href=\"/events\">Events</a><a href=\"/templates\">Templates</a>\
          <form class=\"inline\" method=\"post\" action=\"/logout\"><button class=\"secondary\">Log out</button></form>"
     } else {
         ""
@@ -76,6 +82,45 @@ fn layout(title: &str, body: &str, signed_in: bool) -> String {
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     (status, Html(layout(title, body, true))).into_response()
+}
+
+/// An error as a page (not plain text), with the way back.
+pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    page(
+        status,
+        title,
+        &format!(
+            "<div class=\"card\"><h2>{}</h2><p class=\"bad\">{}</p><p><a href=\"/\">Dashboard</a> · <a href=\"/events\">Events</a></p></div>",
+            esc(title),
+            esc(message)
+        ),
+    )
+}
+
+/// An error page for someone who may not be logged in: links to the login page.
+pub fn error_page_with_login(status: StatusCode, title: &str, message: &str) -> Response {
+    (
+        status,
+        Html(layout(
+            title,
+            &format!(
+                "<div class=\"card\"><h2>{}</h2><p class=\"bad\">{}</p><p><a href=\"/login\">Log in</a></p></div>",
+                esc(title),
+                esc(message)
+            ),
+            false,
+        )),
+    )
+        .into_response()
+}
+
+/// Pages for paths that do not exist.
+pub async fn not_found() -> Response {
+    error_page(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "There is no page at this address.",
+    )
 }
 
 fn store_error(e: StoreError) -> Response {
@@ -155,8 +200,20 @@ fn events_table(rows: &[EventRow]) -> String {
     t
 }
 
-pub async fn dashboard(State(state): State<Arc<AdminState>>) -> Response {
+pub async fn dashboard(
+    State(state): State<Arc<AdminState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let shared = &state.shared;
+    let saved = q
+        .get("saved")
+        .map(|name| {
+            format!(
+                "<div class=\"card ok\" id=\"saved\" role=\"status\">Saved {}; it is in effect now (no restart needed).</div>",
+                esc(name)
+            )
+        })
+        .unwrap_or_default();
     let (counts, recent) = match (
         view::status_counts(shared).await,
         view::page_of(shared, None, 0, 20).await,
@@ -164,63 +221,49 @@ pub async fn dashboard(State(state): State<Arc<AdminState>>) -> Response {
         (Ok(c), Ok((r, _))) => (c, r),
         (Err(e), _) | (_, Err(e)) => return store_error(e),
     };
-    let failed = counts
-        .iter()
-        .find(|c| c.status == Status::Failed.as_str())
-        .map_or(0, |c| c.count);
-    let mut body = String::from("<h2>Events by status</h2><div class=\"counts\">");
-    for c in counts {
-        let _ = write!(
-            body,
-            "<a class=\"count\" href=\"/events?status={s}\"><b>{n}</b>{s}</a>",
-            s = c.status,
-            n = c.count
-        );
-    }
-    body.push_str("</div>");
-    body.push_str(&retry_failed_button(failed));
+    let mut body = format!(
+        "{saved}<h2>Events by status</h2>{}",
+        count_links(&counts, None)
+    );
     body.push_str("<h2>Configurations</h2>");
-    let configurations = view::configurations(shared);
-    if configurations.is_empty() {
-        body.push_str(
-            "<div class=\"card\">No configurations: add a <code>[[configuration]]</code> section to the configuration \
-             file and restart the middleware.</div>",
-        );
-    }
-    for c in configurations {
-        let polling = if c.polling_event_types.is_empty() {
-            "off".to_string()
-        } else {
-            format!(
-                "{} every {} s",
-                esc(&c.polling_event_types.join(", ")),
-                c.polling_interval_secs
-            )
-        };
-        let _ = write!(
-            body,
-            "<div class=\"card\"><h2>{name} <span class=\"{state_class}\">({state})</span></h2><dl>\
-             <dt>Appliance id</dt><dd><code>{id}</code></dd><dt>Appliance host</dt><dd>{host}</dd>\
-             <dt>Authentication</dt><dd>{auth}</dd><dt>Zendesk</dt><dd>{zd}</dd><dt>Zendesk user</dt><dd>{user}</dd>\
-             <dt>Polling</dt><dd>{polling}</dd>\
-             <dt>Outbound Event URL</dt><dd><code>{url}</code><br><span class=\"muted\">Appliance: /login &gt; Management &gt; \
-             Outbound Events &gt; HTTP Recipients; send Support Session End and both exit surveys.</span></dd></dl>\
-             <p><form class=\"inline\" method=\"post\" action=\"/configurations/{seg}/test\"><button>Test connection</button></form></p></div>",
-            name = esc(&c.name),
-            state_class = if c.enabled { "ok" } else { "muted" },
-            state = if c.enabled { "enabled" } else { "disabled" },
-            id = esc(&c.appliance_id),
-            host = esc(&c.appliance_host),
-            auth = c.auth,
-            zd = esc(&c.zendesk_url),
-            user = esc(&c.zendesk_username),
-            url = esc(&c.outbound_event_url),
-            seg = esc(&segment(&c.name)),
-        );
+    match super::configurations::cards(shared).await {
+        Ok(cards) => body.push_str(&cards),
+        Err(e) => {
+            tracing::error!(error = %e, "admin: configurations could not be read");
+            body.push_str("<p class=\"bad\">The configurations could not be read; see the middleware log.</p>");
+        }
     }
     body.push_str("<h2>Recent events <a href=\"/events\" style=\"font-size:13px\">all</a></h2>");
     body.push_str(&events_table(&recent));
     page(StatusCode::OK, "Dashboard", &body)
+}
+
+/// The counts as links to the filtered lists; failed ones stand out when there are any, with
+/// the place for bulk actions on them.
+fn count_links(counts: &[view::StatusCount], active: Option<Status>) -> String {
+    let mut out = String::from("<div class=\"counts\">");
+    for c in counts {
+        let mut class = String::from("count");
+        if c.status == "failed" && c.count > 0 {
+            class.push_str(" alert");
+        }
+        if active.is_some_and(|a| a.as_str() == c.status) {
+            class.push_str(" active");
+        }
+        let _ = write!(
+            out,
+            "<a class=\"{class}\" id=\"count-{s}\" href=\"/events?status={s}\"><b>{n}</b>{s}</a>",
+            s = c.status,
+            n = c.count
+        );
+    }
+    out.push_str("</div>");
+    let failed = counts
+        .iter()
+        .find(|c| c.status == Status::Failed.as_str())
+        .map_or(0, |c| c.count);
+    out.push_str(&retry_failed_button(failed));
+    out
 }
 
 pub async fn events(
@@ -233,35 +276,54 @@ pub async fn events(
         Some(s) => match Status::parse(s) {
             Some(s) => Some(s),
             None => {
-                return page(
+                return error_page(
                     StatusCode::BAD_REQUEST,
                     "Events",
-                    "<p class=\"bad\">Unknown status.</p>",
+                    &format!(
+                        "Unknown status {s:?}; use one of {}.",
+                        view::STATUSES.map(Status::as_str).join(", ")
+                    ),
                 )
             }
         },
     };
+    let search = q.get("q").map(|s| s.trim()).filter(|s| !s.is_empty());
     let page_no: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
-    let (rows, more) = match view::page_of(&state.shared, filter, page_no, view::PAGE_SIZE).await {
-        Ok(p) => p,
+    let counts = match view::status_counts(&state.shared).await {
+        Ok(c) => c,
         Err(e) => return store_error(e),
     };
-    let mut body =
-        String::from("<h2>Events</h2><p class=\"filters\">Status: <a href=\"/events\">all</a>");
-    for s in view::STATUSES {
-        let _ = write!(body, "<a href=\"/events?status={0}\">{0}</a>", s.as_str());
-    }
-    body.push_str("</p>");
-    if filter.is_none_or(|s| s == Status::Failed) {
-        let failed = match view::status_counts(&state.shared).await {
-            Ok(c) => c
-                .iter()
-                .find(|c| c.status == Status::Failed.as_str())
-                .map_or(0, |c| c.count),
+    let (rows, more) = match search {
+        Some(text) => match view::search(&state.shared, text).await {
+            Ok(r) => (r, false),
             Err(e) => return store_error(e),
-        };
-        body.push_str(&retry_failed_button(failed));
-    }
+        },
+        None => match view::page_of(&state.shared, filter, page_no, view::PAGE_SIZE).await {
+            Ok(p) => p,
+            Err(e) => return store_error(e),
+        },
+    };
+    let showing = match (search, filter) {
+        (Some(text), _) => format!(
+            "Events for ticket or session <code>{}</code> ({} found)",
+            esc(text),
+            rows.len()
+        ),
+        (None, Some(s)) => format!("Events with status <b>{}</b>", s.as_str()),
+        (None, None) => "All events".to_string(),
+    };
+    let clear = if search.is_some() || filter.is_some() {
+        " <a href=\"/events\" id=\"clear-filter\">show all</a>"
+    } else {
+        ""
+    };
+    let mut body = format!(
+        "<h2>Events</h2>{counts}<form method=\"get\" action=\"/events\" class=\"search\">\
+         <label>Ticket number or session id (lsid) <input type=\"search\" name=\"q\" value=\"{q}\" id=\"search\"></label> \
+         <button>Search</button></form><p class=\"showing\" id=\"showing\">{showing}{clear}</p>",
+        counts = count_links(&counts, filter.filter(|_| search.is_none())),
+        q = esc(search.unwrap_or("")),
+    );
     body.push_str(&events_table(&rows));
     let link = |p: usize| match filter {
         Some(s) => format!("/events?status={}&amp;page={p}", s.as_str()),
@@ -278,10 +340,33 @@ pub async fn events(
     page(StatusCode::OK, "Events", &body)
 }
 
-pub async fn event(State(state): State<Arc<AdminState>>, Path(id): Path<i64>) -> Response {
+/// Event ids are numbers; anything else gets a page saying so (not axum's plain-text 400).
+fn event_id(raw: &str) -> Result<i64, Box<Response>> {
+    raw.parse().map_err(|_| {
+        Box::new(error_page(
+            StatusCode::NOT_FOUND,
+            "Event",
+            &format!(
+                "{raw:?} is not an event id; event ids are numbers, as listed on the Events page."
+            ),
+        ))
+    })
+}
+
+pub async fn event(State(state): State<Arc<AdminState>>, Path(raw): Path<String>) -> Response {
+    let id = match event_id(&raw) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
     let d = match view::event_detail(&state.shared, id).await {
         Ok(Some(d)) => d,
-        Ok(None) => return page(StatusCode::NOT_FOUND, "Event", "<p>No such event.</p>"),
+        Ok(None) => {
+            return error_page(
+                StatusCode::NOT_FOUND,
+                "Event",
+                &format!("There is no event {id}."),
+            )
+        }
         Err(e) => return store_error(e),
     };
     let r = &d.row;
@@ -290,7 +375,7 @@ pub async fn event(State(state): State<Arc<AdminState>>, Path(id): Path<i64>) ->
          <dt>Appliance id</dt><dd>{app}</dd><dt>Event</dt><dd>{ty}</dd><dt>lsid</dt><dd><code>{lsid}</code></dd>\
          <dt>Source</dt><dd>{src}</dd><dt>Event timestamp</dt><dd>{ts}</dd><dt>Received</dt><dd>{recv}</dd>\
          <dt>Updated</dt><dd>{upd}</dd><dt>Ticket</dt><dd>{ticket}</dd><dt>Attempts</dt><dd>{attempts}</dd>\
-         <dt>Last error</dt><dd>{err}</dd></dl><p>{retry}</p></div>",
+         <dt>Last error</dt><dd>{err}</dd></dl><p>{retry} <a href=\"/templates?event={id}\">Preview the templates with this session</a></p></div>",
         id = r.id,
         status = esc(r.status),
         cfg = esc(&r.configuration),
@@ -326,7 +411,11 @@ pub async fn event(State(state): State<Arc<AdminState>>, Path(id): Path<i64>) ->
     page(StatusCode::OK, "Event", &body)
 }
 
-pub async fn retry(State(state): State<Arc<AdminState>>, Path(id): Path<i64>) -> Response {
+pub async fn retry(State(state): State<Arc<AdminState>>, Path(raw): Path<String>) -> Response {
+    let id = match event_id(&raw) {
+        Ok(id) => id,
+        Err(r) => return *r,
+    };
     match view::retry(&state.shared, id).await {
         Ok(RetryOutcome::Requeued) => Redirect::to(&format!("/events/{id}")).into_response(),
         Ok(RetryOutcome::NotFound) => page(StatusCode::NOT_FOUND, "Retry", "<p>No such event.</p>"),
@@ -364,18 +453,33 @@ fn retry_failed_button(failed: usize) -> String {
 
 pub fn test_result(t: &TestResult) -> String {
     let mut body = format!(
-        "<h2>Test connection: {} — <span class=\"{}\">{}</span></h2><div class=\"card\"><ul class=\"checks\">",
+        "<h2>Test connection: {} — <span class=\"{}\" id=\"test-outcome\">{}</span></h2><div class=\"card\"><ul class=\"checks\">",
         esc(&t.configuration),
         if t.ok { "ok" } else { "bad" },
         if t.ok { "all checks passed" } else { "failed" }
     );
-    for line in &t.passed {
-        let _ = write!(body, "<li class=\"ok\">✓ {}</li>", esc(line));
+    for c in &t.checks {
+        let _ = write!(
+            body,
+            "<li class=\"{} check-{}\">{} <b>{}</b>: {}</li>",
+            if c.ok { "ok" } else { "bad" },
+            if c.ok { "pass" } else { "fail" },
+            if c.ok { "✓ pass" } else { "✗ fail" },
+            c.target,
+            esc(&c.detail)
+        );
     }
-    for line in &t.failed {
-        let _ = write!(body, "<li class=\"bad\">✗ {}</li>", esc(line));
-    }
-    body.push_str("</ul><p><a href=\"/\">Back to the dashboard</a></p></div>");
+    let _ = write!(
+        body,
+        "</ul><dl><dt>Outbound Event URL</dt><dd><code id=\"outbound-url\">{}</code><br><span class=\"muted\">/login &gt; Management &gt; \
+         Outbound Events &gt; Add New HTTP Recipient; send Support Session End and both exit surveys.</span></dd>\
+         <dt>Custom Link URL</dt><dd><code id=\"custom-link\">{}</code><br><span class=\"muted\">/login &gt; Rep Console &gt; \
+         Custom Links &gt; Create New Custom Link (opens the session's ticket).</span></dd></dl>\
+         <p><a href=\"/\">Back to the dashboard</a> · <a href=\"/configurations/{}/edit\">Edit the configuration</a></p></div>",
+        esc(&t.outbound_event_url),
+        esc(&t.custom_link_url),
+        esc(&segment(&t.configuration)),
+    );
     body
 }
 

@@ -15,17 +15,17 @@ use crate::secret::Secret;
 use crate::store::{NewEvent, Source, Status};
 use crate::testing::{fast_tuning, remove_sqlite_files, temp_database_url};
 
-const PASSWORD: &str = "admin-pw-Xyz-123";
-const CLIENT_SECRET: &str = "bt-client-s3cret-value";
-const LEGACY_PASSWORD: &str = "legacy-pa55word-value";
-const ZENDESK_TOKEN: &str = "zd-api-t0ken-value";
-const HOST: &str = "127.0.0.1:53231";
+pub(super) const PASSWORD: &str = "admin-pw-Xyz-123";
+pub(super) const CLIENT_SECRET: &str = "bt-client-s3cret-value";
+pub(super) const LEGACY_PASSWORD: &str = "legacy-pa55word-value";
+pub(super) const ZENDESK_TOKEN: &str = "zd-api-t0ken-value";
+pub(super) const HOST: &str = "127.0.0.1:53231";
 const HOSTILE_LSID: &str = "<script>alert('lsid')</script>";
 const HOSTILE_ERROR: &str = "Zendesk 404: <img src=x onerror=alert(1)>";
 
-struct Admin {
-    app: Router,
-    shared: Arc<Shared>,
+pub(super) struct Admin {
+    pub(super) app: Router,
+    pub(super) shared: Arc<Shared>,
     db: String,
 }
 
@@ -35,7 +35,7 @@ impl Drop for Admin {
     }
 }
 
-async fn admin() -> Admin {
+pub(super) async fn admin() -> Admin {
     let db = temp_database_url("admin");
     let text = format!(
         r#"
@@ -80,7 +80,7 @@ token = "{ZENDESK_TOKEN}"
 }
 
 /// Stores an event and, with `error`, fails it as a worker would.
-async fn event(a: &Admin, lsid: &str, error: Option<&str>) -> i64 {
+pub(super) async fn event(a: &Admin, lsid: &str, error: Option<&str>) -> i64 {
     let new = NewEvent {
         configuration: "Production EU".into(),
         appliance_id: "default".into(),
@@ -112,14 +112,17 @@ async fn event(a: &Admin, lsid: &str, error: Option<&str>) -> i64 {
     id
 }
 
-fn basic(password: &str) -> String {
+pub(super) fn basic(password: &str) -> String {
     format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("admin:{password}"))
     )
 }
 
-async fn send(a: &Admin, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, String) {
+pub(super) async fn send(
+    a: &Admin,
+    req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
     let r = a.app.clone().oneshot(req).await.unwrap();
     let status = r.status();
     let headers = r.headers().clone();
@@ -127,15 +130,15 @@ async fn send(a: &Admin, req: Request<Body>) -> (StatusCode, axum::http::HeaderM
     (status, headers, String::from_utf8_lossy(&body).into_owned())
 }
 
-fn get(path: &str) -> axum::http::request::Builder {
+pub(super) fn get(path: &str) -> axum::http::request::Builder {
     Request::get(path).header(header::HOST, HOST)
 }
 
-fn post(path: &str) -> axum::http::request::Builder {
+pub(super) fn post(path: &str) -> axum::http::request::Builder {
     Request::post(path).header(header::HOST, HOST)
 }
 
-async fn login(a: &Admin) -> String {
+pub(super) async fn login(a: &Admin) -> String {
     let (status, headers, _) = send(
         a,
         post("/login")
@@ -159,7 +162,7 @@ async fn login(a: &Admin) -> String {
     cookie.split(';').next().unwrap().to_string()
 }
 
-fn assert_no_secrets(body: &str) {
+pub(super) fn assert_no_secrets(body: &str) {
     for s in [PASSWORD, CLIENT_SECRET, LEGACY_PASSWORD, ZENDESK_TOKEN] {
         assert!(!body.contains(s), "secret {s} shown:\n{body}");
     }

@@ -42,6 +42,8 @@ pub struct ConfigurationView {
     pub polling_interval_secs: u64,
     /// What to paste into the appliance's Outbound Events HTTP recipient.
     pub outbound_event_url: String,
+    /// What to paste into the appliance's Rep Console custom link (opens the ticket).
+    pub custom_link_url: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -54,6 +56,7 @@ pub struct EventRow {
     pub lsid: String,
     pub source: &'static str,
     pub status: &'static str,
+    /// Attempts made and recorded (each with its error), the same number the detail lists.
     pub attempts: i64,
     pub last_error: Option<String>,
     pub ticket_id: Option<i64>,
@@ -86,17 +89,56 @@ pub struct TestResult {
     pub ok: bool,
     pub passed: Vec<String>,
     pub failed: Vec<String>,
+    /// Every check with its outcome, BeyondTrust first.
+    pub checks: Vec<CheckLine>,
+    /// What to paste into the appliance's Outbound Events HTTP recipient.
+    pub outbound_event_url: String,
+    /// What to paste into the appliance's Rep Console custom link.
+    pub custom_link_url: String,
 }
 
-impl From<CheckReport> for TestResult {
-    fn from(r: CheckReport) -> Self {
+#[derive(Debug, Serialize)]
+pub struct CheckLine {
+    /// `BeyondTrust` or `Zendesk`.
+    pub target: &'static str,
+    pub ok: bool,
+    /// What passed, or why it failed in words an admin can act on.
+    pub detail: String,
+}
+
+impl TestResult {
+    fn new(r: CheckReport, server: &ServerConfig, c: &Configuration) -> Self {
+        let mut checks: Vec<CheckLine> = r
+            .passed
+            .iter()
+            .map(|l| (true, l))
+            .chain(r.failed.iter().map(|l| (false, l)))
+            .map(|(ok, l)| CheckLine {
+                target: if l.starts_with("Zendesk") {
+                    "Zendesk"
+                } else {
+                    "BeyondTrust"
+                },
+                ok,
+                detail: l.clone(),
+            })
+            .collect();
+        checks.sort_by_key(|c| c.target != "BeyondTrust");
         Self {
             ok: r.ok(),
             configuration: r.configuration,
             passed: r.passed,
             failed: r.failed,
+            checks,
+            outbound_event_url: outbound_event_url(server, &c.appliance_id),
+            custom_link_url: custom_link_url(&c.zendesk.url),
         }
     }
+}
+
+/// The representative console's custom link that opens the session's ticket.
+pub fn custom_link_url(zendesk_url: &str) -> String {
+    format!("{zendesk_url}/agent/tickets/%SESSION.CUSTOM.EXTERNAL_KEY%")
 }
 
 pub enum RetryOutcome {
@@ -106,13 +148,50 @@ pub enum RetryOutcome {
     NotRetryable(&'static str),
 }
 
+static LOCAL_OFFSET: std::sync::OnceLock<time::UtcOffset> = std::sync::OnceLock::new();
+
+/// The machine's time zone offset for the admin's times. The binary reads it before it starts
+/// any thread (the only moment the OS offset can be read soundly); without it times are UTC.
+pub fn set_local_offset(offset: time::UtcOffset) {
+    let _ = LOCAL_OFFSET.set(offset);
+}
+
+/// A stored time (ms since the epoch) in the middleware's local time, with the zone.
 pub fn format_ms(ms: i64) -> String {
-    let fmt =
-        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    format_ms_at(
+        ms,
+        LOCAL_OFFSET.get().copied().unwrap_or(time::UtcOffset::UTC),
+    )
+}
+
+/// `2023-11-14 23:13:20 UTC+01:00` (or `... UTC` when the offset is zero).
+pub fn format_ms_at(ms: i64, offset: time::UtcOffset) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    let zone = if offset.is_utc() {
+        "UTC".to_string()
+    } else {
+        let (h, m, _) = offset.as_hms();
+        format!(
+            "UTC{}{:02}:{:02}",
+            if offset.is_negative() { '-' } else { '+' },
+            h.unsigned_abs(),
+            m.unsigned_abs()
+        )
+    };
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
+        .map(|t| t.to_offset(offset))
         .and_then(|t| t.format(&fmt).ok())
+        .map(|t| format!("{t} {zone}"))
         .unwrap_or_else(|| ms.to_string())
+}
+
+/// The appliance's event timestamp (unix seconds) readable, the raw value kept after it.
+pub fn readable_timestamp(raw: &str) -> String {
+    match raw.trim().parse::<i64>() {
+        Ok(secs) if secs > 0 => format!("{} ({raw})", format_ms(secs.saturating_mul(1000))),
+        _ => raw.to_string(),
+    }
 }
 
 /// Counts for every status in [`STATUSES`] order, zeros included.
@@ -141,6 +220,16 @@ pub fn events_base_url(server: &ServerConfig) -> String {
         Ok(addr) => format!("http://{}:{}", host_name(), addr.port()),
         Err(_) => format!("http://{}", server.events_listen),
     }
+}
+
+/// This machine's host name (empty when it cannot be read).
+pub fn machine_host_name() -> String {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .map(|s| s.trim().to_string())
+        .find(|s| !s.is_empty())
+        .unwrap_or_default()
 }
 
 fn host_name() -> String {
@@ -176,15 +265,15 @@ pub fn configuration(server: &ServerConfig, c: &Configuration) -> ConfigurationV
         polling_event_types: c.beyondtrust.polling_event_types.clone(),
         polling_interval_secs: c.beyondtrust.polling_interval_secs,
         outbound_event_url: outbound_event_url(server, &c.appliance_id),
+        custom_link_url: custom_link_url(&c.zendesk.url),
     }
 }
 
 pub fn configurations(shared: &Shared) -> Vec<ConfigurationView> {
     shared
-        .config
-        .configurations
-        .iter()
-        .map(|c| configuration(&shared.config.server, c))
+        .runtimes()
+        .values()
+        .map(|rt| configuration(&shared.config.server, &rt.cfg))
         .collect()
 }
 
@@ -195,13 +284,10 @@ fn retryable(status: Status) -> bool {
     )
 }
 
-pub fn row(shared: &Shared, e: &StoredEvent) -> EventRow {
-    let zendesk = shared
-        .config
-        .configurations
-        .iter()
-        .find(|c| c.name == e.configuration)
-        .map(|c| c.zendesk.url.as_str());
+/// One event as listed; `attempts` is the number of recorded attempts (the attempt log's length).
+pub fn row(shared: &Shared, e: &StoredEvent, attempts: i64) -> EventRow {
+    let rt = shared.runtime(&e.configuration);
+    let zendesk = rt.as_ref().map(|r| r.cfg.zendesk.url.as_str());
     EventRow {
         id: e.id,
         received_at: format_ms(e.created_at),
@@ -210,7 +296,7 @@ pub fn row(shared: &Shared, e: &StoredEvent) -> EventRow {
         lsid: e.lsid.clone(),
         source: e.source.as_str(),
         status: e.status.as_str(),
-        attempts: e.attempts,
+        attempts,
         last_error: e.last_error.clone(),
         ticket_id: e.ticket_id,
         ticket_url: match (zendesk, e.ticket_id) {
@@ -233,14 +319,26 @@ pub async fn page_of(
     let offset = i64::try_from(page.saturating_mul(page_size)).unwrap_or(i64::MAX);
     let events = shared.store.recent_events(status, size + 1, offset).await?;
     let more = events.len() > page_size;
-    Ok((
-        events
-            .iter()
-            .take(page_size)
-            .map(|e| row(shared, e))
-            .collect(),
-        more,
-    ))
+    let events: Vec<StoredEvent> = events.into_iter().take(page_size).collect();
+    Ok((rows(shared, &events).await?, more))
+}
+
+async fn rows(shared: &Shared, events: &[StoredEvent]) -> Result<Vec<EventRow>, StoreError> {
+    let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
+    let counts = shared.store.attempt_counts(&ids).await?;
+    Ok(events
+        .iter()
+        .map(|e| row(shared, e, counts.get(&e.id).copied().unwrap_or(0)))
+        .collect())
+}
+
+/// Events of a session id (lsid) or a ticket number (`123` or `#123`), newest first.
+pub async fn search(shared: &Shared, q: &str) -> Result<Vec<EventRow>, StoreError> {
+    let events = shared
+        .store
+        .search_events(q.trim(), PAGE_SIZE as i64)
+        .await?;
+    rows(shared, &events).await
 }
 
 pub async fn event_detail(shared: &Shared, id: i64) -> Result<Option<EventDetail>, StoreError> {
@@ -249,9 +347,9 @@ pub async fn event_detail(shared: &Shared, id: i64) -> Result<Option<EventDetail
     };
     let attempts = shared.store.attempts(id).await?;
     Ok(Some(EventDetail {
-        row: row(shared, &e),
+        row: row(shared, &e, attempts.len() as i64),
         appliance_id: e.appliance_id.clone(),
-        event_timestamp: e.event_timestamp.clone(),
+        event_timestamp: readable_timestamp(&e.event_timestamp),
         updated_at: format_ms(e.updated_at),
         fields: e.fields.clone(),
         attempt_log: attempts
@@ -266,16 +364,9 @@ pub async fn event_detail(shared: &Shared, id: i64) -> Result<Option<EventDetail
 
 /// Runs `middleware check` for one configuration; `None` when no configuration has that name.
 pub async fn test_connection(shared: &Shared, name: &str) -> Option<TestResult> {
-    let cfg = shared
-        .config
-        .configurations
-        .iter()
-        .find(|c| c.name == name)?;
-    Some(
-        check_configuration(cfg, shared.tuning.http_timeout)
-            .await
-            .into(),
-    )
+    let rt = shared.runtime(name)?;
+    let report = check_configuration(&rt.cfg, shared.tuning.http_timeout).await;
+    Some(TestResult::new(report, &shared.config.server, &rt.cfg))
 }
 
 /// Makes a failed, unassociated or waiting event due now and wakes the workers.
@@ -341,6 +432,16 @@ mod tests {
                 && !url.contains("0.0.0.0"),
             "{url}"
         );
+    }
+
+    #[test]
+    fn event_timestamps_are_readable() {
+        assert_eq!(
+            readable_timestamp("1700000000"),
+            "2023-11-14 22:13:20 UTC (1700000000)"
+        );
+        assert_eq!(readable_timestamp(""), "");
+        assert_eq!(readable_timestamp("abc"), "abc");
     }
 
     #[test]

@@ -323,6 +323,11 @@ impl Store {
         Ok(())
     }
 
+    /// The pool, for the modules that keep their own tables (configurations).
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// Closes the pool and gives up ownership of a SQLite file.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -603,6 +608,44 @@ impl Store {
             }
         };
         rows.iter().map(row_to_event).collect()
+    }
+
+    /// Events whose lsid is `q`, or (when `q` is a number) whose ticket is `q` or whose
+    /// outbound `external_key` field is `q` (unassociated ones have no ticket yet); newest first.
+    pub async fn search_events(&self, q: &str, limit: i64) -> Result<Vec<StoredEvent>> {
+        let ticket: Option<i64> = q.trim_start_matches('#').parse().ok();
+        let key_pattern = ticket.map(|t| format!("%[\"external_key\",\"{t}\"]%"));
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM events WHERE lsid = $1 OR ticket_id = $2 OR fields LIKE $3 ORDER BY id DESC LIMIT $4"
+        ))
+        .bind(q)
+        .bind(ticket)
+        .bind(key_pattern)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(row_to_event).collect()
+    }
+
+    /// Recorded attempts of each of `ids` (events without any are absent).
+    pub async fn attempt_counts(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, i64>> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT event_id, COUNT(*) AS n FROM attempts WHERE event_id IN ({}) GROUP BY event_id",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("event_id")?, r.try_get("n")?)))
+            .collect()
     }
 
     /// Number of events per status (statuses without events are absent).

@@ -62,5 +62,20 @@ pub fn migrations() -> Vec<Migration> {
             sqlite: V2.into(),
             postgres: V2.into(),
         },
+        configurations_migration(),
     ]
+}
+
+/// Version 4 (issue 13): plugin configurations in the database. `body` is the configuration's
+/// JSON document (secrets included; the admin never sends them back); `configuration_state`
+/// holds the generation every change bumps and when the TOML file was imported.
+fn configurations_migration() -> Migration {
+    let text = "CREATE TABLE IF NOT EXISTS configurations (name TEXT PRIMARY KEY, position BIGINT NOT NULL, body TEXT NOT NULL, updated_at BIGINT NOT NULL);
+         CREATE UNIQUE INDEX IF NOT EXISTS configurations_name_ci ON configurations (lower(name));
+         CREATE TABLE IF NOT EXISTS configuration_state (id BIGINT PRIMARY KEY, generation BIGINT NOT NULL, imported_at BIGINT)";
+    Migration {
+        version: 4,
+        sqlite: text.to_string(),
+        postgres: text.to_string(),
+    }
 }
