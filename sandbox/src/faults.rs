@@ -20,11 +20,13 @@ use tokio::sync::watch;
 
 /// How long a "timed out" call hangs before the server gives up on it. Any sane client timeout
 /// is shorter.
-const HANG: Duration = Duration::from_secs(3600);
+pub(crate) const HANG: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FaultAction {
     Fail(u16),
+    /// Fail with a `Retry-After` header (seconds), as Zendesk's 503s during incidents do.
+    FailRetryAfter(u16, u64),
     Timeout,
     Drop,
 }
@@ -61,6 +63,14 @@ impl Faults {
         let mut plan = self.plan();
         plan.queue
             .extend(std::iter::repeat_n(FaultAction::Fail(status), n as usize));
+    }
+
+    /// The next `n` API calls answer `status` with `Retry-After: retry_after_secs`.
+    pub fn fail_next_retry_after(&self, n: u32, status: u16, retry_after_secs: u64) {
+        self.plan().queue.extend(std::iter::repeat_n(
+            FaultAction::FailRetryAfter(status, retry_after_secs),
+            n as usize,
+        ));
     }
 
     /// The next `n` API calls never answer (the client's timeout fires).
@@ -129,6 +139,15 @@ pub(crate) async fn apply(State(faults): State<Faults>, req: Request, next: Next
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             (status, "Simulated failure (sandbox fault plan)\n").into_response()
         }
+        Some(FaultAction::FailRetryAfter(status, secs)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            (
+                status,
+                [(header::RETRY_AFTER, secs.to_string())],
+                "Simulated failure (sandbox fault plan)\n",
+            )
+                .into_response()
+        }
         Some(FaultAction::Timeout) => {
             tokio::time::sleep(HANG).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()
@@ -195,9 +214,14 @@ mod tests {
         let app = app(&faults);
         faults.fail_next(2, 503);
         faults.fail_next(1, 502);
+        faults.fail_next_retry_after(1, 503, 7);
         assert_eq!(status(&app).await, 503);
         assert_eq!(status(&app).await, 503);
         assert_eq!(status(&app).await, 502);
+        let req = Request::builder().uri("/x").body(Body::empty()).unwrap();
+        let answer = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(answer.status(), 503);
+        assert_eq!(answer.headers()[header::RETRY_AFTER], "7");
         assert_eq!(status(&app).await, 200);
     }
 
