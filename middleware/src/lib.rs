@@ -8,6 +8,8 @@
 //! - [`beyondtrust`]: appliance API client (tokens, reports) and namespace-agnostic XML parsing.
 //! - [`zendesk`]: Zendesk REST client (private comments, tags, lookup) and rate limiting.
 //! - [`render`]: Handlebars templates turning reports into escaped HTML comments.
+//! - [`posting`]: what to post for an event (comment budget, attached full report or parts;
+//!   pure) and posting it exactly once (upload, one ticket update per comment).
 //! - [`worker`]: the pool that claims events and posts exactly one comment per session event.
 //! - [`poller`]: the `SupportSessionListing` fallback for sites without outbound events.
 //! - [`check`]: `middleware check` — credentials and permissions of every configuration.
@@ -21,6 +23,7 @@ pub mod check;
 pub mod config;
 pub mod ingest;
 pub mod poller;
+pub mod posting;
 pub mod render;
 pub mod secret;
 pub mod store;
