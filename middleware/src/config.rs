@@ -163,7 +163,8 @@ pub struct ZendeskConfig {
 }
 
 /// Default `system_information_categories`: what the seed integration imported.
-pub const DEFAULT_SYSINFO_CATEGORIES: [&str; 5] = ["general", "overview", "disk", "memory", "network"];
+pub const DEFAULT_SYSINFO_CATEGORIES: [&str; 5] =
+    ["general", "overview", "disk", "memory", "network"];
 /// Default `comment_max_chars`, below Zendesk's ~65,000 with room for its own markup changes.
 pub const DEFAULT_COMMENT_MAX_CHARS: usize = 60_000;
 /// Bounds of `comment_max_chars`.
@@ -793,6 +794,30 @@ token = "zd-t0ken"
             if client_id == "abc" && client_secret.expose() == "s3cr3t-client")
         );
         assert_eq!(p.zendesk.token.expose(), "zd-t0ken");
+    }
+
+    #[test]
+    fn comment_budget_and_categories_default_and_are_checked() {
+        let c = parse(FULL, "m.toml", &no_env).unwrap();
+        let z = &c.configurations[0].zendesk;
+        assert_eq!(z.comment_max_chars, 60_000);
+        assert_eq!(
+            z.system_information_categories,
+            ["general", "overview", "disk", "memory", "network"]
+        );
+        let text = format!(
+            "{FULL}system_information_categories = [\"Processes\"]\ncomment_max_chars = 30000\n"
+        );
+        let c = parse(&text, "m.toml", &no_env).unwrap();
+        let z = &c.configurations[0].zendesk;
+        assert_eq!(
+            (z.comment_max_chars, z.system_information_categories.clone()),
+            (30_000, vec!["Processes".to_string()])
+        );
+        let (line, key, message) = invalid(&format!("{FULL}comment_max_chars = 70000\n"));
+        assert_eq!(key, "zendesk.comment_max_chars");
+        assert_eq!(line, FULL.lines().count() + 1);
+        assert!(message.contains("65535"), "{message}");
     }
 
     #[test]

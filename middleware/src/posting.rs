@@ -279,7 +279,9 @@ fn pieces(line: &str, room: usize) -> Vec<String> {
             last_safe = Some(cur.len());
         }
         if n >= room && !in_tag && !in_entity {
-            let cut = last_safe.filter(|&b| b > cur.len() / 2).unwrap_or(cur.len());
+            let cut = last_safe
+                .filter(|&b| b > cur.len() / 2)
+                .unwrap_or(cur.len());
             let tail = cur.split_off(cut);
             out.push(std::mem::take(&mut cur));
             cur = tail;
@@ -328,6 +330,13 @@ pub fn split_html(html: &str, room: usize) -> Vec<String> {
     parts
 }
 
+/// Start of [`DeliverError::NotYet`]'s message (such waits are not the uncertain attempt).
+const NOT_YET: &str = "an earlier update may still be applied by Zendesk; looking for it";
+
+/// How a timed-out Zendesk request's error reads when stored (`ZendeskError::Transient` with
+/// `describe_reqwest`'s "timed out").
+const TIMED_OUT: &str = "Zendesk unavailable: timed out";
+
 /// What [`deliver`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivered {
@@ -346,6 +355,10 @@ pub enum DeliverError {
     /// The claim was taken over by another worker: let it post.
     #[error("claim lost to another worker")]
     Released,
+    /// An earlier attempt's outcome is uncertain and Zendesk may still apply it: look again
+    /// after this long.
+    #[error("{NOT_YET} in {}s", .0.as_secs_f64().ceil())]
+    NotYet(std::time::Duration),
 }
 
 /// Ticket-level changes that travel with the event's first comment.
@@ -357,8 +370,10 @@ pub struct Extras {
 
 /// Posts the plan on `ticket`, each comment exactly once. If an earlier attempt may have posted
 /// (its marker is stored), the ticket's comments are searched first and only what is missing is
-/// posted. The full report is uploaded before the PUT; a refused upload (4xx other than 429)
-/// falls back to the parts. Tags and custom fields go in the first comment's PUT.
+/// posted; that search waits until `settle` (one HTTP timeout) has passed since the uncertain
+/// attempt, since Zendesk can apply an update after the caller gave up waiting. The full report
+/// is uploaded before the PUT; a refused upload (4xx other than 429) falls back to the parts.
+/// Tags and custom fields go in the first comment's PUT.
 pub async fn deliver(
     zd: &ZendeskClient,
     store: &Store,
@@ -366,6 +381,7 @@ pub async fn deliver(
     ticket: u64,
     plan: &Plan,
     extras: &Extras,
+    settle: std::time::Duration,
 ) -> Result<Delivered, DeliverError> {
     let first = plan.comments()[0].record.clone();
     let identity = Marker {
@@ -378,6 +394,24 @@ pub async fn deliver(
         Plan::Split(parts) => parts.len(),
         Plan::Attached { fallback, .. } => fallback.len(),
     };
+    if e.comment_marker.is_some() {
+        // Only a timed-out request can still be applied: an answered one (even a 5xx) was not
+        // left running at Zendesk.
+        let attempts = store.attempts(e.id).await?;
+        let last = attempts
+            .iter()
+            .rev()
+            .find(|a| !a.error.starts_with(NOT_YET));
+        if let Some(last) = last.filter(|a| a.error.starts_with(TIMED_OUT)) {
+            let since = crate::store::now_ms().saturating_sub(last.at).max(0) as u128;
+            if since < settle.as_millis() {
+                let left = settle.as_millis() - since;
+                return Err(DeliverError::NotYet(std::time::Duration::from_millis(
+                    left as u64 + 1,
+                )));
+            }
+        }
+    }
     let found = match &e.comment_marker {
         Some(_) => {
             zd.find_records(ticket, &identity, &legacy, expected)
@@ -399,7 +433,11 @@ pub async fn deliver(
     let mut token = None;
     if let Some(file) = upload {
         match zd
-            .upload(&file.name, "text/html; charset=utf-8", file.html.clone().into_bytes())
+            .upload(
+                &file.name,
+                "text/html; charset=utf-8",
+                file.html.clone().into_bytes(),
+            )
             .await
         {
             Ok(t) => token = Some(t),
@@ -433,7 +471,11 @@ pub async fn deliver(
         let update = TicketUpdate {
             html_body: c.html.clone(),
             uploads: token.iter().cloned().collect(),
-            additional_tags: if is_first { extras.tags.clone() } else { vec![] },
+            additional_tags: if is_first {
+                extras.tags.clone()
+            } else {
+                vec![]
+            },
             custom_fields: if is_first {
                 extras.custom_fields.clone()
             } else {

@@ -233,7 +233,8 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
     if e.lsid.is_empty() {
         return Err(StepError::Permanent("event has no lsid".into()));
     }
-    let mut record = render::event_record(&e.appliance_id, &e.lsid, &e.event_type, &e.event_timestamp);
+    let mut record =
+        render::event_record(&e.appliance_id, &e.lsid, &e.event_type, &e.event_timestamp);
     let max_chars = rt.cfg.zendesk.comment_max_chars;
     let (ticket, plan, extras) = match e.event_type.as_str() {
         SESSION_END => {
@@ -335,7 +336,18 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
         }
     };
 
-    match posting::deliver(&rt.zendesk, &shared.store, e, ticket, &plan, &extras).await {
+    let settle = shared.tuning.http_timeout;
+    match posting::deliver(
+        &rt.zendesk,
+        &shared.store,
+        e,
+        ticket,
+        &plan,
+        &extras,
+        settle,
+    )
+    .await
+    {
         Ok(posting::Delivered::AlreadyThere) => tracing::info!(
             id = e.id,
             ticket,
@@ -345,6 +357,12 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
             tracing::debug!(id = e.id, ticket, comments, attached, "posted")
         }
         Err(posting::DeliverError::Released) => return Err(StepError::Released),
+        Err(err @ posting::DeliverError::NotYet(wait)) => {
+            return Err(StepError::Throttled {
+                message: err.to_string(),
+                retry_after: Some(wait),
+            })
+        }
         Err(posting::DeliverError::Store(err)) => return Err(err.into()),
         Err(posting::DeliverError::Zendesk(err)) => return Err(err.into()),
     }

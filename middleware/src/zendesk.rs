@@ -385,12 +385,13 @@ impl ZendeskClient {
         content_type: &str,
         bytes: Vec<u8>,
     ) -> Result<String, ZendeskError> {
-        let mut url = url::Url::parse(&format!("{}/api/v2/uploads.json", self.base)).map_err(
-            |e| ZendeskError::Permanent {
-                status: 0,
-                message: format!("bad Zendesk URL: {e}"),
-            },
-        )?;
+        let mut url =
+            url::Url::parse(&format!("{}/api/v2/uploads.json", self.base)).map_err(|e| {
+                ZendeskError::Permanent {
+                    status: 0,
+                    message: format!("bad Zendesk URL: {e}"),
+                }
+            })?;
         url.query_pairs_mut().append_pair("filename", filename);
         let resp = self
             .send(

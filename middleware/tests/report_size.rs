@@ -37,14 +37,19 @@ struct Calls {
 
 fn calls(env: &Env, ticket: u64) -> Calls {
     let reqs = env.sb.zendesk.requests();
-    let on_ticket = |r: &&sandbox::RecordedCall| r.path.starts_with(&format!("/api/v2/tickets/{ticket}"));
+    let on_ticket =
+        |r: &&sandbox::RecordedCall| r.path.starts_with(&format!("/api/v2/tickets/{ticket}"));
     Calls {
         puts: reqs
             .iter()
             .filter(on_ticket)
             .filter(|r| r.method == "PUT" && r.path == format!("/api/v2/tickets/{ticket}.json"))
             .count(),
-        gets: reqs.iter().filter(on_ticket).filter(|r| r.method == "GET").count(),
+        gets: reqs
+            .iter()
+            .filter(on_ticket)
+            .filter(|r| r.method == "GET")
+            .count(),
         uploads: reqs
             .iter()
             .filter(|r| r.path == "/api/v2/uploads.json")
@@ -101,22 +106,42 @@ async fn a_huge_session_is_one_comment_within_budget_plus_the_full_report_attach
     let size = c.html_body.chars().count();
     assert!(size <= BUDGET, "comment of {size} characters");
     assert!(c.body.contains(&marker(&lsid, END)));
-    assert!(c.html_body.contains("chat line 1500"), "the latest line is in the comment");
-    assert!(c.html_body.contains(&format!("beyondtrust-session-{lsid}.html")));
+    assert!(
+        c.html_body.contains("chat line 1500"),
+        "the latest line is in the comment"
+    );
+    assert!(c
+        .html_body
+        .contains(&format!("beyondtrust-session-{lsid}.html")));
     assert!(c.html_body.contains("Disk Drives") && c.html_body.contains("Memory"));
-    assert!(!c.html_body.contains("Installed Programs row"), "not a default category");
+    assert!(
+        !c.html_body.contains("Installed Programs row"),
+        "not a default category"
+    );
     // The attachment holds the whole report: every line, every category.
     assert_eq!(c.attachments.len(), 1);
     let file = &c.attachments[0];
     assert_eq!(file.file_name, format!("beyondtrust-session-{lsid}.html"));
     let text = file.text();
     for i in 1..=1500 {
-        assert!(text.contains(&format!("chat line {i:04}:")), "line {i} missing from the file");
+        assert!(
+            text.contains(&format!("chat line {i:04}:")),
+            "line {i} missing from the file"
+        );
     }
-    for cat in ["Processes", "Services", "Installed Programs", "Drivers", "Windows Updates"] {
+    for cat in [
+        "Processes",
+        "Services",
+        "Installed Programs",
+        "Drivers",
+        "Windows Updates",
+    ] {
         assert!(text.contains(&format!("<strong>{cat}</strong>")), "{cat}");
     }
-    assert!(text.contains("Name services of row 179 (#2.0)"), "last retrieval's last row");
+    assert!(
+        text.contains("Name services of row 179 (#2.0)"),
+        "last retrieval's last row"
+    );
     // One ticket update carried the comment, the tags (added, not replacing) and the duration.
     let after = calls(&env, ticket);
     let (puts, gets, uploads) = (
@@ -125,12 +150,19 @@ async fn a_huge_session_is_one_comment_within_budget_plus_the_full_report_attach
         after.uploads - before.uploads,
     );
     assert_eq!((puts, gets, uploads), (1, 0, 1), "PUTs, GETs, uploads");
-    assert_eq!(after.tag_calls - before.tag_calls, 0, "no separate tags call");
+    assert_eq!(
+        after.tag_calls - before.tag_calls,
+        0,
+        "no separate tags call"
+    );
     let t = env.sb.zendesk.ticket(ticket).unwrap();
     for tag in ["vip", "beyondtrust", "remote_support"] {
         assert!(t.tags.contains(&tag.to_string()), "{tag} in {:?}", t.tags);
     }
-    assert!(t.custom_fields.iter().any(|f| f.id == 360001 && f.value.is_number()));
+    assert!(t
+        .custom_fields
+        .iter()
+        .any(|f| f.id == 360001 && f.value.is_number()));
     println!(
         "MEASURED attached: largest comment {size} chars; Zendesk calls for the session: {puts} PUT, {gets} GET, {uploads} upload"
     );
@@ -168,7 +200,10 @@ async fn a_refused_upload_splits_the_report_over_comments_within_budget() {
         all.push_str(&c.body);
     }
     for i in 1..=1500 {
-        assert!(all.contains(&format!("chat line {i:04}:")), "line {i} missing");
+        assert!(
+            all.contains(&format!("chat line {i:04}:")),
+            "line {i} missing"
+        );
     }
     for v in 0..3 {
         assert!(all.contains(&format!("Name services of row 179 (#{v}.0)")));
@@ -212,11 +247,20 @@ async fn an_ordinary_session_is_one_put_with_tags_and_duration_and_no_get() {
         .find(|r| r.method == "PUT")
         .unwrap();
     let body: serde_json::Value = serde_json::from_str(put.body.as_deref().unwrap()).unwrap();
-    assert_eq!(body["ticket"]["additional_tags"], serde_json::json!(["beyondtrust", "remote_support"]));
+    assert_eq!(
+        body["ticket"]["additional_tags"],
+        serde_json::json!(["beyondtrust", "remote_support"])
+    );
     assert_eq!(body["ticket"]["custom_fields"][0]["id"], 360001);
     assert_eq!(body["ticket"]["comment"]["public"], false);
-    assert!(body["ticket"].get("tags").is_none(), "never replaces the ticket's tags");
-    println!("MEASURED ordinary: Zendesk calls: {} PUT, {} GET", c.puts, c.gets);
+    assert!(
+        body["ticket"].get("tags").is_none(),
+        "never replaces the ticket's tags"
+    );
+    println!(
+        "MEASURED ordinary: Zendesk calls: {} PUT, {} GET",
+        c.puts, c.gets
+    );
 }
 
 #[tokio::test]
@@ -241,7 +285,10 @@ async fn a_503_with_retry_after_is_honoured() {
     assert_eq!(ours(&env, ticket).len(), 1);
     let events = env.app.events().await;
     assert_eq!(events[0].status, Status::Done);
-    assert_eq!(events[0].attempts, 0, "a 503 with Retry-After is not a failed attempt");
+    assert_eq!(
+        events[0].attempts, 0,
+        "a 503 with Retry-After is not a failed attempt"
+    );
 }
 
 /// A previous worker posted `lsid`'s comment (with its record) and died before recording it;
@@ -269,7 +316,10 @@ async fn posted_then_crashed(env: &Env, ticket: u64, before: usize, after: usize
         .unwrap()
         .unwrap();
     let record = middleware::render::event_record(APPLIANCE_ID, &lsid, END, "");
-    assert!(store.set_marker(&claimed, &record.key(), ticket).await.unwrap());
+    assert!(store
+        .set_marker(&claimed, &record.key(), ticket)
+        .await
+        .unwrap());
     zd.add_private_comment(
         ticket,
         &middleware::render::with_marker("<p>posted before the crash</p>", &record.to_line()),
@@ -308,7 +358,11 @@ async fn the_record_is_found_on_a_later_page_whatever_host_next_page_names() {
     assert_eq!(matching, 1, "found on page 2, not posted again");
     let after = calls(&env, ticket);
     assert_eq!(after.puts - before.puts, 0);
-    assert_eq!(after.gets - before.gets, 2, "newest first: two pages of 100");
+    assert_eq!(
+        after.gets - before.gets,
+        2,
+        "newest first: two pages of 100"
+    );
     let get = env
         .sb
         .zendesk
@@ -328,12 +382,17 @@ async fn a_lookup_that_cannot_finish_is_retried_never_treated_as_not_found() {
     // A next_page the client cannot follow: the lookup cannot finish.
     env.sb.zendesk.set_next_page_base(Some("zendesk:unusable"));
     let before = calls(&env, ticket);
-    assert_eq!(env.app.process_due().await, 1);
+    // (A short retry delay may make it due again within this call on a slow machine.)
+    assert!(env.app.process_due().await >= 1);
     let after = calls(&env, ticket);
     assert_eq!(after.puts - before.puts, 0, "no post while unsure");
     let event = &env.app.events().await[0];
     assert_eq!(event.status, Status::Retry, "{event:?}");
-    assert!(event.last_error.as_deref().unwrap_or("").contains("next_page"));
+    assert!(event
+        .last_error
+        .as_deref()
+        .unwrap_or("")
+        .contains("next_page"));
     // Zendesk behaves again: the retry finds the comment.
     env.sb.zendesk.set_next_page_base(None);
     env.app.drain().await;

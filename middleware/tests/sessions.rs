@@ -220,7 +220,11 @@ async fn lagging_report_is_awaited_until_end_time_appears() {
         .filter(|c| c.body.contains("rsz/1 "))
         .collect();
     assert_eq!(ours.len(), 1);
-    assert!(ours[0].html_body.contains(" UTC to "), "end time shown: {}", ours[0].html_body);
+    assert!(
+        ours[0].html_body.contains(" UTC to "),
+        "end time shown: {}",
+        ours[0].html_body
+    );
 }
 
 #[tokio::test]

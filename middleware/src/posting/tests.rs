@@ -1,6 +1,6 @@
 use super::*;
-use crate::render::{Renderer, Template};
 use crate::render::view::{SysInfoView, TranscriptEntry};
+use crate::render::{Renderer, Template};
 
 fn record() -> Marker {
     Marker {
@@ -50,7 +50,10 @@ fn cats() -> Vec<String> {
 
 fn plan(view: &SessionView, max: usize) -> Plan {
     let r = Renderer::builtin();
-    plan_session(view, &record(), &cats(), max, |v| r.render(Template::Session, v)).unwrap()
+    plan_session(view, &record(), &cats(), max, |v| {
+        r.render(Template::Session, v)
+    })
+    .unwrap()
 }
 
 fn text_of(html: &str) -> String {
@@ -78,7 +81,10 @@ fn a_small_report_is_one_comment_with_the_limited_categories() {
     };
     assert!(c.html.contains("Overview row 0") && c.html.contains("Memory row 1"));
     assert!(!c.html.contains("Processes row"), "not a default category");
-    assert!(c.html.contains("Processes, Services, Drivers"), "omitted ones are named");
+    assert!(
+        c.html.contains("Processes, Services, Drivers"),
+        "omitted ones are named"
+    );
     assert_eq!(app_core::marker::find_all(&c.html), vec![record()]);
 }
 
@@ -97,14 +103,26 @@ fn an_oversized_report_is_attached_whole_and_the_comment_keeps_the_latest_lines(
     assert!(size <= 60_000 && size > 50_000, "{size}");
     assert_eq!(file.name, "beyondtrust-session-lsid1.html");
     for i in 0..1500 {
-        assert!(file.html.contains(&format!("chat line {i:04} &amp; more &lt;text&gt;")));
+        assert!(file
+            .html
+            .contains(&format!("chat line {i:04} &amp; more &lt;text&gt;")));
     }
     assert!(file.html.contains("Drivers row 299"));
     assert!(comment.html.contains("chat line 1499"), "latest line kept");
-    assert!(!comment.html.contains("chat line 0000"), "earliest left to the file");
-    assert!(comment.html.contains("earlier entries are in the attached full report"));
-    assert!(comment.html.contains("Full report attached:</strong> beyondtrust-session-lsid1.html"));
-    assert!(comment.html.find("John Rep").unwrap() < comment.html.find("chat line").unwrap(), "summary first");
+    assert!(
+        !comment.html.contains("chat line 0000"),
+        "earliest left to the file"
+    );
+    assert!(comment
+        .html
+        .contains("earlier entries are in the attached full report"));
+    assert!(comment
+        .html
+        .contains("Full report attached:</strong> beyondtrust-session-lsid1.html"));
+    assert!(
+        comment.html.find("John Rep").unwrap() < comment.html.find("chat line").unwrap(),
+        "summary first"
+    );
     assert_eq!(app_core::marker::find_all(&comment.html), vec![record()]);
     // The fallback parts: each within budget, numbered, together the whole report.
     assert!(fallback.len() >= 3, "{}", fallback.len());
@@ -117,7 +135,10 @@ fn an_oversized_report_is_attached_whole_and_the_comment_keeps_the_latest_lines(
     }
     let text = text_of(&all);
     for i in 0..1500 {
-        assert!(text.contains(&format!("chat line {i:04} &amp; more &lt;text&gt;")), "line {i}");
+        assert!(
+            text.contains(&format!("chat line {i:04} &amp; more &lt;text&gt;")),
+            "line {i}"
+        );
     }
     for r in 0..300 {
         assert!(text.contains(&format!("Services row {r}")));
@@ -128,8 +149,12 @@ fn an_oversized_report_is_attached_whole_and_the_comment_keeps_the_latest_lines(
 fn split_parts_are_well_formed_and_lose_nothing() {
     let html = format!(
         "<h3>T</h3>\n<ul>\n{}</ul>\n<table>\n{}</table>\n<p>{}</p>\n",
-        (0..400).map(|i| format!("<li>item {i}</li>\n")).collect::<String>(),
-        (0..400).map(|i| format!("<tr><td>cell {i}</td></tr>\n")).collect::<String>(),
+        (0..400)
+            .map(|i| format!("<li>item {i}</li>\n"))
+            .collect::<String>(),
+        (0..400)
+            .map(|i| format!("<tr><td>cell {i}</td></tr>\n"))
+            .collect::<String>(),
         "word ".repeat(3000)
     );
     let parts = split_html(&html, 4000);

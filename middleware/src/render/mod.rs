@@ -217,7 +217,10 @@ mod marker_tests {
         let end = event_record("a", "l", "support_conference_end", "17");
         assert_eq!(end.ts, None);
         let survey = "support_conference_customer_exit_survey_completed";
-        assert_eq!(event_record("a", "l", survey, "17").ts.as_deref(), Some("17"));
+        assert_eq!(
+            event_record("a", "l", survey, "17").ts.as_deref(),
+            Some("17")
+        );
         assert_eq!(event_record("a", "l", survey, "").ts, None);
         assert_eq!(
             legacy_marker("a", "l", survey, "17"),

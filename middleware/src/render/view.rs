@@ -167,7 +167,9 @@ pub fn date_clock(ts: i64) -> Option<(String, String, String)> {
         .format(&time::macros::format_description!("[year]-[month]-[day]"))
         .ok()?;
     let clock = t
-        .format(&time::macros::format_description!("[hour]:[minute]:[second]"))
+        .format(&time::macros::format_description!(
+            "[hour]:[minute]:[second]"
+        ))
         .ok()?;
     let iso = format!("{date}T{clock}Z");
     Some((date, clock, iso))
@@ -326,9 +328,17 @@ pub fn session_view(s: &Session, appliance_id: &str) -> SessionView {
                 format!("{date} {clock}")
             }
         });
-    let primary = s.customers.iter().find(|c| c.primary).or(s.customers.first());
-    v.customer_company = primary.and_then(|c| c.company.clone()).filter(|c| !c.is_empty());
-    v.issue = primary.and_then(|c| c.issue.clone()).filter(|c| !c.is_empty());
+    let primary = s
+        .customers
+        .iter()
+        .find(|c| c.primary)
+        .or(s.customers.first());
+    v.customer_company = primary
+        .and_then(|c| c.company.clone())
+        .filter(|c| !c.is_empty());
+    v.issue = primary
+        .and_then(|c| c.issue.clone())
+        .filter(|c| !c.is_empty());
     v.customers = s
         .customers
         .iter()
@@ -516,7 +526,11 @@ pub fn answer_text(kind: Option<&str>, answers: &[String]) -> String {
 pub fn survey_rating(s: &ExitSurvey) -> Option<String> {
     s.questions
         .iter()
-        .filter(|q| q.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("radio")))
+        .filter(|q| {
+            q.kind
+                .as_deref()
+                .is_some_and(|k| k.eq_ignore_ascii_case("radio"))
+        })
         .flat_map(|q| q.answers.first())
         .find(|a| a.trim().parse::<u32>().is_ok())
         .map(|a| a.trim().to_string())
