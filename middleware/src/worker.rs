@@ -247,6 +247,7 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
             record.start = view.start_iso.clone();
             record.duration_secs = view.duration_secs;
             record.rep = view.primary_rep.clone();
+            record.survey = render::view::rating(&session.customer_survey);
             let plan = posting::plan_session(
                 &view,
                 &record,

@@ -199,3 +199,26 @@ fn survey_answers_read_in_words() {
         "Yes, No"
     );
 }
+
+#[test]
+fn survey_scores_already_in_the_report_are_part_of_the_outcome() {
+    let mut s = parse_session_list(SESSION).unwrap().remove(0);
+    s.customer_survey = vec![crate::beyondtrust::model::Question {
+        id: "1".into(),
+        kind: Some("radio".into()),
+        report_header: Some("Rating".into()),
+        answers: vec!["4".into()],
+        ..Default::default()
+    }];
+    let html = Renderer::builtin()
+        .render(Template::Session, &session_view(&s, "default"))
+        .unwrap();
+    let score = html
+        .find("Customer survey: Rating:</strong> 4 of 5")
+        .expect(&html);
+    assert!(score < html.find("<h4>Chat on").unwrap());
+    assert_eq!(
+        crate::render::view::rating(&s.customer_survey).as_deref(),
+        Some("4")
+    );
+}

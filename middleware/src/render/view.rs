@@ -43,6 +43,9 @@ pub struct SessionView {
     pub file_transfer_count: Option<u64>,
     pub file_move_count: Option<u64>,
     pub file_delete_count: Option<u64>,
+    /// Rating answers of exit surveys already in the report ("Customer survey: Rating" ->
+    /// "5 of 5"); the survey comments follow with every answer.
+    pub survey_scores: Vec<NameValue>,
     /// Transcript entries in the report (the comment may show only the latest ones).
     pub transcript_total: usize,
     /// Earlier transcript entries left out of this comment (they are in the attached report).
@@ -458,6 +461,27 @@ pub fn session_view(s: &Session, appliance_id: &str) -> SessionView {
         v.transcript.push(entry);
     }
     v.transcript_total = v.transcript.len();
+    for (title, questions) in [
+        ("Customer survey", &s.customer_survey),
+        ("Representative survey", &s.rep_survey),
+    ] {
+        for q in questions.iter().filter(|q| {
+            q.kind
+                .as_deref()
+                .is_some_and(|k| k.eq_ignore_ascii_case("radio"))
+        }) {
+            let label = q
+                .report_header
+                .clone()
+                .or_else(|| q.label.clone())
+                .or_else(|| q.name.clone())
+                .unwrap_or_else(|| format!("Question {}", q.id));
+            v.survey_scores.push(NameValue {
+                name: format!("{title}: {label}"),
+                value: answer_text(q.kind.as_deref(), &q.answers),
+            });
+        }
+    }
     v.links = [
         link("Chat transcript", &s.chat_view_url),
         link("Chat transcript (download)", &s.chat_download_url),
@@ -524,7 +548,12 @@ pub fn answer_text(kind: Option<&str>, answers: &[String]) -> String {
 /// The survey's rating as answered, for the session record: the first radio question with a
 /// numeric answer.
 pub fn survey_rating(s: &ExitSurvey) -> Option<String> {
-    s.questions
+    rating(&s.questions)
+}
+
+/// The first radio question's numeric answer.
+pub fn rating(questions: &[crate::beyondtrust::model::Question]) -> Option<String> {
+    questions
         .iter()
         .filter(|q| {
             q.kind

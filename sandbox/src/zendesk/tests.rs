@@ -816,3 +816,53 @@ async fn a_late_update_never_answers_but_is_applied_later() {
     .await;
     assert_eq!(next.status, 200, "only one update is late");
 }
+
+#[tokio::test]
+async fn control_api_sets_upload_refusal_comment_pages_late_updates_and_retry_after() {
+    let (z, r, auth) = zendesk();
+    let ctl = |method: &'static str, uri: &'static str, body: &'static str| {
+        let r = r.clone();
+        async move { send(&r, json_request(method, uri, None, body)).await }
+    };
+    assert_eq!(
+        ctl("PUT", "/_control/uploads", r#"{"refuse":"no html"}"#)
+            .await
+            .status,
+        200
+    );
+    let refused = send(
+        &r,
+        upload_request("/api/v2/uploads.json?filename=a.html", &auth, "x"),
+    )
+    .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("no html"));
+    ctl("PUT", "/_control/uploads", r#"{"refuse":null}"#).await;
+    let ok = send(
+        &r,
+        upload_request("/api/v2/uploads.json?filename=a.html", &auth, "x"),
+    )
+    .await;
+    assert_eq!(ok.status, 201);
+    let pages = ctl(
+        "PUT",
+        "/_control/comment_pages",
+        r#"{"per_page":1,"next_page_base":"https://other.zendesk.test"}"#,
+    )
+    .await;
+    assert_eq!(pages.status, 200);
+    assert_eq!(z.state().comments_per_page, 1);
+    assert_eq!(z.next_page_base(), "https://other.zendesk.test");
+    ctl("POST", "/_control/late_update", r#"{"delay_ms":50}"#).await;
+    assert_eq!(z.state().late_updates.len(), 1);
+    let faults = ctl(
+        "POST",
+        "/_control/faults",
+        r#"{"fail_next":1,"status":503,"retry_after_secs":9}"#,
+    )
+    .await;
+    assert_eq!(faults.json()["pending_faults"], 1);
+    let answer = send(&r, get("/api/v2/users/me.json", Some(&auth))).await;
+    assert_eq!(answer.status, 503);
+    assert_eq!(answer.header("retry-after"), "9");
+}
