@@ -294,6 +294,18 @@ async fn a_503_with_retry_after_is_honoured() {
 /// A previous worker posted `lsid`'s comment (with its record) and died before recording it;
 /// `before` and `after` other comments surround it on the ticket.
 async fn posted_then_crashed(env: &Env, ticket: u64, before: usize, after: usize) -> String {
+    posted_then_crashed_with(env, ticket, before, after, false).await
+}
+
+/// As [`posted_then_crashed`]; `legacy`: the comment ends with the `Ref: rsz:…` footer of
+/// versions before the session record.
+async fn posted_then_crashed_with(
+    env: &Env,
+    ticket: u64,
+    before: usize,
+    after: usize,
+    legacy: bool,
+) -> String {
     env.sb.zendesk.set_ticket_update_limit(10_000);
     env.sb.zendesk.set_rate_limit(100_000);
     let zd = client(env);
@@ -320,13 +332,15 @@ async fn posted_then_crashed(env: &Env, ticket: u64, before: usize, after: usize
         .set_marker(&claimed, &record.key(), ticket)
         .await
         .unwrap());
-    zd.add_private_comment(
-        ticket,
-        &middleware::render::with_marker("<p>posted before the crash</p>", &record.to_line()),
-        &[],
-    )
-    .await
-    .unwrap();
+    let body = if legacy {
+        format!(
+            "<p>posted by an older version</p>\n<p><small>Ref: {}</small></p>",
+            middleware::render::legacy_marker(APPLIANCE_ID, &lsid, END, "")
+        )
+    } else {
+        middleware::render::with_marker("<p>posted before the crash</p>", &record.to_line())
+    };
+    zd.add_private_comment(ticket, &body, &[]).await.unwrap();
     for i in 0..after {
         zd.add_private_comment(ticket, &format!("<p>newer reply {i}</p>"), &[])
             .await
@@ -371,6 +385,28 @@ async fn the_record_is_found_on_a_later_page_whatever_host_next_page_names() {
         .find(|r| r.method == "GET")
         .unwrap();
     assert_eq!(get.param("sort_order"), Some("desc"));
+    assert_eq!(env.app.events().await[0].status, Status::Done);
+}
+
+#[tokio::test]
+async fn a_comment_of_an_older_version_is_recognised_on_a_later_page() {
+    let env = Env::start(Setup::default()).await;
+    let ticket = env.sb.zendesk.create_ticket("Upgraded mid-flight");
+    let lsid = posted_then_crashed_with(&env, ticket, 150, 150, true).await;
+    env.sb
+        .zendesk
+        .set_next_page_base(Some("https://sandbox-account.zendesk.test"));
+    let before = calls(&env, ticket);
+    env.app.drain().await;
+    let legacy = middleware::render::legacy_marker(APPLIANCE_ID, &lsid, END, "");
+    let comments = env.sb.zendesk.comments(ticket);
+    let theirs = comments.iter().filter(|c| c.body.contains(&legacy)).count();
+    let ours = comments
+        .iter()
+        .filter(|c| c.body.contains(&marker(&lsid, END)))
+        .count();
+    assert_eq!((theirs, ours), (1, 0), "not posted again");
+    assert_eq!(calls(&env, ticket).puts - before.puts, 0);
     assert_eq!(env.app.events().await[0].status, Status::Done);
 }
 
