@@ -567,6 +567,66 @@ mod tests {
     }
 
     #[test]
+    fn one_update_carries_comment_uploads_added_tags_and_fields() {
+        let u = TicketUpdate {
+            html_body: "<p>x</p>".into(),
+            uploads: vec!["tok".into()],
+            additional_tags: vec!["remote_support".into()],
+            custom_fields: vec![(7, json!(12))],
+        };
+        assert_eq!(
+            u.to_json(),
+            json!({"ticket": {
+                "comment": {"html_body": "<p>x</p>", "public": false, "uploads": ["tok"]},
+                "additional_tags": ["remote_support"],
+                "custom_fields": [{"id": 7, "value": 12}],
+            }})
+        );
+        let bare = TicketUpdate {
+            html_body: "y".into(),
+            ..TicketUpdate::default()
+        };
+        assert_eq!(
+            bare.to_json(),
+            json!({"ticket": {"comment": {"html_body": "y", "public": false}}})
+        );
+    }
+
+    #[test]
+    fn next_page_is_followed_on_the_configured_instance_only() {
+        let cfg = ZendeskConfig {
+            url: "https://x.zendesk.com".into(),
+            username: "a@b.c".into(),
+            token: crate::secret::Secret::new("tok123"),
+            tags: vec![],
+            duration_field_id: None,
+            duration_field_unit: Default::default(),
+            update_rate_per_minute: 100,
+            system_information_categories: vec![],
+            comment_max_chars: 60_000,
+        };
+        let c = ZendeskClient::new(
+            &cfg,
+            Arc::new(RateLimiter::new(100)),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        for next in [
+            "https://X.ZENDESK.COM:443/api/v2/tickets/1/comments.json?page=2",
+            "https://support.example.com/api/v2/tickets/1/comments.json?page=2",
+            "/api/v2/tickets/1/comments.json?page=2",
+        ] {
+            assert_eq!(
+                c.on_this_instance(next).unwrap(),
+                "https://x.zendesk.com/api/v2/tickets/1/comments.json?page=2"
+            );
+        }
+        for bad in ["zendesk:unusable", "https://evil.test/steal", "page=2"] {
+            assert!(c.on_this_instance(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn basic_auth_header_is_sensitive_and_debug_hides_it() {
         let cfg = ZendeskConfig {
             url: "https://x.zendesk.com".into(),
