@@ -7,5 +7,6 @@ pub mod external_key;
 pub mod help_center;
 pub mod jump;
 pub mod jump_type;
+pub mod marker;
 pub mod settings;
 pub mod urls;

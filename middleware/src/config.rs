@@ -159,7 +159,20 @@ pub struct ZendeskConfig {
     /// Ticket updates per minute this middleware allows itself against this instance
     /// (Zendesk's Update Ticket endpoint allows 100 per minute per account).
     pub update_rate_per_minute: u32,
+    /// System Information categories shown in the comment (case-insensitive; an entry matches
+    /// a category whose name contains it). The attached full report has them all.
+    pub system_information_categories: Vec<String>,
+    /// Largest comment body, in characters (Zendesk refuses past about 65,000).
+    pub comment_max_chars: usize,
 }
+
+/// Default `system_information_categories`: what the seed integration imported.
+pub const DEFAULT_SYSINFO_CATEGORIES: [&str; 5] =
+    ["general", "overview", "disk", "memory", "network"];
+/// Default `comment_max_chars`, below Zendesk's ~65,000 with room for its own markup changes.
+pub const DEFAULT_COMMENT_MAX_CHARS: usize = 60_000;
+/// Bounds of `comment_max_chars`.
+pub const COMMENT_MAX_CHARS_RANGE: std::ops::RangeInclusive<usize> = 10_000..=65_535;
 
 /// A rejected configuration file.
 #[derive(Debug, thiserror::Error)]
@@ -283,6 +296,8 @@ struct RawZendesk {
     duration_field_unit: DurationUnit,
     #[serde(default = "default_rate")]
     update_rate_per_minute: u32,
+    system_information_categories: Option<Vec<String>>,
+    comment_max_chars: Option<Spanned<usize>>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -673,6 +688,21 @@ impl Validator<'_> {
                 "must be at least 1",
             ));
         }
+        let comment_max_chars = match z.comment_max_chars {
+            None => DEFAULT_COMMENT_MAX_CHARS,
+            Some(n) if COMMENT_MAX_CHARS_RANGE.contains(n.get_ref()) => n.into_inner(),
+            Some(n) => {
+                return Err(self.error_at(
+                    n.span().start,
+                    "zendesk.comment_max_chars",
+                    &format!(
+                        "must be between {} and {} (Zendesk refuses longer comments)",
+                        COMMENT_MAX_CHARS_RANGE.start(),
+                        COMMENT_MAX_CHARS_RANGE.end()
+                    ),
+                ))
+            }
+        };
         let zendesk = ZendeskConfig {
             url,
             username: z.username.into_inner(),
@@ -681,6 +711,13 @@ impl Validator<'_> {
             duration_field_id: z.duration_field_id,
             duration_field_unit: z.duration_field_unit,
             update_rate_per_minute: z.update_rate_per_minute,
+            system_information_categories: z.system_information_categories.unwrap_or_else(|| {
+                DEFAULT_SYSINFO_CATEGORIES
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect()
+            }),
+            comment_max_chars,
         };
         Ok(Configuration {
             name: c.name.into_inner(),
@@ -766,6 +803,30 @@ token = "zd-t0ken"
             if client_id == "abc" && client_secret.expose() == "s3cr3t-client")
         );
         assert_eq!(p.zendesk.token.expose(), "zd-t0ken");
+    }
+
+    #[test]
+    fn comment_budget_and_categories_default_and_are_checked() {
+        let c = parse(FULL, "m.toml", &no_env).unwrap();
+        let z = &c.configurations[0].zendesk;
+        assert_eq!(z.comment_max_chars, 60_000);
+        assert_eq!(
+            z.system_information_categories,
+            ["general", "overview", "disk", "memory", "network"]
+        );
+        let text = format!(
+            "{FULL}system_information_categories = [\"Processes\"]\ncomment_max_chars = 30000\n"
+        );
+        let c = parse(&text, "m.toml", &no_env).unwrap();
+        let z = &c.configurations[0].zendesk;
+        assert_eq!(
+            (z.comment_max_chars, z.system_information_categories.clone()),
+            (30_000, vec!["Processes".to_string()])
+        );
+        let (line, key, message) = invalid(&format!("{FULL}comment_max_chars = 70000\n"));
+        assert_eq!(key, "zendesk.comment_max_chars");
+        assert_eq!(line, FULL.lines().count() + 1);
+        assert!(message.contains("65535"), "{message}");
     }
 
     #[test]

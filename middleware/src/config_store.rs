@@ -61,7 +61,7 @@ const BT_KEYS: [&str; 17] = [
 ];
 /// Shown by views, ignored on input so a fetched document can be sent back as is.
 const BT_IGNORED: [&str; 2] = ["client_secret_set", "password_set"];
-const ZD_KEYS: [&str; 9] = [
+const ZD_KEYS: [&str; 11] = [
     "url",
     "username",
     "token",
@@ -70,6 +70,8 @@ const ZD_KEYS: [&str; 9] = [
     "duration_field_id",
     "duration_field_unit",
     "update_rate_per_minute",
+    "system_information_categories",
+    "comment_max_chars",
     "token_set",
 ];
 
@@ -162,6 +164,8 @@ pub fn to_doc(c: &Configuration, with_secrets: bool) -> Value {
             DurationUnit::Minutes => "minutes",
         },
         "update_rate_per_minute": z.update_rate_per_minute,
+        "system_information_categories": z.system_information_categories,
+        "comment_max_chars": z.comment_max_chars,
     });
     if let Some(id) = z.duration_field_id {
         zd["duration_field_id"] = json!(id);

@@ -10,6 +10,8 @@
 //! - [`zendesk`]: Zendesk REST client (private comments, tags, lookup) and rate limiting.
 //! - [`ticket_key`]: which ticket of the configuration's Zendesk an external key names.
 //! - [`render`]: Handlebars templates turning reports into escaped HTML comments.
+//! - [`posting`]: what to post for an event (comment budget, attached full report or parts;
+//!   pure) and posting it exactly once (upload, one ticket update per comment).
 //! - [`worker`]: the pool that claims events and posts exactly one comment per session event.
 //! - [`poller`]: the `SupportSessionListing` fallback for sites without outbound events.
 //! - [`check`]: `middleware check` — credentials and permissions of every configuration.
@@ -24,6 +26,7 @@ pub mod config;
 pub mod config_store;
 pub mod ingest;
 pub mod poller;
+pub mod posting;
 pub mod render;
 pub mod secret;
 pub mod store;

@@ -23,6 +23,7 @@ use tracing::Instrument;
 use crate::app::{Runtime, Shared};
 use crate::beyondtrust::{ApplianceError, Session, SurveyKind};
 use crate::config::{DurationUnit, CUSTOMER_SURVEY, REP_SURVEY, SESSION_END};
+use crate::posting;
 use crate::render::{self, Template};
 use crate::store::{now_ms, Source, StoredEvent};
 use crate::zendesk::ZendeskError;
@@ -335,7 +336,10 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
     if e.lsid.is_empty() {
         return Err(StepError::Permanent("event has no lsid".into()));
     }
-    let (ticket, html, custom_fields) = match e.event_type.as_str() {
+    let mut record =
+        render::event_record(&e.appliance_id, &e.lsid, &e.event_type, &e.event_timestamp);
+    let max_chars = rt.cfg.zendesk.comment_max_chars;
+    let (ticket, plan, extras) = match e.event_type.as_str() {
         SESSION_END => {
             let session = wait_for_report(shared, &rt, &e.lsid).await?;
             let key = session.external_key.clone().unwrap_or_default();
@@ -344,10 +348,18 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
                 Err(reason) => return Ok(Done::Unassociated(reason)),
             };
             let view = render::session_view(&session, &rt.cfg.appliance_id);
-            let html = shared
-                .renderer
-                .render(Template::Session, &view)
-                .map_err(|e| StepError::Permanent(e.to_string()))?;
+            record.start = view.start_iso.clone();
+            record.duration_secs = view.duration_secs;
+            record.rep = view.primary_rep.clone();
+            record.survey = render::view::rating(&session.customer_survey);
+            let plan = posting::plan_session(
+                &view,
+                &record,
+                &rt.cfg.zendesk.system_information_categories,
+                max_chars,
+                |v| shared.renderer.render(Template::Session, v),
+            )
+            .map_err(|e| StepError::Permanent(e.to_string()))?;
             let mut fields = Vec::new();
             if let (Some(field), Some(secs)) =
                 (rt.cfg.zendesk.duration_field_id, session.duration_secs())
@@ -358,7 +370,11 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
                 };
                 fields.push((field, serde_json::Value::from(value)));
             }
-            (ticket, html, fields)
+            let extras = posting::Extras {
+                tags: rt.cfg.zendesk.tags.clone(),
+                custom_fields: fields,
+            };
+            (ticket, plan, extras)
         }
         CUSTOMER_SURVEY | REP_SURVEY => {
             let (kind, template, title) = if e.event_type == CUSTOMER_SURVEY {
@@ -406,6 +422,8 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
                 Ok(t) => t,
                 Err(reason) => return Ok(Done::Unassociated(reason)),
             };
+            record.rep = surveys.iter().find_map(|s| s.primary_rep.clone());
+            record.survey = surveys.iter().find_map(render::survey_rating);
             let mut html = String::new();
             for s in &surveys {
                 let part = shared
@@ -414,7 +432,8 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
                     .map_err(|e| StepError::Permanent(e.to_string()))?;
                 html.push_str(&part);
             }
-            (ticket, html, Vec::new())
+            let plan = posting::plan_html(&html, &record, max_chars);
+            (ticket, plan, posting::Extras::default())
         }
         other => {
             return Err(StepError::Permanent(format!(
@@ -423,51 +442,32 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
         }
     };
 
-    let marker = render::event_marker(&e.appliance_id, &e.lsid, &e.event_type, &e.event_timestamp);
-    let html = render::with_marker(&html, &marker);
-    let zd = &rt.zendesk;
-    // A marker left by an earlier attempt means the comment may already be on the ticket.
-    let already = match &e.comment_marker {
-        Some(_) => zd.has_comment_with(ticket, &marker).await?,
-        None => false,
+    let gate = posting::Gate {
+        lease: shared.tuning.lease,
+        shutdown: shared.shutdown.clone(),
+        store: &shared.store,
     };
-    if already {
-        tracing::info!(
+    match posting::deliver(&rt.zendesk, gate, e, ticket, &plan, &extras).await {
+        Ok(posting::Delivered::AlreadyThere) => tracing::info!(
             id = e.id,
             ticket,
             "comment already on the ticket from an earlier attempt; not posting again"
-        );
-    } else {
-        // Wait for the rate-limit slot before recording anything: the wait may be long (a
-        // 429's Retry-After pauses the whole instance).
-        let mut shutdown = shared.shutdown.clone();
-        let slot = tokio::select! {
-            slot = zd.take_slot() => slot,
-            _ = shutdown.wait_for(|s| *s) => return Err(StepError::Released),
-        };
-        // The claim must still be ours, with a whole lease ahead of the update.
-        if !shared.store.renew_lease(e, shared.tuning.lease).await?
-            || !shared.store.set_marker(e, &marker, ticket).await?
-        {
-            // Our lease expired and another worker owns the event now: let it post.
-            return Err(StepError::Released);
+        ),
+        Ok(posting::Delivered::Posted { comments, attached }) => {
+            tracing::debug!(id = e.id, ticket, comments, attached, "posted")
         }
-        if let Err(err) = zd
-            .add_private_comment_in(slot, ticket, &html, &custom_fields)
-            .await
+        Err(posting::DeliverError::Released) => return Err(StepError::Released),
+        Err(posting::DeliverError::Store(err)) => return Err(err.into()),
+        // An answer that says when to come back (503 + Retry-After) was not applied: a wait.
+        Err(posting::DeliverError::Zendesk(err))
+            if err.may_have_applied() && err.retry_after().is_none() =>
         {
-            if err.may_have_applied() {
-                return Err(StepError::Uncertain {
-                    retry_after: err.retry_after(),
-                    message: err.to_string(),
-                });
-            }
-            shared.store.clear_marker(e).await?;
-            return Err(err.into());
+            return Err(StepError::Uncertain {
+                retry_after: err.retry_after(),
+                message: err.to_string(),
+            })
         }
-    }
-    if !rt.cfg.zendesk.tags.is_empty() && e.event_type == SESSION_END {
-        zd.add_tags(ticket, &rt.cfg.zendesk.tags).await?;
+        Err(posting::DeliverError::Zendesk(err)) => return Err(err.into()),
     }
     Ok(Done::Posted(ticket))
 }

@@ -1,4 +1,5 @@
-//! Zendesk REST client: private comments, tags, duration field, comment lookup, `users/me`.
+//! Zendesk REST client: ticket updates (private comment + added tags + duration field in one
+//! PUT), uploads, the session-record lookup (newest first, every page), `users/me`.
 //!
 //! Errors are classified for the worker: 429 carries `Retry-After`; 5xx, timeouts and
 //! connection failures are transient; 401/403/404/422 (and other 4xx) are permanent and keep
@@ -16,6 +17,8 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::time::Instant;
 
+use app_core::marker::Marker;
+
 use crate::beyondtrust::client::describe_reqwest;
 use crate::config::ZendeskConfig;
 
@@ -24,9 +27,13 @@ pub enum ZendeskError {
     #[error("Zendesk rate limit (HTTP 429){}", .retry_after.map(|d| format!(", retry after {}s", d.as_secs())).unwrap_or_default())]
     RateLimited { retry_after: Option<Duration> },
     /// 5xx, timeout, connection failure. `sent` is false when the request certainly never
-    /// reached Zendesk (connection refused).
+    /// reached Zendesk (connection refused). `retry_after` is Zendesk's `Retry-After` on a 503.
     #[error("Zendesk unavailable: {message}")]
-    Transient { message: String, sent: bool },
+    Transient {
+        message: String,
+        sent: bool,
+        retry_after: Option<Duration>,
+    },
     #[error("Zendesk answered HTTP {status}: {message}")]
     Permanent { status: u16, message: String },
 }
@@ -40,7 +47,7 @@ impl ZendeskError {
     /// When Zendesk said to come back (`Retry-After`), if it said so.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            Self::RateLimited { retry_after } => *retry_after,
+            Self::RateLimited { retry_after } | Self::Transient { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
@@ -57,7 +64,26 @@ fn transport(e: reqwest::Error) -> ZendeskError {
     ZendeskError::Transient {
         message: describe_reqwest(e),
         sent,
+        retry_after: None,
     }
+}
+
+fn unreadable(e: reqwest::Error) -> ZendeskError {
+    ZendeskError::Transient {
+        message: describe_reqwest(e),
+        sent: true,
+        retry_after: None,
+    }
+}
+
+/// `Retry-After` in seconds (Zendesk sends whole seconds; fractions are accepted), capped.
+fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
+    resp.headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| Duration::from_secs_f64(s.min(3600.0)))
 }
 
 /// Token bucket shared by every configuration that talks to one Zendesk instance, so bursts of
@@ -164,6 +190,43 @@ pub struct User {
 #[derive(Deserialize)]
 struct UserAnswer {
     user: User,
+}
+
+/// Pages of comments read at most when looking for a session record.
+const MAX_COMMENT_PAGES: usize = 60;
+
+/// One ticket update as the middleware sends it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TicketUpdate {
+    pub html_body: String,
+    /// Tokens from [`ZendeskClient::upload`].
+    pub uploads: Vec<String>,
+    /// Added to the ticket's tags (never replacing them).
+    pub additional_tags: Vec<String>,
+    pub custom_fields: Vec<(u64, serde_json::Value)>,
+}
+
+impl TicketUpdate {
+    /// The request body: `{"ticket": {"comment": {...}, "additional_tags": [...], ...}}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut comment = json!({ "html_body": self.html_body, "public": false });
+        if !self.uploads.is_empty() {
+            comment["uploads"] = json!(self.uploads);
+        }
+        let mut ticket = json!({ "comment": comment });
+        if !self.additional_tags.is_empty() {
+            ticket["additional_tags"] = json!(self.additional_tags);
+        }
+        if !self.custom_fields.is_empty() {
+            ticket["custom_fields"] = self
+                .custom_fields
+                .iter()
+                .map(|(id, value)| json!({ "id": id, "value": value }))
+                .collect::<Vec<_>>()
+                .into();
+        }
+        json!({ "ticket": ticket })
+    }
 }
 
 #[derive(Deserialize)]
@@ -290,25 +353,24 @@ impl ZendeskClient {
         if status.is_success() {
             return Ok(resp);
         }
+        let wait = retry_after(&resp);
         if status == StatusCode::TOO_MANY_REQUESTS {
-            let retry_after = resp
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .map(|s| Duration::from_secs_f64(s.min(3600.0)));
-            if let Some(d) = retry_after {
+            if let Some(d) = wait {
                 self.limiter.pause(d);
             }
-            return Err(ZendeskError::RateLimited { retry_after });
+            return Err(ZendeskError::RateLimited { retry_after: wait });
         }
         let body = resp.text().await.unwrap_or_default();
         let message = error_message(&body);
         if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
+            // A 503 with Retry-After (maintenance, incident) holds the whole instance like a 429.
+            if let Some(d) = wait.filter(|_| status == StatusCode::SERVICE_UNAVAILABLE) {
+                self.limiter.pause(d);
+            }
             return Err(ZendeskError::Transient {
                 message: format!("HTTP {}: {message}", status.as_u16()),
                 sent: true,
+                retry_after: wait,
             });
         }
         Err(ZendeskError::Permanent {
@@ -317,42 +379,82 @@ impl ZendeskClient {
         })
     }
 
-    /// Adds one private comment (and optionally sets numeric custom fields in the same update).
+    /// One ticket update: a private comment (with attached upload tokens), tags added without
+    /// replacing the ticket's others (`additional_tags`), and custom fields, in one
+    /// `PUT /api/v2/tickets/{id}.json`.
+    pub async fn update_ticket(
+        &self,
+        ticket_id: u64,
+        update: &TicketUpdate,
+    ) -> Result<(), ZendeskError> {
+        let slot = self.take_slot().await;
+        self.update_ticket_in(slot, ticket_id, update).await
+    }
+
+    /// [`update_ticket`](Self::update_ticket) in a slot taken beforehand (the worker takes it
+    /// before recording its exactly-once marker).
+    pub async fn update_ticket_in(
+        &self,
+        slot: Slot,
+        ticket_id: u64,
+        update: &TicketUpdate,
+    ) -> Result<(), ZendeskError> {
+        let url = format!("{}/api/v2/tickets/{ticket_id}.json", self.base);
+        self.send_in(
+            slot,
+            self.request(reqwest::Method::PUT, &url)
+                .json(&update.to_json()),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Adds one private comment (and optionally sets custom fields in the same update).
     pub async fn add_private_comment(
         &self,
         ticket_id: u64,
         html_body: &str,
         custom_fields: &[(u64, serde_json::Value)],
     ) -> Result<(), ZendeskError> {
-        let slot = self.take_slot().await;
-        self.add_private_comment_in(slot, ticket_id, html_body, custom_fields)
-            .await
+        let update = TicketUpdate {
+            html_body: html_body.to_string(),
+            custom_fields: custom_fields.to_vec(),
+            ..TicketUpdate::default()
+        };
+        self.update_ticket(ticket_id, &update).await
     }
 
-    /// [`add_private_comment`](Self::add_private_comment) in a slot taken beforehand.
-    pub async fn add_private_comment_in(
+    /// Uploads a file for a later comment; answers the token for `comment.uploads`.
+    pub async fn upload(
         &self,
-        slot: Slot,
-        ticket_id: u64,
-        html_body: &str,
-        custom_fields: &[(u64, serde_json::Value)],
-    ) -> Result<(), ZendeskError> {
-        let mut ticket = json!({ "comment": { "html_body": html_body, "public": false } });
-        if !custom_fields.is_empty() {
-            ticket["custom_fields"] = custom_fields
-                .iter()
-                .map(|(id, value)| json!({ "id": id, "value": value }))
-                .collect::<Vec<_>>()
-                .into();
-        }
-        let url = format!("{}/api/v2/tickets/{ticket_id}.json", self.base);
-        self.send_in(
-            slot,
-            self.request(reqwest::Method::PUT, &url)
-                .json(&json!({ "ticket": ticket })),
-        )
-        .await?;
-        Ok(())
+        filename: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<String, ZendeskError> {
+        let mut url =
+            url::Url::parse(&format!("{}/api/v2/uploads.json", self.base)).map_err(|e| {
+                ZendeskError::Permanent {
+                    status: 0,
+                    message: format!("bad Zendesk URL: {e}"),
+                }
+            })?;
+        url.query_pairs_mut().append_pair("filename", filename);
+        let resp = self
+            .send(
+                self.request(reqwest::Method::POST, url.as_str())
+                    .header(reqwest::header::CONTENT_TYPE, content_type)
+                    .body(bytes),
+            )
+            .await?;
+        let answer: serde_json::Value = resp.json().await.map_err(unreadable)?;
+        answer["upload"]["token"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| ZendeskError::Transient {
+                message: "upload answer carries no token".into(),
+                sent: true,
+                retry_after: None,
+            })
     }
 
     /// Adds tags (PUT tags.json adds; it does not replace existing tags).
@@ -369,45 +471,100 @@ impl ZendeskClient {
         Ok(())
     }
 
-    /// Whether any comment on the ticket contains `marker` (follows pagination on this host only).
-    pub async fn has_comment_with(
+    /// The session records of `wanted`'s event already on the ticket (any part), newest
+    /// comments first, stopping once `enough` are found. Follows every `next_page` on the
+    /// configured instance whatever host form Zendesk writes in it (only its path and query
+    /// are used, so credentials never go elsewhere). When the listing cannot be read to the
+    /// end the answer is an error, never "not there": posting again could duplicate.
+    pub async fn find_records(
         &self,
         ticket_id: u64,
-        marker: &str,
-    ) -> Result<bool, ZendeskError> {
-        let mut url = format!("{}/api/v2/tickets/{ticket_id}/comments.json", self.base);
-        for _ in 0..100 {
+        wanted: &Marker,
+        legacy: &str,
+        enough: usize,
+    ) -> Result<Vec<Marker>, ZendeskError> {
+        let mut url = format!(
+            "{}/api/v2/tickets/{ticket_id}/comments.json?sort_order=desc&per_page=100",
+            self.base
+        );
+        let mut found: Vec<Marker> = Vec::new();
+        // 5,000 comments per ticket at 100 per page: 50 pages; more means something is wrong.
+        for _ in 0..MAX_COMMENT_PAGES {
             let resp = self.send(self.request(reqwest::Method::GET, &url)).await?;
-            let page: CommentsPage = resp.json().await.map_err(|e| ZendeskError::Transient {
-                message: describe_reqwest(e),
-                sent: true,
-            })?;
-            let found = page.comments.iter().any(|c| {
-                ["html_body", "body", "plain_body"].iter().any(|k| {
-                    c[*k]
-                        .as_str()
-                        .is_some_and(|b| crate::render::contains_marker(b, marker))
-                })
-            });
-            if found {
-                return Ok(true);
+            let page: CommentsPage = resp.json().await.map_err(unreadable)?;
+            for c in &page.comments {
+                let mut in_comment: Vec<Marker> = Vec::new();
+                for k in ["html_body", "body", "plain_body"] {
+                    let Some(text) = c[k].as_str() else { continue };
+                    for m in app_core::marker::find_all(text) {
+                        if m.same_event(wanted) && !in_comment.iter().any(|x| x.same_comment(&m)) {
+                            in_comment.push(m);
+                        }
+                    }
+                    if !legacy.is_empty()
+                        && crate::render::contains_marker(text, legacy)
+                        && in_comment.is_empty()
+                    {
+                        // Posted before session records existed: the whole event is there.
+                        in_comment.push(Marker {
+                            part: None,
+                            ..wanted.clone()
+                        });
+                    }
+                }
+                for m in in_comment {
+                    if !found.iter().any(|x| x.same_comment(&m)) {
+                        found.push(m);
+                    }
+                }
             }
-            match page.next_page {
-                // Never send the credentials anywhere but the configured instance.
-                Some(next) if next.starts_with(&self.base) && !next.is_empty() => url = next,
-                _ => return Ok(false),
+            if found.len() >= enough.max(1) || found.iter().any(|m| m.part.is_none()) {
+                return Ok(found);
+            }
+            match page.next_page.as_deref().map(str::trim) {
+                None | Some("") => return Ok(found),
+                Some(next) => url = self.on_this_instance(next)?,
             }
         }
-        Ok(false)
+        Err(ZendeskError::Transient {
+            message: format!(
+                "ticket {ticket_id} has more than {MAX_COMMENT_PAGES} pages of comments; cannot tell whether the comment is already there"
+            ),
+            sent: true,
+            retry_after: None,
+        })
+    }
+
+    /// `next_page` rebased on the configured instance: Zendesk may write another host form
+    /// (canonical subdomain behind host mapping, other case, explicit port).
+    fn on_this_instance(&self, next: &str) -> Result<String, ZendeskError> {
+        let bad = || ZendeskError::Transient {
+            message: format!(
+                "cannot follow next_page {:?}",
+                next.chars().take(200).collect::<String>()
+            ),
+            sent: true,
+            retry_after: None,
+        };
+        let path_and_query = if next.starts_with('/') {
+            next.to_string()
+        } else {
+            let u = url::Url::parse(next).map_err(|_| bad())?;
+            match u.query() {
+                Some(q) => format!("{}?{q}", u.path()),
+                None => u.path().to_string(),
+            }
+        };
+        if !path_and_query.starts_with("/api/v2/") {
+            return Err(bad());
+        }
+        Ok(format!("{}{path_and_query}", self.base))
     }
 
     pub async fn me(&self) -> Result<User, ZendeskError> {
         let url = format!("{}/api/v2/users/me.json", self.base);
         let resp = self.send(self.request(reqwest::Method::GET, &url)).await?;
-        let answer: UserAnswer = resp.json().await.map_err(|e| ZendeskError::Transient {
-            message: describe_reqwest(e),
-            sent: true,
-        })?;
+        let answer: UserAnswer = resp.json().await.map_err(unreadable)?;
         Ok(answer.user)
     }
 }
@@ -456,6 +613,66 @@ mod tests {
     }
 
     #[test]
+    fn one_update_carries_comment_uploads_added_tags_and_fields() {
+        let u = TicketUpdate {
+            html_body: "<p>x</p>".into(),
+            uploads: vec!["tok".into()],
+            additional_tags: vec!["remote_support".into()],
+            custom_fields: vec![(7, json!(12))],
+        };
+        assert_eq!(
+            u.to_json(),
+            json!({"ticket": {
+                "comment": {"html_body": "<p>x</p>", "public": false, "uploads": ["tok"]},
+                "additional_tags": ["remote_support"],
+                "custom_fields": [{"id": 7, "value": 12}],
+            }})
+        );
+        let bare = TicketUpdate {
+            html_body: "y".into(),
+            ..TicketUpdate::default()
+        };
+        assert_eq!(
+            bare.to_json(),
+            json!({"ticket": {"comment": {"html_body": "y", "public": false}}})
+        );
+    }
+
+    #[test]
+    fn next_page_is_followed_on_the_configured_instance_only() {
+        let cfg = ZendeskConfig {
+            url: "https://x.zendesk.com".into(),
+            username: "a@b.c".into(),
+            token: crate::secret::Secret::new("tok123"),
+            tags: vec![],
+            duration_field_id: None,
+            duration_field_unit: Default::default(),
+            update_rate_per_minute: 100,
+            system_information_categories: vec![],
+            comment_max_chars: 60_000,
+        };
+        let c = ZendeskClient::new(
+            &cfg,
+            Arc::new(RateLimiter::new(100)),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        for next in [
+            "https://X.ZENDESK.COM:443/api/v2/tickets/1/comments.json?page=2",
+            "https://support.example.com/api/v2/tickets/1/comments.json?page=2",
+            "/api/v2/tickets/1/comments.json?page=2",
+        ] {
+            assert_eq!(
+                c.on_this_instance(next).unwrap(),
+                "https://x.zendesk.com/api/v2/tickets/1/comments.json?page=2"
+            );
+        }
+        for bad in ["zendesk:unusable", "https://evil.test/steal", "page=2"] {
+            assert!(c.on_this_instance(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn basic_auth_header_is_sensitive_and_debug_hides_it() {
         let cfg = ZendeskConfig {
             url: "https://x.zendesk.com".into(),
@@ -465,6 +682,8 @@ mod tests {
             duration_field_id: None,
             duration_field_unit: Default::default(),
             update_rate_per_minute: 100,
+            system_information_categories: vec![],
+            comment_max_chars: 60_000,
         };
         let c = ZendeskClient::new(
             &cfg,

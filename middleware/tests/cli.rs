@@ -181,7 +181,7 @@ async fn server_stops_accepting_and_finishes_in_flight_work_on_shutdown() {
         sb.zendesk
             .comments(ticket)
             .iter()
-            .filter(|c| c.body.contains("rsz:"))
+            .filter(|c| c.body.contains("rsz/1 "))
             .count(),
         1,
         "in-flight work finished"

@@ -70,7 +70,7 @@ async fn long_zendesk_outage_then_recovery_delivers_every_session_end_and_survey
             .zendesk
             .comments(*ticket)
             .iter()
-            .filter(|c| c.body.contains("rsz:"))
+            .filter(|c| c.body.contains("rsz/1 "))
             .count();
         assert_eq!(
             ours, 3,

@@ -28,7 +28,7 @@ fn our_comments(env: &Env, ticket: u64) -> usize {
         .zendesk
         .comments(ticket)
         .iter()
-        .filter(|c| c.body.contains("rsz:"))
+        .filter(|c| c.body.contains("rsz/1 "))
         .count()
 }
 

@@ -44,7 +44,7 @@ async fn full_session_lands_as_three_private_comments() {
     // The ticket's first comment is its description.
     let ours: Vec<_> = comments
         .iter()
-        .filter(|c| c.body.contains("rsz:"))
+        .filter(|c| c.body.contains("rsz/1 "))
         .collect();
     assert_eq!(ours.len(), 3, "{comments:#?}");
     assert!(ours.iter().all(|c| !c.public), "every comment is private");
@@ -217,10 +217,14 @@ async fn lagging_report_is_awaited_until_end_time_appears() {
         .zendesk
         .comments(ticket)
         .into_iter()
-        .filter(|c| c.body.contains("rsz:"))
+        .filter(|c| c.body.contains("rsz/1 "))
         .collect();
     assert_eq!(ours.len(), 1);
-    assert!(ours[0].html_body.contains("End:"), "{}", ours[0].html_body);
+    assert!(
+        ours[0].html_body.contains(" UTC to "),
+        "end time shown: {}",
+        ours[0].html_body
+    );
 }
 
 #[tokio::test]
@@ -243,7 +247,7 @@ async fn hostile_chat_line_stays_inert() {
         .zendesk
         .comments(ticket)
         .into_iter()
-        .find(|c| c.body.contains("rsz:"))
+        .find(|c| c.body.contains("rsz/1 "))
         .expect("comment");
     let html = c.html_body.to_ascii_lowercase();
     for bad in ["<script", "<img", "<iframe", "<b onmouseover"] {

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::faults::Faults;
 
 /// `POST /_control/faults` body; every field optional, applied in this order: `clear`,
-/// `fail_next` (+ `status`, default 500), `timeout_next`, `drop_next`, `slow_ms`, `down`,
+/// `fail_next` (+ `status`, default 500, + `retry_after_secs` to send `Retry-After`), `timeout_next`, `drop_next`, `slow_ms`, `down`,
 /// `down_for_ms` (down now, back up after that many milliseconds).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -19,6 +19,7 @@ pub(crate) struct FaultRequest {
     pub clear: bool,
     pub fail_next: Option<u32>,
     pub status: Option<u16>,
+    pub retry_after_secs: Option<u64>,
     pub timeout_next: Option<u32>,
     pub drop_next: Option<u32>,
     pub slow_ms: Option<u64>,
@@ -31,7 +32,10 @@ pub(crate) fn apply(faults: &Faults, req: FaultRequest) {
         faults.clear();
     }
     if let Some(n) = req.fail_next {
-        faults.fail_next(n, req.status.unwrap_or(500));
+        match req.retry_after_secs {
+            Some(secs) => faults.fail_next_retry_after(n, req.status.unwrap_or(503), secs),
+            None => faults.fail_next(n, req.status.unwrap_or(500)),
+        }
     }
     if let Some(n) = req.timeout_next {
         faults.timeout_next(n);

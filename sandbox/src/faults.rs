@@ -20,7 +20,7 @@ use tokio::sync::watch;
 
 /// How long a "timed out" call hangs before the server gives up on it. Any sane client timeout
 /// is shorter.
-const HANG: Duration = Duration::from_secs(3600);
+pub(crate) const HANG: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FaultAction {
@@ -215,9 +215,14 @@ mod tests {
         let app = app(&faults);
         faults.fail_next(2, 503);
         faults.fail_next(1, 502);
+        faults.fail_next_retry_after(1, 503, 7);
         assert_eq!(status(&app).await, 503);
         assert_eq!(status(&app).await, 503);
         assert_eq!(status(&app).await, 502);
+        let req = Request::builder().uri("/x").body(Body::empty()).unwrap();
+        let answer = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(answer.status(), 503);
+        assert_eq!(answer.headers()[header::RETRY_AFTER], "7");
         assert_eq!(status(&app).await, 200);
     }
 

@@ -46,13 +46,13 @@ pub mod zendesk;
 use std::time::Duration;
 
 pub use appliance::{
-    Appliance, Customer, DeliveredEvent, IssuedSessionKey, Party, Rep, ScriptedEvent, SessionSpec,
-    SurveyQuestion, SysInfoCategory, XmlNamespace,
+    Appliance, Customer, DeliveredEvent, IssuedSessionKey, Load, Party, Rep, ScriptedEvent,
+    SessionSpec, SurveyQuestion, SysInfoCategory, XmlNamespace,
 };
 pub use error::SandboxError;
 pub use faults::Faults;
 pub use recorded::RecordedCall;
-pub use zendesk::{Comment, CustomField, Ticket, Zendesk};
+pub use zendesk::{Attachment, Comment, CustomField, Ticket, Zendesk};
 
 /// How to start a [`Sandbox`]. `Default` gives free ports, HTTPS on the appliance, both
 /// authentication styles, one-hour tokens and Zendesk's Update Ticket limit (100/minute).

@@ -240,6 +240,8 @@ const FIELDS: &[(&str, &str, Kind, &str)] = &[
     ("zendesk.duration_field_id", "Duration field id", Kind::Number, "Numeric ticket field for the session duration (optional)."),
     ("zendesk.duration_field_unit", "Duration unit", Kind::Unit, ""),
     ("zendesk.update_rate_per_minute", "Ticket updates per minute", Kind::Number, ""),
+    ("zendesk.system_information_categories", "System Information categories in the comment", Kind::List, "Comma-separated, case-insensitive; the full report is attached when it does not fit."),
+    ("zendesk.comment_max_chars", "Comment size budget (characters)", Kind::Number, "10,000 to 65,535; Zendesk refuses comments over about 65,000."),
 ];
 
 fn get<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
@@ -289,7 +291,10 @@ fn form_to_doc(form: &[(String, String)]) -> (Value, FieldErrors, Option<String>
                 if v.is_empty() {
                     if !matches!(
                         *path,
-                        "zendesk.duration_field_id" | "beyondtrust.retry_attempt_limit"
+                        "zendesk.duration_field_id"
+                            | "beyondtrust.retry_attempt_limit"
+                            | "beyondtrust.retry_for_hours"
+                            | "zendesk.comment_max_chars"
                     ) {
                         errors.insert(path.to_string(), "is required".into());
                     }
@@ -334,10 +339,14 @@ fn new_doc() -> Value {
         "beyondtrust": {
             "host": "", "client_id": "", "locale": "en-us",
             "outbound_event_types": PROCESSABLE_EVENTS, "polling_event_types": [],
-            "polling_interval_secs": 60, "retry_attempt_limit": 5,
-            "retry_outbound_event_types": [SESSION_END], "retry_polling_event_types": [SESSION_END],
+            "polling_interval_secs": 60, "retry_for_hours": 24,
+            "retry_outbound_event_types": PROCESSABLE_EVENTS, "retry_polling_event_types": [SESSION_END],
         },
-        "zendesk": {"url": "", "username": "", "tags": [], "duration_field_unit": "seconds", "update_rate_per_minute": 100},
+        "zendesk": {
+            "url": "", "username": "", "tags": [], "duration_field_unit": "seconds", "update_rate_per_minute": 100,
+            "system_information_categories": crate::config::DEFAULT_SYSINFO_CATEGORIES,
+            "comment_max_chars": crate::config::DEFAULT_COMMENT_MAX_CHARS,
+        },
     })
 }
 

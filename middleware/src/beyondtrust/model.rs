@@ -179,6 +179,9 @@ pub struct Session {
     pub events: Vec<SessionEvent>,
     pub has_customer_survey: bool,
     pub has_rep_survey: bool,
+    /// Questions of the exit surveys already in the report (first survey of each kind).
+    pub customer_survey: Vec<Question>,
+    pub rep_survey: Vec<Question>,
 }
 
 impl Session {
@@ -402,6 +405,16 @@ fn parse_session(s: &Element) -> Session {
         has_rep_survey: s
             .child("rep_survey_list")
             .is_some_and(|l| !l.children.is_empty()),
+        customer_survey: s
+            .child("cust_survey_list")
+            .and_then(|l| l.child("cust_exit_survey"))
+            .map(parse_questions)
+            .unwrap_or_default(),
+        rep_survey: s
+            .child("rep_survey_list")
+            .and_then(|l| l.child("rep_exit_survey"))
+            .map(parse_questions)
+            .unwrap_or_default(),
     }
 }
 
@@ -472,26 +485,31 @@ pub fn parse_exit_survey_list(xml_text: &str) -> Result<Vec<ExitSurvey>, ReportE
             submitted_by: s.child("submitted_by").map(Party::from),
             primary_customer: s.child_text("primary_customer"),
             primary_rep: s.child_text("primary_rep"),
-            questions: s
-                .child("question_list")
-                .map(|ql| {
-                    ql.children("question")
-                        .map(|q| Question {
-                            id: q.attr("id").unwrap_or_default().to_string(),
-                            kind: q.child_text("type"),
-                            name: q.child_text("name"),
-                            label: q.child_text("label"),
-                            report_header: q.child_text("report_header"),
-                            answers: q
-                                .child("answer_list")
-                                .map(|al| al.children("answer").map(|a| a.trimmed_text()).collect())
-                                .unwrap_or_default(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            questions: parse_questions(s),
         })
         .collect())
+}
+
+/// `question_list/question` of an exit survey element.
+fn parse_questions(survey: &Element) -> Vec<Question> {
+    survey
+        .child("question_list")
+        .map(|ql| {
+            ql.children("question")
+                .map(|q| Question {
+                    id: q.attr("id").unwrap_or_default().to_string(),
+                    kind: q.child_text("type"),
+                    name: q.child_text("name"),
+                    label: q.child_text("label"),
+                    report_header: q.child_text("report_header"),
+                    answers: q
+                        .child("answer_list")
+                        .map(|al| al.children("answer").map(|a| a.trimmed_text()).collect())
+                        .unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]

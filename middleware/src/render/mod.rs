@@ -13,10 +13,13 @@ pub mod view;
 
 use std::path::{Path, PathBuf};
 
+use app_core::marker::Marker;
 use handlebars::Handlebars;
 use serde::Serialize;
 
-pub use view::{session_view, survey_view, SessionView, SurveyView};
+pub use view::{
+    limit_system_information, session_view, survey_rating, survey_view, SessionView, SurveyView,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Template {
@@ -74,16 +77,10 @@ impl std::fmt::Debug for Renderer {
     }
 }
 
-/// The stable reference carried by every comment: `rsz:<appliance>:<lsid>:<event_type>`.
-/// Searching a ticket's comments for it makes posting idempotent.
-pub fn marker(appliance_id: &str, lsid: &str, event_type: &str) -> String {
-    format!("rsz:{appliance_id}:{lsid}:{event_type}")
-}
-
-/// The marker of one stored event. A session ends once (polled and outbound ends share it);
-/// other events (a survey per customer) add their outbound timestamp.
-pub fn event_marker(appliance_id: &str, lsid: &str, event_type: &str, timestamp: &str) -> String {
-    let base = marker(appliance_id, lsid, event_type);
+/// The pre-record reference (`rsz:<appliance>:<lsid>:<event_type>[:<timestamp>]`) that comments
+/// posted by earlier versions end with; the exactly-once lookup still recognises it.
+pub fn legacy_marker(appliance_id: &str, lsid: &str, event_type: &str, timestamp: &str) -> String {
+    let base = format!("rsz:{appliance_id}:{lsid}:{event_type}");
     let ts = timestamp.trim();
     if event_type == crate::config::SESSION_END
         || ts.is_empty()
@@ -95,6 +92,21 @@ pub fn event_marker(appliance_id: &str, lsid: &str, event_type: &str, timestamp:
     }
 }
 
+/// The identity of one stored event's comment(s) as a session record ([`app_core::marker`]).
+/// A session ends once (polled and outbound ends share it); other events (a survey per
+/// customer) add their outbound timestamp.
+pub fn event_record(appliance_id: &str, lsid: &str, event_type: &str, timestamp: &str) -> Marker {
+    let ts = timestamp.trim();
+    let mut m = Marker::new(appliance_id, lsid, event_type);
+    if event_type != crate::config::SESSION_END
+        && !ts.is_empty()
+        && ts.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        m.ts = Some(ts.to_string());
+    }
+    m
+}
+
 /// Whether `text` carries exactly `marker` (not merely a longer marker starting with it).
 pub fn contains_marker(text: &str, marker: &str) -> bool {
     text.match_indices(marker).any(|(at, m)| {
@@ -103,13 +115,17 @@ pub fn contains_marker(text: &str, marker: &str) -> bool {
     })
 }
 
-/// Appends the visible reference footer (HTML comments and data attributes do not survive
-/// Zendesk's sanitizer; small visible text does, in both `html_body` and `body`).
-pub fn with_marker(html: &str, marker: &str) -> String {
-    format!(
-        "{html}\n<p><small>Ref: {}</small></p>",
-        handlebars::html_escape(marker)
-    )
+/// Appends the session record line, small (HTML comments and data attributes do not survive
+/// Zendesk's sanitizer; small visible text does, in both `html_body` and `body`). Appended
+/// outside the template so an override cannot drop it.
+pub fn with_marker(html: &str, record_line: &str) -> String {
+    // Not Handlebars' escaping: it would turn the record's `=` into `&#x3D;`.
+    let escaped = record_line
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    format!("{html}\n<p><small>{escaped}</small></p>")
 }
 
 impl Renderer {
@@ -197,24 +213,23 @@ mod marker_tests {
     use super::*;
 
     #[test]
-    fn survey_markers_are_per_event_and_session_end_markers_per_session() {
-        assert_eq!(
-            event_marker("a", "l", "support_conference_end", "17"),
-            "rsz:a:l:support_conference_end"
-        );
+    fn survey_records_are_per_event_and_session_end_records_per_session() {
+        let end = event_record("a", "l", "support_conference_end", "17");
+        assert_eq!(end.ts, None);
         let survey = "support_conference_customer_exit_survey_completed";
         assert_eq!(
-            event_marker("a", "l", survey, "17"),
-            format!("rsz:a:l:{survey}:17")
+            event_record("a", "l", survey, "17").ts.as_deref(),
+            Some("17")
         );
+        assert_eq!(event_record("a", "l", survey, "").ts, None);
         assert_eq!(
-            event_marker("a", "l", survey, ""),
-            format!("rsz:a:l:{survey}")
+            legacy_marker("a", "l", survey, "17"),
+            format!("rsz:a:l:{survey}:17")
         );
     }
 
     #[test]
-    fn marker_match_needs_a_boundary() {
+    fn legacy_marker_match_needs_a_boundary() {
         let body = "x\nRef: rsz:a:l:ev:17\n";
         assert!(contains_marker(body, "rsz:a:l:ev:17"));
         assert!(
@@ -222,9 +237,12 @@ mod marker_tests {
             "a longer marker is another event"
         );
         assert!(!contains_marker(body, "rsz:a:l:ev:1"));
-        assert!(contains_marker(
-            "<small>Ref: rsz:a:l:ev</small>",
-            "rsz:a:l:ev"
-        ));
+    }
+
+    #[test]
+    fn the_record_line_is_found_again_in_the_comment() {
+        let m = event_record("a b", "l", "support_conference_end", "");
+        let html = with_marker("<p>x</p>", &m.to_line());
+        assert_eq!(app_core::marker::find_all(&html), vec![m]);
     }
 }

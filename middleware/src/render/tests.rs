@@ -27,7 +27,7 @@ fn session_comment_has_every_section() {
     for needle in [
         "c69a8e10bea9428f816cfababe9815fe",
         "2023-11-14 22:13:20 UTC",
-        "2023-11-14 22:28:20 UTC",
+        "2023-11-14 22:13:20 UTC to 22:28:20",
         "00:15:00",
         "Public site:</strong> Default",
         "Example Corp",
@@ -112,7 +112,7 @@ fn surveys_render_questions_and_answers() {
         )
         .unwrap();
     assert!(html.contains("Customer exit survey"));
-    assert!(html.contains("<strong>Rating</strong>: 5"), "{html}");
+    assert!(html.contains("<strong>Rating</strong>: 5 of 5"), "{html}");
     assert!(html.contains("Great help, thanks!"));
     assert!(html.contains("2023-11-14 22:29:10 UTC"));
     let mut hostile = survey.clone();
@@ -159,9 +159,66 @@ fn broken_override_is_reported_with_its_file() {
 }
 
 #[test]
-fn marker_footer_is_visible_text() {
-    let m = marker("default", "abc", "support_conference_end");
-    assert_eq!(m, "rsz:default:abc:support_conference_end");
-    let html = with_marker("<p>x</p>", &m);
-    assert!(html.ends_with("<p><small>Ref: rsz:default:abc:support_conference_end</small></p>"));
+fn marker_footer_is_small_visible_text() {
+    let m = event_record("default", "abc", "support_conference_end", "");
+    let html = with_marker("<p>x</p>", &m.to_line());
+    assert!(html.ends_with(
+        "<p><small>rsz/1 appliance=default lsid=abc event=support_conference_end</small></p>"
+    ));
+}
+
+#[test]
+fn session_comment_reads_summary_first_with_time_of_day_chat() {
+    let html = render_fixture();
+    let pos = |needle: &str| {
+        html.find(needle)
+            .unwrap_or_else(|| panic!("missing {needle:?} in\n{html}"))
+    };
+    // Outcome (who, when, how long, notes, links) before the chat, then details.
+    assert!(pos("Duration:") < pos("Representative's notes"));
+    assert!(pos("Reinstalled printer driver.") < pos("<h4>Chat on 2023-11-14 (UTC)</h4>"));
+    assert!(pos("Session recording") < pos("<h4>Chat on"));
+    assert!(pos("<h4>Chat on") < pos("<h4>Files transferred</h4>"));
+    assert!(pos("<h4>Files transferred</h4>") < pos("<h4>Customers</h4>"));
+    assert!(pos("<h4>Customers</h4>") < pos("<h4>System information</h4>"));
+    // Chat lines carry the time of day only; the date is said once.
+    assert!(
+        html.contains("<li>22:1") && !html.contains("<li>[2023-11-14"),
+        "{html}"
+    );
+}
+
+#[test]
+fn survey_answers_read_in_words() {
+    use crate::render::view::answer_text;
+    assert_eq!(answer_text(Some("radio"), &["5".into()]), "5 of 5");
+    assert_eq!(answer_text(Some("radio"), &["3".into()]), "3 of 5");
+    assert_eq!(answer_text(Some("text"), &["5".into()]), "5");
+    assert_eq!(
+        answer_text(Some("checkbox"), &["Yes".into(), "No".into()]),
+        "Yes, No"
+    );
+}
+
+#[test]
+fn survey_scores_already_in_the_report_are_part_of_the_outcome() {
+    let mut s = parse_session_list(SESSION).unwrap().remove(0);
+    s.customer_survey = vec![crate::beyondtrust::model::Question {
+        id: "1".into(),
+        kind: Some("radio".into()),
+        report_header: Some("Rating".into()),
+        answers: vec!["4".into()],
+        ..Default::default()
+    }];
+    let html = Renderer::builtin()
+        .render(Template::Session, &session_view(&s, "default"))
+        .unwrap();
+    let score = html
+        .find("Customer survey: Rating:</strong> 4 of 5")
+        .expect(&html);
+    assert!(score < html.find("<h4>Chat on").unwrap());
+    assert_eq!(
+        crate::render::view::rating(&s.customer_survey).as_deref(),
+        Some("4")
+    );
 }

@@ -15,6 +15,16 @@ pub struct SessionView {
     pub session_type: Option<String>,
     pub start: Option<String>,
     pub end: Option<String>,
+    /// The session's date (`2023-11-14`, UTC), shown once above the time-of-day chat.
+    pub date: Option<String>,
+    /// Time of day the session started / ended (`22:13:20`).
+    pub start_clock: Option<String>,
+    pub end_clock: Option<String>,
+    /// Start in ISO 8601 (`2023-11-14T22:13:20Z`), for the session record.
+    pub start_iso: Option<String>,
+    /// The primary customer's company and issue, for the outcome lines.
+    pub customer_company: Option<String>,
+    pub issue: Option<String>,
     pub duration: Option<String>,
     pub duration_secs: Option<u64>,
     pub public_site: Option<String>,
@@ -33,6 +43,15 @@ pub struct SessionView {
     pub file_transfer_count: Option<u64>,
     pub file_move_count: Option<u64>,
     pub file_delete_count: Option<u64>,
+    /// Rating answers of exit surveys already in the report ("Customer survey: Rating" ->
+    /// "5 of 5"); the survey comments follow with every answer.
+    pub survey_scores: Vec<NameValue>,
+    /// Transcript entries in the report (the comment may show only the latest ones).
+    pub transcript_total: usize,
+    /// Earlier transcript entries left out of this comment (they are in the attached report).
+    pub transcript_omitted: usize,
+    /// System Information categories left out of this comment by `system_information_categories`.
+    pub system_information_omitted: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -72,6 +91,8 @@ pub struct NameValue {
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct TranscriptEntry {
     pub time: String,
+    /// Time of day (`22:15:03`), prefixed by the date when it differs from the session's.
+    pub clock: String,
     pub event_type: String,
     pub is_chat: bool,
     pub is_file: bool,
@@ -130,6 +151,8 @@ pub struct SurveyView {
 pub struct QuestionView {
     pub label: String,
     pub answers: Vec<String>,
+    /// The answers in words: a rating as "4 of 5", several answers joined with ", ".
+    pub answer_text: String,
 }
 
 /// `2023-11-14 22:13:20 UTC` from unix seconds.
@@ -138,6 +161,29 @@ pub fn format_unix(ts: i64) -> Option<String> {
     let fmt =
         time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
     t.format(&fmt).ok()
+}
+
+/// `(date, time of day, ISO)` of unix seconds: `2023-11-14`, `22:13:20`, `2023-11-14T22:13:20Z`.
+pub fn date_clock(ts: i64) -> Option<(String, String, String)> {
+    let t = time::OffsetDateTime::from_unix_timestamp(ts).ok()?;
+    let date = t
+        .format(&time::macros::format_description!("[year]-[month]-[day]"))
+        .ok()?;
+    let clock = t
+        .format(&time::macros::format_description!(
+            "[hour]:[minute]:[second]"
+        ))
+        .ok()?;
+    let iso = format!("{date}T{clock}Z");
+    Some((date, clock, iso))
+}
+
+fn event_clock(e: &SessionEvent, session_date: Option<&str>) -> String {
+    match e.unix.and_then(date_clock) {
+        Some((date, clock, _)) if Some(date.as_str()) == session_date => clock,
+        Some((date, clock, _)) => format!("{date} {clock}"),
+        None => e.timestamp.clone(),
+    }
 }
 
 fn event_time(e: &SessionEvent) -> String {
@@ -263,6 +309,39 @@ pub fn session_view(s: &Session, appliance_id: &str) -> SessionView {
         file_delete_count: s.file_delete_count,
         ..Default::default()
     };
+    if let Some((date, clock, iso)) = s
+        .start_time
+        .as_ref()
+        .and_then(|t| t.unix)
+        .and_then(date_clock)
+    {
+        v.date = Some(date);
+        v.start_clock = Some(clock);
+        v.start_iso = Some(iso);
+    }
+    v.end_clock = s
+        .end_time
+        .as_ref()
+        .and_then(|t| t.unix)
+        .and_then(date_clock)
+        .map(|(date, clock, _)| {
+            if Some(&date) == v.date.as_ref() {
+                clock
+            } else {
+                format!("{date} {clock}")
+            }
+        });
+    let primary = s
+        .customers
+        .iter()
+        .find(|c| c.primary)
+        .or(s.customers.first());
+    v.customer_company = primary
+        .and_then(|c| c.company.clone())
+        .filter(|c| !c.is_empty());
+    v.issue = primary
+        .and_then(|c| c.issue.clone())
+        .filter(|c| !c.is_empty());
     v.customers = s
         .customers
         .iter()
@@ -351,6 +430,7 @@ pub fn session_view(s: &Session, appliance_id: &str) -> SessionView {
         }
         let mut entry = TranscriptEntry {
             time: event_time(e),
+            clock: event_clock(e, v.date.as_deref()),
             event_type: e.event_type.clone(),
             from: party_name(&e.performed_by),
             to: party_name(&e.destination),
@@ -379,6 +459,28 @@ pub fn session_view(s: &Session, appliance_id: &str) -> SessionView {
             }
         }
         v.transcript.push(entry);
+    }
+    v.transcript_total = v.transcript.len();
+    for (title, questions) in [
+        ("Customer survey", &s.customer_survey),
+        ("Representative survey", &s.rep_survey),
+    ] {
+        for q in questions.iter().filter(|q| {
+            q.kind
+                .as_deref()
+                .is_some_and(|k| k.eq_ignore_ascii_case("radio"))
+        }) {
+            let label = q
+                .report_header
+                .clone()
+                .or_else(|| q.label.clone())
+                .or_else(|| q.name.clone())
+                .unwrap_or_else(|| format!("Question {}", q.id));
+            v.survey_scores.push(NameValue {
+                name: format!("{title}: {label}"),
+                value: answer_text(q.kind.as_deref(), &q.answers),
+            });
+        }
     }
     v.links = [
         link("Chat transcript", &s.chat_view_url),
@@ -422,7 +524,66 @@ pub fn survey_view(s: &ExitSurvey, title: &str) -> SurveyView {
                     .or_else(|| q.name.clone())
                     .unwrap_or_else(|| format!("Question {}", q.id)),
                 answers: q.answers.clone(),
+                answer_text: answer_text(q.kind.as_deref(), &q.answers),
             })
             .collect(),
+    }
+}
+
+/// Answers in words. A rating question (radio buttons answered with a number) reads "4 of 5"
+/// (BeyondTrust's rating scales are 1-5; [guess] a scale up to 10 reads "7 of 10").
+pub fn answer_text(kind: Option<&str>, answers: &[String]) -> String {
+    let rating = kind.is_some_and(|k| k.eq_ignore_ascii_case("radio"));
+    answers
+        .iter()
+        .map(|a| match a.trim().parse::<u32>() {
+            Ok(n) if rating && (1..=5).contains(&n) => format!("{n} of 5"),
+            Ok(n) if rating && (6..=10).contains(&n) => format!("{n} of 10"),
+            _ => a.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The survey's rating as answered, for the session record: the first radio question with a
+/// numeric answer.
+pub fn survey_rating(s: &ExitSurvey) -> Option<String> {
+    rating(&s.questions)
+}
+
+/// The first radio question's numeric answer.
+pub fn rating(questions: &[crate::beyondtrust::model::Question]) -> Option<String> {
+    questions
+        .iter()
+        .filter(|q| {
+            q.kind
+                .as_deref()
+                .is_some_and(|k| k.eq_ignore_ascii_case("radio"))
+        })
+        .flat_map(|q| q.answers.first())
+        .find(|a| a.trim().parse::<u32>().is_ok())
+        .map(|a| a.trim().to_string())
+}
+
+/// Whether a System Information category is one of `wanted` (case-insensitive; an entry
+/// matches a category whose name contains it, so `disk` matches "Disk Drives").
+pub fn category_wanted(name: &str, wanted: &[String]) -> bool {
+    let name = name.to_lowercase();
+    wanted
+        .iter()
+        .map(|w| w.trim().to_lowercase())
+        .any(|w| !w.is_empty() && name.contains(&w))
+}
+
+/// Keeps only the wanted System Information categories; the names of the others are listed
+/// in `system_information_omitted` (once each) so the comment can say what is left out.
+pub fn limit_system_information(v: &mut SessionView, wanted: &[String]) {
+    let all = std::mem::take(&mut v.system_information);
+    for cat in all {
+        if category_wanted(&cat.name, wanted) {
+            v.system_information.push(cat);
+        } else if !v.system_information_omitted.contains(&cat.name) {
+            v.system_information_omitted.push(cat.name);
+        }
     }
 }

@@ -244,6 +244,21 @@ impl Store {
         Self::connect_with(url, Duration::ZERO).await
     }
 
+    /// Opens the database to look into it (`check`, `config export`) while a `serve` may own
+    /// it: no ownership, no migrations, no claim changes; reads only.
+    pub async fn open_to_read(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await?;
+        Ok(Self {
+            pool,
+            owner: std::sync::Arc::new(tokio::sync::Mutex::new(None)),
+        })
+    }
+
     /// [`connect`](Self::connect); claims a crashed process left on a SQLite file become due
     /// `uncertain_wait` later (an update that process sent may still be applied late).
     pub async fn connect_with(url: &str, uncertain_wait: Duration) -> Result<Self> {

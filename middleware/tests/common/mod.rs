@@ -193,8 +193,10 @@ where
     }
 }
 
+/// The start of an event's session record (`rsz/1 appliance=.. lsid=.. event=..`): what a
+/// comment of that event contains.
 pub fn marker(lsid: &str, event: &str) -> String {
-    format!("rsz:{APPLIANCE_ID}:{lsid}:{event}")
+    format!("rsz/1 appliance={APPLIANCE_ID} lsid={lsid} event={event}")
 }
 
 /// With `MIDDLEWARE_TEST_POSTGRES_URL=postgres://USER@HOST:PORT/postgres` every test runs on its

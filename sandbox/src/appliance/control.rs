@@ -52,8 +52,18 @@ async fn sessions(State(a): State<Appliance>) -> Json<Value> {
     Json(json!({ "sessions": state.sessions }))
 }
 
-async fn create_session(State(a): State<Appliance>, Json(spec): Json<SessionSpec>) -> Json<Value> {
-    Json(json!({ "lsid": a.create_session(spec) }))
+/// A session spec plus optional generated bulk (`"load": {"system_info_retrievals": 3,
+/// "chat_lines": 1500}`), so a control client need not send thousands of events.
+#[derive(Deserialize)]
+struct NewSession {
+    #[serde(flatten)]
+    spec: SessionSpec,
+    #[serde(default)]
+    load: super::Load,
+}
+
+async fn create_session(State(a): State<Appliance>, Json(req): Json<NewSession>) -> Json<Value> {
+    Json(json!({ "lsid": a.create_session(req.spec.with_load(req.load)) }))
 }
 
 fn unknown_session() -> Response {

@@ -28,7 +28,7 @@ use serde::Serialize;
 
 pub use outbound::DeliveredEvent;
 pub use sessions::{
-    Customer, Party, Rep, ScriptedEvent, SessionSpec, SurveyQuestion, SysInfoCategory,
+    Customer, Load, Party, Rep, ScriptedEvent, SessionSpec, SurveyQuestion, SysInfoCategory,
 };
 pub use xml::XmlNamespace;
 

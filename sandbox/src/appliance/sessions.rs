@@ -140,6 +140,125 @@ impl SysInfoCategory {
     }
 }
 
+/// `(name, rows, columns)` of a realistic Windows System Information retrieval: the small
+/// categories the seed imports (overview, disk, memory, network) and the large ones it leaves
+/// out (processes, services, installed programs, drivers, ...).
+const REALISTIC: &[(&str, usize, &[&str])] = &[
+    (
+        "Overview",
+        1,
+        &[
+            "Computer Name",
+            "Operating System",
+            "Version",
+            "Manufacturer",
+            "Model",
+            "Processor",
+            "Memory",
+            "Domain",
+            "User",
+            "Uptime",
+        ],
+    ),
+    (
+        "Disk Drives",
+        3,
+        &["Drive", "File System", "Size", "Free Space", "Label"],
+    ),
+    ("Memory", 4, &["Slot", "Capacity", "Speed", "Manufacturer"]),
+    (
+        "Network Adapters",
+        4,
+        &[
+            "Name",
+            "MAC Address",
+            "IP Address",
+            "Gateway",
+            "DNS Servers",
+            "DHCP",
+        ],
+    ),
+    (
+        "Processes",
+        140,
+        &["Name", "PID", "User", "Memory", "CPU Time", "Path"],
+    ),
+    (
+        "Services",
+        180,
+        &["Name", "Display Name", "Status", "Startup Type", "Account"],
+    ),
+    (
+        "Installed Programs",
+        110,
+        &["Name", "Publisher", "Version", "Installed On", "Size"],
+    ),
+    (
+        "Drivers",
+        130,
+        &["Name", "Description", "Type", "Status", "Path"],
+    ),
+    (
+        "Startup Programs",
+        18,
+        &["Name", "Command", "Location", "User"],
+    ),
+    (
+        "Scheduled Tasks",
+        40,
+        &["Name", "Status", "Next Run", "Last Result"],
+    ),
+    ("Printers", 3, &["Name", "Driver", "Port", "Default"]),
+    (
+        "Windows Updates",
+        60,
+        &["HotFix ID", "Description", "Installed On"],
+    ),
+];
+
+impl SysInfoCategory {
+    /// A realistic retrieval: 12 categories, hundreds of rows. `variant` changes the values so
+    /// several retrievals in one session differ.
+    pub fn realistic(variant: usize) -> Vec<SysInfoCategory> {
+        REALISTIC
+            .iter()
+            .map(|(name, rows, columns)| SysInfoCategory {
+                name: name.to_string(),
+                columns: columns
+                    .iter()
+                    .map(|c| (c.replace(' ', "_").to_lowercase(), c.to_string()))
+                    .collect(),
+                rows: (0..*rows)
+                    .map(|r| {
+                        columns
+                            .iter()
+                            .enumerate()
+                            .map(|(i, c)| {
+                                (
+                                    c.replace(' ', "_").to_lowercase(),
+                                    format!(
+                                        "{c} {} of row {r} (#{variant}.{i})",
+                                        name.to_lowercase()
+                                    ),
+                                )
+                            })
+                            .collect()
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+/// Generated bulk for a session (control API and tests): realistic System Information
+/// retrievals and a long chat, appended after the scripted events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Load {
+    pub system_info_retrievals: usize,
+    pub chat_lines: usize,
+}
+
 /// One question of an exit survey.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SurveyQuestion {
@@ -292,6 +411,31 @@ impl SessionSpec {
         self.start_time = Some(unix);
         self
     }
+    /// Appends `load`: `system_info_retrievals` realistic retrievals ([`SysInfoCategory::realistic`])
+    /// spread through `chat_lines` numbered chat lines alternating customer / representative.
+    pub fn with_load(mut self, load: Load) -> Self {
+        let every = load.chat_lines / (load.system_info_retrievals + 1);
+        let mut retrieved = 0;
+        for i in 0..load.chat_lines {
+            if retrieved < load.system_info_retrievals && every > 0 && i > 0 && i % every == 0 {
+                self = self.system_info(SysInfoCategory::realistic(retrieved));
+                retrieved += 1;
+            }
+            let from = if i % 2 == 0 {
+                Party::CUSTOMER
+            } else {
+                Party::REP
+            };
+            self = self.chat(
+                from,
+                format!("chat line {:04}: step {i} of the troubleshooting", i + 1),
+            );
+        }
+        for v in retrieved..load.system_info_retrievals {
+            self = self.system_info(SysInfoCategory::realistic(v));
+        }
+        self
+    }
     pub fn recording(mut self, has_recording: bool) -> Self {
         self.has_recording = has_recording;
         self
@@ -363,5 +507,42 @@ impl Session {
             return false;
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod load_tests {
+    use super::*;
+
+    #[test]
+    fn load_adds_realistic_system_information_and_a_long_chat() {
+        let spec = SessionSpec::default().with_load(Load {
+            system_info_retrievals: 3,
+            chat_lines: 1500,
+        });
+        let chats = spec
+            .events
+            .iter()
+            .filter(|e| matches!(e, ScriptedEvent::Chat { .. }))
+            .count();
+        assert_eq!(chats, 1500);
+        let retrievals: Vec<&Vec<SysInfoCategory>> = spec
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                ScriptedEvent::SystemInfo { categories } => Some(categories),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(retrievals.len(), 3);
+        assert!(retrievals[0].len() >= 10);
+        let rows: usize = retrievals[0].iter().map(|c| c.rows.len()).sum();
+        assert!(rows >= 500, "{rows} rows");
+        assert_ne!(retrievals[0], retrievals[1], "retrievals differ");
+        // Spread through the chat, not all at the end.
+        assert!(!matches!(
+            spec.events.last(),
+            Some(ScriptedEvent::SystemInfo { .. })
+        ));
     }
 }

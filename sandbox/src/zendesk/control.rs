@@ -1,9 +1,10 @@
-//! Zendesk's `/_control` JSON API: tickets, comments, requests, rate limit, faults.
+//! Zendesk's `/_control` JSON API: tickets, comments, requests, rate limit, faults, and the
+//! Zendesk-only knobs: refused uploads, comment page size, `next_page` host, late updates.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -18,6 +19,9 @@ pub(crate) fn router(zendesk: Zendesk) -> Router {
         .route("/tickets/{id}", get(ticket))
         .route("/requests", get(requests))
         .route("/rate_limit", put(rate_limit))
+        .route("/uploads", put(uploads))
+        .route("/comment_pages", put(comment_pages))
+        .route("/late_update", post(late_update))
         .with_state(zendesk)
         .merge(faults)
 }
@@ -71,4 +75,40 @@ struct RateLimit {
 async fn rate_limit(State(z): State<Zendesk>, Json(req): Json<RateLimit>) -> Json<Value> {
     z.set_rate_limit(req.per_minute);
     Json(json!({"per_minute": req.per_minute}))
+}
+
+#[derive(Deserialize)]
+struct UploadsRequest {
+    /// Refusal reason, or null to accept uploads.
+    refuse: Option<String>,
+}
+
+async fn uploads(State(z): State<Zendesk>, Json(req): Json<UploadsRequest>) -> Json<Value> {
+    z.refuse_uploads(req.refuse.as_deref());
+    Json(json!({"refuse": req.refuse}))
+}
+
+#[derive(Deserialize)]
+struct CommentPagesRequest {
+    per_page: usize,
+    next_page_base: Option<String>,
+}
+
+async fn comment_pages(
+    State(z): State<Zendesk>,
+    Json(req): Json<CommentPagesRequest>,
+) -> Json<Value> {
+    z.set_comments_per_page(req.per_page);
+    z.set_next_page_base(req.next_page_base.as_deref());
+    Json(json!({"per_page": req.per_page, "next_page_base": req.next_page_base}))
+}
+
+#[derive(Deserialize)]
+struct LateUpdateRequest {
+    delay_ms: u64,
+}
+
+async fn late_update(State(z): State<Zendesk>, Json(req): Json<LateUpdateRequest>) -> Json<Value> {
+    z.apply_next_update_late(std::time::Duration::from_millis(req.delay_ms));
+    Json(json!({"late_update_after_ms": req.delay_ms}))
 }

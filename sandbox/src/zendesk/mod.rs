@@ -12,13 +12,14 @@ mod tickets;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::routing::{get, post};
 use axum::{middleware, Router};
 
-pub use model::{Comment, CustomField, Ticket};
+pub use model::{Attachment, Comment, CustomField, Ticket};
 
 use crate::appliance::random_token;
 use crate::faults::{self, Faults};
@@ -30,6 +31,10 @@ use crate::{SandboxError, SandboxOptions};
 pub const MAX_COMMENTS: usize = 5000;
 /// Zendesk's limit of updates of one ticket by one user per ten minutes.
 pub const TICKET_UPDATES_PER_10_MINUTES: usize = 30;
+/// Longest comment body accepted, in characters (Zendesk: "roughly 65,000"; past it, 422).
+pub const MAX_COMMENT_CHARS: usize = 65_535;
+/// Comments per page when the caller does not say (Zendesk's default and maximum: 100).
+pub const COMMENTS_PER_PAGE: usize = 100;
 
 #[derive(Debug)]
 struct Config {
@@ -51,6 +56,16 @@ struct State {
     limiter: rate_limit::RateLimiter,
     ticket_updates: rate_limit::TicketUpdates,
     max_comments: usize,
+    /// Upload token -> file, until a comment uses it.
+    uploads: HashMap<String, Attachment>,
+    next_attachment: u64,
+    /// Why uploads are refused (an admin's file type restriction), when they are.
+    uploads_refused: Option<String>,
+    comments_per_page: usize,
+    /// Base of `next_page` links when it differs from `base_url` (another host form).
+    next_page_base: Option<String>,
+    /// Planned "applied late" ticket updates: each hangs and is applied after its delay.
+    late_updates: VecDeque<Duration>,
 }
 
 #[derive(Debug)]
@@ -107,6 +122,12 @@ impl Zendesk {
                     limiter: rate_limit::RateLimiter::new(opts.zendesk_rate_limit_per_minute),
                     ticket_updates: rate_limit::TicketUpdates::new(TICKET_UPDATES_PER_10_MINUTES),
                     max_comments: MAX_COMMENTS,
+                    uploads: HashMap::new(),
+                    next_attachment: 900_000,
+                    uploads_refused: None,
+                    comments_per_page: COMMENTS_PER_PAGE,
+                    next_page_base: None,
+                    late_updates: VecDeque::new(),
                 }),
                 faults: Faults::default(),
             }),
@@ -126,6 +147,7 @@ impl Zendesk {
         let api = Router::new()
             .route("/api/v2/users/me.json", get(tickets::me))
             .route("/api/v2/tickets.json", post(tickets::create))
+            .route("/api/v2/uploads.json", post(tickets::upload))
             .route(
                 "/api/v2/tickets/{file}",
                 get(tickets::show).put(tickets::update),
@@ -219,6 +241,34 @@ impl Zendesk {
     /// Comments a ticket may hold (5000 by default) — lower it to test the 422.
     pub fn set_max_comments(&self, max: usize) {
         self.state().max_comments = max;
+    }
+    /// Refuse every upload with `reason` (as an admin's attachment file type restriction
+    /// would), or accept them again with `None`.
+    pub fn refuse_uploads(&self, reason: Option<&str>) {
+        self.state().uploads_refused = reason.map(str::to_string);
+    }
+    /// Page size of comment listings when the caller sends no `per_page` (100 by default).
+    pub fn set_comments_per_page(&self, n: usize) {
+        self.state().comments_per_page = n.clamp(1, 100);
+    }
+    /// Writes `next_page` / `previous_page` links on another base (e.g. `HTTP://LOCALHOST:PORT`
+    /// or the account's canonical host), as Zendesk does behind host mapping; `None` = base_url.
+    pub fn set_next_page_base(&self, base: Option<&str>) {
+        self.state().next_page_base = base.map(|b| b.trim_end_matches('/').to_string());
+    }
+    pub(crate) fn next_page_base(&self) -> String {
+        self.state()
+            .next_page_base
+            .clone()
+            .unwrap_or_else(|| self.base_url())
+    }
+    /// The next ticket update (PUT tickets/{id}.json) never answers; Zendesk applies it `delay`
+    /// later anyway. Several calls queue several such updates.
+    pub fn apply_next_update_late(&self, delay: Duration) {
+        self.state().late_updates.push_back(delay);
+    }
+    pub(crate) fn take_late_update(&self) -> Option<Duration> {
+        self.state().late_updates.pop_front()
     }
     pub fn faults(&self) -> &Faults {
         &self.inner.faults

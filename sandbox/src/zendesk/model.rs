@@ -21,6 +21,37 @@ pub struct CustomField {
     pub value: Value,
 }
 
+/// A file attached to a comment (uploaded first with `POST /api/v2/uploads.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    pub id: u64,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: usize,
+    /// The uploaded bytes (not part of the API answers; tests read them).
+    #[serde(skip)]
+    pub content: Vec<u8>,
+}
+
+impl Attachment {
+    pub(crate) fn to_json(&self, base_url: &str) -> Value {
+        json!({
+            "id": self.id,
+            "file_name": self.file_name,
+            "content_url": format!("{base_url}/attachments/token/{}/?name={}", self.id, self.file_name),
+            "content_type": self.content_type,
+            "size": self.size,
+            "inline": false,
+            "deleted": false,
+        })
+    }
+
+    /// The content as text (lossy), for assertions.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.content).into_owned()
+    }
+}
+
 /// One ticket comment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Comment {
@@ -32,10 +63,11 @@ pub struct Comment {
     /// HTML (derived from `body` when only plain text was sent).
     pub html_body: String,
     pub created_at: String,
+    pub attachments: Vec<Attachment>,
 }
 
 impl Comment {
-    pub(crate) fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self, base_url: &str) -> Value {
         json!({
             "id": self.id,
             "type": "Comment",
@@ -44,7 +76,7 @@ impl Comment {
             "html_body": self.html_body,
             "plain_body": self.body,
             "public": self.public,
-            "attachments": [],
+            "attachments": self.attachments.iter().map(|a| a.to_json(base_url)).collect::<Vec<_>>(),
             "audit_id": self.id,
             "via": {"channel": "api"},
             "created_at": self.created_at,

@@ -608,3 +608,261 @@ async fn every_authenticated_answer_carries_the_rate_limit_headers() {
         .collect();
     assert_eq!(seen, expected);
 }
+
+#[tokio::test]
+async fn comments_longer_than_65535_characters_are_422_record_invalid() {
+    let (z, r, auth) = zendesk();
+    let id = z.create_ticket("Long");
+    let uri = format!("/api/v2/tickets/{id}.json");
+    // Characters, not bytes: 65,535 two-byte characters still fit.
+    let fits = "é".repeat(super::MAX_COMMENT_CHARS);
+    let answer = put(
+        &r,
+        &auth,
+        &uri,
+        json!({"ticket": {"comment": {"body": fits, "public": false}}}),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let html = format!("<p>{}</p>", "x".repeat(super::MAX_COMMENT_CHARS - 6));
+    let answer = put(
+        &r,
+        &auth,
+        &uri,
+        json!({"ticket": {"comment": {"html_body": html, "public": false}}}),
+    )
+    .await;
+    assert_eq!(answer.status, 422);
+    let json = answer.json();
+    assert_eq!(json["error"], "RecordInvalid");
+    assert_eq!(json["details"]["base"][0]["error"], "TooLong");
+    assert_eq!(z.comments(id).len(), 1, "the long comment is not added");
+}
+
+fn upload_request(uri: &str, auth: &str, body: &str) -> axum::http::Request<axum::body::Body> {
+    axum::http::Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header(axum::http::header::AUTHORIZATION, auth)
+        .header(axum::http::header::CONTENT_TYPE, "text/html")
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn uploads_give_tokens_that_attach_files_to_one_comment() {
+    let (z, r, auth) = zendesk();
+    let id = z.create_ticket("Files");
+    let answer = send(
+        &r,
+        upload_request(
+            "/api/v2/uploads.json?filename=report.html",
+            &auth,
+            "<p>full</p>",
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let token = answer.json()["upload"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        answer.json()["upload"]["attachment"]["file_name"],
+        "report.html"
+    );
+    let uri = format!("/api/v2/tickets/{id}.json");
+    let body =
+        json!({"ticket": {"comment": {"body": "see file", "public": false, "uploads": [token]}}});
+    assert_eq!(put(&r, &auth, &uri, body.clone()).await.status, 200);
+    let c = &z.comments(id)[0];
+    assert_eq!(c.attachments.len(), 1);
+    assert_eq!(c.attachments[0].text(), "<p>full</p>");
+    assert_eq!(c.attachments[0].content_type, "text/html");
+    // Listed on the comment, and a token is used once.
+    let listed = send(
+        &r,
+        get(&format!("/api/v2/tickets/{id}/comments.json"), Some(&auth)),
+    )
+    .await
+    .json();
+    assert_eq!(
+        listed["comments"][0]["attachments"][0]["file_name"],
+        "report.html"
+    );
+    let again = put(&r, &auth, &uri, body).await;
+    assert_eq!(again.status, 422, "{}", again.body);
+    assert_eq!(z.comments(id).len(), 1);
+    // A missing file name is refused.
+    let answer = send(&r, upload_request("/api/v2/uploads.json", &auth, "x")).await;
+    assert_eq!(answer.status, 422);
+}
+
+#[tokio::test]
+async fn refused_uploads_answer_422_until_allowed_again() {
+    let (z, r, auth) = zendesk();
+    z.refuse_uploads(Some("file type not allowed"));
+    let answer = send(
+        &r,
+        upload_request("/api/v2/uploads.json?filename=r.html", &auth, "x"),
+    )
+    .await;
+    assert_eq!(answer.status, 422);
+    assert_eq!(answer.json()["error"], "RecordInvalid");
+    assert!(answer.body.contains("file type not allowed"));
+    z.refuse_uploads(None);
+    let answer = send(
+        &r,
+        upload_request("/api/v2/uploads.json?filename=r.html", &auth, "x"),
+    )
+    .await;
+    assert_eq!(answer.status, 201);
+}
+
+#[tokio::test]
+async fn additional_tags_add_and_remove_tags_remove_in_a_ticket_update() {
+    let (z, r, auth) = zendesk();
+    let id = z.create_ticket("Tags");
+    let uri = format!("/api/v2/tickets/{id}.json");
+    put(&r, &auth, &uri, json!({"ticket": {"tags": ["vip", "old"]}})).await;
+    let answer = put(
+        &r,
+        &auth,
+        &uri,
+        json!({"ticket": {"comment": {"body": "x", "public": false}, "additional_tags": ["remote_support", "vip"], "remove_tags": ["old"]}}),
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(z.ticket(id).unwrap().tags, vec!["vip", "remote_support"]);
+}
+
+#[tokio::test]
+async fn comments_are_paginated_with_absolute_next_page_links_in_either_order() {
+    let (z, r, auth) = zendesk();
+    let id = z.create_ticket("Many");
+    for i in 0..5 {
+        put(
+            &r,
+            &auth,
+            &format!("/api/v2/tickets/{id}.json"),
+            json!({"ticket": {"comment": {"body": format!("c{i}"), "public": false}}}),
+        )
+        .await;
+    }
+    z.set_comments_per_page(2);
+    let page = |uri: String| {
+        let r = r.clone();
+        let auth = auth.clone();
+        async move { send(&r, get(&uri, Some(&auth))).await.json() }
+    };
+    let first = page(format!("/api/v2/tickets/{id}/comments.json")).await;
+    assert_eq!(first["count"], 5);
+    assert_eq!(first["comments"].as_array().unwrap().len(), 2);
+    assert_eq!(first["comments"][0]["body"], "c0");
+    let next = first["next_page"].as_str().unwrap();
+    assert!(
+        next.starts_with(&format!(
+            "{}/api/v2/tickets/{id}/comments.json?page=2",
+            z.base_url()
+        )),
+        "{next}"
+    );
+    let desc = page(format!(
+        "/api/v2/tickets/{id}/comments.json?sort_order=desc&per_page=4"
+    ))
+    .await;
+    assert_eq!(desc["comments"][0]["body"], "c4");
+    let next = desc["next_page"].as_str().unwrap().to_string();
+    let path = &next[next.find("/api/").unwrap()..];
+    let last = page(path.to_string()).await;
+    assert_eq!(last["comments"][0]["body"], "c0");
+    assert!(last["next_page"].is_null());
+    assert!(last["previous_page"].is_string());
+    z.set_next_page_base(Some("https://sandbox.zendesk.test/"));
+    let first = page(format!("/api/v2/tickets/{id}/comments.json")).await;
+    assert!(first["next_page"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://sandbox.zendesk.test/api/v2/"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_late_update_never_answers_but_is_applied_later() {
+    let (z, r, auth) = zendesk();
+    let id = z.create_ticket("Late");
+    z.apply_next_update_late(Duration::from_secs(20));
+    let uri = format!("/api/v2/tickets/{id}.json");
+    let call = put(
+        &r,
+        &auth,
+        &uri,
+        json!({"ticket": {"comment": {"body": "late", "public": false}}}),
+    );
+    let answered = tokio::time::timeout(Duration::from_secs(10), call).await;
+    assert!(answered.is_err(), "the caller times out");
+    assert!(z.comments(id).is_empty(), "not applied yet");
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    assert_eq!(
+        z.comments(id).len(),
+        1,
+        "applied although the caller gave up"
+    );
+    let next = put(
+        &r,
+        &auth,
+        &uri,
+        json!({"ticket": {"comment": {"body": "next", "public": false}}}),
+    )
+    .await;
+    assert_eq!(next.status, 200, "only one update is late");
+}
+
+#[tokio::test]
+async fn control_api_sets_upload_refusal_comment_pages_late_updates_and_retry_after() {
+    let (z, r, auth) = zendesk();
+    let ctl = |method: &'static str, uri: &'static str, body: &'static str| {
+        let r = r.clone();
+        async move { send(&r, json_request(method, uri, None, body)).await }
+    };
+    assert_eq!(
+        ctl("PUT", "/_control/uploads", r#"{"refuse":"no html"}"#)
+            .await
+            .status,
+        200
+    );
+    let refused = send(
+        &r,
+        upload_request("/api/v2/uploads.json?filename=a.html", &auth, "x"),
+    )
+    .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("no html"));
+    ctl("PUT", "/_control/uploads", r#"{"refuse":null}"#).await;
+    let ok = send(
+        &r,
+        upload_request("/api/v2/uploads.json?filename=a.html", &auth, "x"),
+    )
+    .await;
+    assert_eq!(ok.status, 201);
+    let pages = ctl(
+        "PUT",
+        "/_control/comment_pages",
+        r#"{"per_page":1,"next_page_base":"https://other.zendesk.test"}"#,
+    )
+    .await;
+    assert_eq!(pages.status, 200);
+    assert_eq!(z.state().comments_per_page, 1);
+    assert_eq!(z.next_page_base(), "https://other.zendesk.test");
+    ctl("POST", "/_control/late_update", r#"{"delay_ms":50}"#).await;
+    assert_eq!(z.state().late_updates.len(), 1);
+    let faults = ctl(
+        "POST",
+        "/_control/faults",
+        r#"{"fail_next":1,"status":503,"retry_after_secs":9}"#,
+    )
+    .await;
+    assert_eq!(faults.json()["pending_faults"], 1);
+    let answer = send(&r, get("/api/v2/users/me.json", Some(&auth))).await;
+    assert_eq!(answer.status, 503);
+    assert_eq!(answer.header("retry-after"), "9");
+}

@@ -1,11 +1,15 @@
 //! `users/me.json` and the ticket endpoints.
 //!
 //! Rules pinned here: agents only (403 otherwise); 404 `RecordNotFound`; a comment needs a
-//! non-blank `body` or `html_body` (422 `RecordInvalid`); at most 5000 comments per ticket
-//! (422); `tags` on the ticket replace all tags, `tags.json` adds; custom fields are merged by id.
+//! non-blank `body` or `html_body` (422 `RecordInvalid`) of at most 65,535 characters (422
+//! `RecordInvalid` past it); at most 5000 comments per ticket (422); `comment.uploads` takes
+//! tokens from `uploads.json` (each used once; an unknown token is refused); `tags` on the ticket
+//! replace all tags, `additional_tags` / `remove_tags` add / remove without replacing, `tags.json`
+//! adds; custom fields are merged by id. Comments are listed in pages (`page`, `per_page` up to
+//! 100, `sort_order=asc|desc`) linked by absolute `next_page` / `previous_page` URLs.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -13,8 +17,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::auth::Caller;
-use super::model::{html_to_text, now_iso, text_to_html, Comment, CustomField, Ticket};
-use super::Zendesk;
+use super::model::{html_to_text, now_iso, text_to_html, Attachment, Comment, CustomField, Ticket};
+use super::{Zendesk, MAX_COMMENT_CHARS};
 
 fn not_found() -> Response {
     (
@@ -134,6 +138,8 @@ struct CommentIn {
     html_body: Option<String>,
     public: Option<bool>,
     author_id: Option<u64>,
+    #[serde(default)]
+    uploads: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -142,6 +148,8 @@ struct TicketIn {
     status: Option<String>,
     comment: Option<CommentIn>,
     tags: Option<Vec<String>>,
+    additional_tags: Option<Vec<String>>,
+    remove_tags: Option<Vec<String>>,
     custom_fields: Option<Vec<CustomField>>,
 }
 
@@ -166,6 +174,7 @@ fn apply(
     ticket: &mut Ticket,
     next_comment: &mut u64,
     max_comments: usize,
+    attachments: Vec<Attachment>,
     input: TicketIn,
 ) -> Result<Option<Comment>, Response> {
     if let Some(status) = &input.status {
@@ -183,9 +192,10 @@ fn apply(
         Some(c) => {
             let html = c.html_body.filter(|h| !html_to_text(h).trim().is_empty());
             let text = c.body.filter(|b| !b.trim().is_empty());
-            let (body, html_body) = match (text, html) {
-                (_, Some(html)) => (html_to_text(&html), html),
-                (Some(text), None) => (text.clone(), text_to_html(&text)),
+            // The limit applies to what the caller sent (HTML when given, else the text).
+            let (body, html_body, chars) = match (text, html) {
+                (_, Some(html)) => (html_to_text(&html), html.clone(), html.chars().count()),
+                (Some(text), None) => (text.clone(), text_to_html(&text), text.chars().count()),
                 (None, None) => {
                     return Err(invalid(
                         "Record validation errors",
@@ -195,6 +205,14 @@ fn apply(
                     ))
                 }
             };
+            if chars > MAX_COMMENT_CHARS {
+                return Err(invalid(
+                    "Record validation errors",
+                    "base",
+                    "TooLong",
+                    &format!("Comment: is too long (maximum is {MAX_COMMENT_CHARS} characters)"),
+                ));
+            }
             if ticket.comments.len() >= max_comments {
                 return Err(invalid(
                     "Record validation errors",
@@ -210,6 +228,7 @@ fn apply(
                 body,
                 html_body,
                 created_at: now_iso(),
+                attachments,
             };
             *next_comment += 1;
             Some(comment)
@@ -223,6 +242,15 @@ fn apply(
     }
     if let Some(tags) = input.tags {
         ticket.tags = dedup(tags);
+    }
+    if let Some(extra) = input.additional_tags {
+        let mut tags = ticket.tags.clone();
+        tags.extend(extra);
+        ticket.tags = dedup(tags);
+    }
+    if let Some(remove) = input.remove_tags {
+        let remove = dedup(remove);
+        ticket.tags.retain(|t| !remove.contains(t));
     }
     for field in input.custom_fields.unwrap_or_default() {
         match ticket.custom_fields.iter_mut().find(|f| f.id == field.id) {
@@ -249,7 +277,10 @@ fn dedup(tags: Vec<String>) -> Vec<String> {
 }
 
 fn audit(z: &Zendesk, ticket: &Ticket, comment: Option<&Comment>) -> Value {
-    let events: Vec<Value> = comment.map(|c| c.to_json()).into_iter().collect();
+    let events: Vec<Value> = comment
+        .map(|c| c.to_json(&z.base_url()))
+        .into_iter()
+        .collect();
     json!({
         "id": comment.map(|c| c.id).unwrap_or(ticket.id * 1000),
         "ticket_id": ticket.id,
@@ -275,6 +306,21 @@ pub(crate) async fn update(
         Ok(input) => input,
         Err(e) => return e,
     };
+    if let Some(delay) = z.take_late_update() {
+        // Zendesk sometimes applies an update after the caller gave up waiting: the answer
+        // never comes, the update lands `delay` later, whether or not the caller is still there.
+        let late = z.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let _ = update_now(&late, id, input);
+        });
+        tokio::time::sleep(crate::faults::HANG).await;
+        return StatusCode::GATEWAY_TIMEOUT.into_response();
+    }
+    update_now(&z, id, input)
+}
+
+fn update_now(z: &Zendesk, id: u64, input: TicketIn) -> Response {
     let mut state = z.state();
     let state = &mut *state;
     let Some(ticket) = state.tickets.get_mut(&id) else {
@@ -283,20 +329,43 @@ pub(crate) async fn update(
     if let Err(retry_after) = state.ticket_updates.check(id) {
         return too_many_updates(retry_after);
     }
+    let tokens = input
+        .comment
+        .as_ref()
+        .map(|c| c.uploads.clone())
+        .unwrap_or_default();
+    let mut attachments = Vec::new();
+    for token in &tokens {
+        match state.uploads.get(token) {
+            Some(a) => attachments.push(a.clone()),
+            None => {
+                return invalid(
+                    "Record validation errors",
+                    "uploads",
+                    "InvalidValue",
+                    &format!("Uploads: token {token} is invalid or has expired"),
+                )
+            }
+        }
+    }
     let applied = apply(
-        &z,
+        z,
         ticket,
         &mut state.next_comment,
         state.max_comments,
+        attachments,
         input,
     );
     if applied.is_ok() {
         state.ticket_updates.record(id);
+        for token in &tokens {
+            state.uploads.remove(token);
+        }
     }
     match applied {
         Ok(comment) => Json(json!({
             "ticket": ticket.to_json(&z.base_url(), z.inner.config.end_user_id),
-            "audit": audit(&z, ticket, comment.as_ref()),
+            "audit": audit(z, ticket, comment.as_ref()),
         }))
         .into_response(),
         Err(e) => e,
@@ -329,11 +398,13 @@ pub(crate) async fn create(
     let Some(ticket) = state.tickets.get_mut(&id) else {
         return not_found();
     };
+    // Attachments on a new ticket's first comment are not simulated.
     match apply(
         &z,
         ticket,
         &mut state.next_comment,
         state.max_comments,
+        Vec::new(),
         input,
     ) {
         Ok(comment) => (
@@ -351,11 +422,21 @@ pub(crate) async fn create(
     }
 }
 
-/// `GET /api/v2/tickets/{id}/comments.json`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PageQuery {
+    page: Option<String>,
+    per_page: Option<String>,
+    sort_order: Option<String>,
+}
+
+/// `GET /api/v2/tickets/{id}/comments.json?page=N&per_page=M&sort_order=asc|desc`: offset
+/// pagination as Zendesk answers it, `next_page` an absolute URL (on the host set with
+/// [`Zendesk::set_next_page_base`]) or null on the last page.
 pub(crate) async fn comments(
     State(z): State<Zendesk>,
     Extension(caller): Extension<Caller>,
     Path((id, file)): Path<(String, String)>,
+    Query(q): Query<PageQuery>,
 ) -> Response {
     if let Err(denied) = require_agent(caller) {
         return denied;
@@ -363,19 +444,108 @@ pub(crate) async fn comments(
     let (Ok(id), "comments.json") = (id.parse::<u64>(), file.as_str()) else {
         return not_found();
     };
-    match z.ticket(id) {
-        Some(ticket) => {
-            let comments: Vec<Value> = ticket.comments.iter().map(Comment::to_json).collect();
-            Json(json!({
-                "comments": comments,
-                "next_page": null,
-                "previous_page": null,
-                "count": comments.len(),
-            }))
-            .into_response()
-        }
-        None => not_found(),
+    let Some(ticket) = z.ticket(id) else {
+        return not_found();
+    };
+    let default_per_page = z.state().comments_per_page;
+    let page = q.page.as_deref().map_or(Ok(1), str::parse::<usize>);
+    let per_page = q
+        .per_page
+        .as_deref()
+        .map_or(Ok(default_per_page), str::parse::<usize>);
+    let (Ok(page), Ok(per_page)) = (page, per_page) else {
+        return bad_json("page and per_page must be numbers");
+    };
+    let page = page.max(1);
+    let per_page = per_page.clamp(1, 100);
+    let desc = match q.sort_order.as_deref() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return bad_json("sort_order must be asc or desc"),
+    };
+    let base = z.base_url();
+    let mut all: Vec<&Comment> = ticket.comments.iter().collect();
+    if desc {
+        all.reverse();
     }
+    let shown: Vec<Value> = all
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|c| c.to_json(&base))
+        .collect();
+    let link_base = z.next_page_base();
+    let order = if desc { "desc" } else { "asc" };
+    let link = |p: usize| {
+        format!("{link_base}/api/v2/tickets/{id}/comments.json?page={p}&per_page={per_page}&sort_order={order}")
+    };
+    let next = (page * per_page < all.len()).then(|| link(page + 1));
+    let previous = (page > 1).then(|| link(page - 1));
+    Json(json!({
+        "comments": shown,
+        "next_page": next,
+        "previous_page": previous,
+        "count": all.len(),
+    }))
+    .into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct UploadQuery {
+    filename: Option<String>,
+}
+
+/// `POST /api/v2/uploads.json?filename=NAME` with the raw bytes: 201 with a token for
+/// `comment.uploads`. Refused (422, as for a file type the account does not allow) while
+/// [`Zendesk::refuse_uploads`] is on. [guess] The refusal body: Zendesk does not publish it.
+pub(crate) async fn upload(
+    State(z): State<Zendesk>,
+    Extension(caller): Extension<Caller>,
+    Query(q): Query<UploadQuery>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(denied) = require_agent(caller) {
+        return denied;
+    }
+    let Some(filename) = q.filename.filter(|f| !f.trim().is_empty()) else {
+        return invalid(
+            "Record validation errors",
+            "filename",
+            "BlankValue",
+            "Filename: cannot be blank",
+        );
+    };
+    let mut state = z.state();
+    if let Some(reason) = &state.uploads_refused {
+        return invalid(
+            "Record validation errors",
+            "base",
+            "InvalidValue",
+            &format!("{filename}: {reason}"),
+        );
+    }
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/binary")
+        .to_string();
+    state.next_attachment += 1;
+    let attachment = Attachment {
+        id: state.next_attachment,
+        file_name: filename,
+        content_type,
+        size: body.len(),
+        content: body.to_vec(),
+    };
+    let token = crate::appliance::random_token(25);
+    state.uploads.insert(token.clone(), attachment.clone());
+    let a = attachment.to_json(&z.base_url());
+    (
+        StatusCode::CREATED,
+        Json(json!({"upload": {"token": token, "attachment": a, "attachments": [a]}})),
+    )
+        .into_response()
 }
 
 #[derive(Debug, Deserialize)]
