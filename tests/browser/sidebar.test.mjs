@@ -101,7 +101,7 @@ test('ready: each Jump type launches its exact URL', async () => {
     {
       type: 'jump_client',
       fill: { '#rs-target': 'ACME laptop #7 & co' },
-      want: `${CS}start_pinned_client_session&search_string=ACME%20laptop%20%237%20%26%20co&session.custom.external_key=42`,
+      want: `${CS}start_jump_item_session&jump.method=pinned&search_string=ACME%20laptop%20%237%20%26%20co&session.custom.external_key=42`,
     },
     {
       type: 'local_jump',
