@@ -205,6 +205,9 @@ pub fn HelpCenterDialog(props: &HelpCenterDialogProps) -> Html {
 pub struct HelpCenterToolProps {
     pub settings: Rc<Settings>,
     pub i18n: I18n,
+    /// The host opens the dialog itself (a Zendesk modal); `None`: the dialog opens in the frame.
+    #[prop_or_default]
+    pub on_open: Option<Callback<()>>,
 }
 
 /// The admin's "Customize Help Center" button and, once clicked, the dialog (in the sidebar's
@@ -221,8 +224,11 @@ pub fn HelpCenterTool(props: &HelpCenterToolProps) -> Html {
             .collect::<Vec<_>>()
     });
     let toggle = {
-        let open = open.clone();
-        Callback::from(move |_: MouseEvent| open.set(!*open))
+        let (open, on_open) = (open.clone(), props.on_open.clone());
+        Callback::from(move |_: MouseEvent| match &on_open {
+            Some(on_open) => on_open.emit(()),
+            None => open.set(!*open),
+        })
     };
     let on_close = {
         let open = open.clone();

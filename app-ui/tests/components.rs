@@ -52,7 +52,11 @@ async fn render(state: Sidebar) -> View {
         root.clone(),
         app_ui::sidebar_view::SidebarViewProps {
             state,
-            on_launch: Callback::from(move |u| record.borrow_mut().push(u)),
+            on_launch: Callback::from(move |u| {
+                record.borrow_mut().push(u);
+                app_ui::LaunchOutcome::Opened
+            }),
+            on_customize_help_center: None,
         },
     )
     .render();

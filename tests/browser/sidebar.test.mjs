@@ -1,6 +1,8 @@
 // Browser tests of the packaged ticket sidebar (dist/app) in headless chromium, with the ZAF
-// stand-in served in place of Zendesk's SDK. The appliance is routed too: every URL the sidebar
-// launches is recorded exactly as the browser requested it.
+// stand-in served in place of Zendesk's SDK. The appliance is routed too (for the whole browser
+// context: the sidebar opens each launch in a new tab): every URL the sidebar launches is
+// recorded exactly as the browser requested it. The Zendesk-shaped setup (cross-origin,
+// sandboxed frame, real appliance) is in zendesk_shaped.test.mjs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
@@ -22,10 +24,27 @@ const ALL_ON = {
 
 let server;
 let browser;
+/** The `opened` list of the sidebar under test (tests run one at a time). */
+let current = null;
 
 before(async () => {
   server = await serveDir(distApp);
   browser = await launchBrowser();
+  // Any appliance (any host): the sidebar only ever opens https://HOST/api/...
+  await browser.route((url) => url.protocol === 'https:' && url.pathname.startsWith('/api/'), (route) => {
+    const opened = current;
+    if (opened) {
+      opened.push(route.request().url());
+      opened.waiters.filter((w) => opened.length >= w.count).forEach((w) => w.resolve());
+    }
+    route.fulfill({ status: 200, contentType: 'text/plain', body: 'BRCS' });
+  });
+  // Launches open new tabs; close them once they have asked for their URL.
+  browser.on('page', async (p) => {
+    try {
+      if (await p.opener()) { await p.waitForLoadState(); await p.close(); }
+    } catch { /* already closed */ }
+  });
 });
 
 after(async () => {
@@ -45,12 +64,7 @@ async function openSidebar(zaf, { width = 320 } = {}) {
   await installZafStandIn(page, { location: 'ticket_sidebar', ticketId: 42, settings: ALL_ON, ...zaf });
   const opened = [];
   opened.waiters = [];
-  // Any appliance (any host): the sidebar only ever opens https://HOST/api/...
-  await page.route((url) => url.protocol === 'https:' && url.pathname.startsWith('/api/'), (route) => {
-    opened.push(route.request().url());
-    opened.waiters.filter((w) => opened.length >= w.count).forEach((w) => w.resolve());
-    route.fulfill({ status: 200, contentType: 'text/plain', body: 'BRCS' });
-  });
+  current = opened;
   await page.goto(`${server.url}/assets/iframe.html?origin=https%3A%2F%2Facme.zendesk.com&app_guid=test-guid`);
   page.errors = errors;
   return { page, opened };
@@ -363,8 +377,8 @@ test('accessibility: every control has a label, the focus is visible, it fits 32
     stops.push(stop);
   }
   assert.deepEqual(stops.map((s) => s.id), [
-    'rs-generate-session-key', 'rs-jump-type', 'rs-jumpoint', 'rs-target', 'rs-username',
-    'rs-protocol', 'rs-port', 'rs-jump', 'rs-fallback-link', 'rs-customize-help-center',
+    'rs-generate-session-key', 'rs-fallback-link', 'rs-jump-type', 'rs-jumpoint', 'rs-target',
+    'rs-username', 'rs-protocol', 'rs-port', 'rs-jump', 'rs-customize-help-center',
   ]);
   for (const stop of stops) {
     assert.ok(stop.ring, `${stop.id}: keyboard focus is visible`);

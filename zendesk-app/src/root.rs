@@ -12,7 +12,7 @@ use crate::zaf::ZafClient;
 pub struct RootProps<C: ZafClient + 'static> {
     pub client: Rc<C>,
     /// Opens a client-script URL (`launcher::launch` in the app; a recorder in tests).
-    pub launch: Callback<String>,
+    pub launch: Callback<String, app_ui::LaunchOutcome>,
 }
 
 impl<C: ZafClient + 'static> PartialEq for RootProps<C> {

@@ -41,7 +41,10 @@ fn mount(client: FakeZaf) -> Mounted {
     let record = launched.clone();
     let props = RootProps {
         client: client.clone(),
-        launch: Callback::from(move |url| record.borrow_mut().push(url)),
+        launch: Callback::from(move |url| {
+            record.borrow_mut().push(url);
+            app_ui::LaunchOutcome::Opened
+        }),
     };
     yew::Renderer::<Root<FakeZaf>>::with_root_and_props(root.clone(), props).render();
     Mounted {
