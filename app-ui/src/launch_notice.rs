@@ -13,6 +13,12 @@ use yew::prelude::*;
 
 use crate::i18n::I18n;
 
+/// The app's launch page (`assets/launch.html`, next to the sidebar's `iframe.html`) that opens
+/// `url` from a top-level tab; see `zendesk-app`'s launcher for why the detour.
+pub fn launch_page(url: &str) -> String {
+    format!("launch.html#{}", app_core::urls::encode(url))
+}
+
 /// How long "Opening…" stays before the notice turns into "Didn't open?" guidance.
 pub const GUIDANCE_AFTER_MS: i32 = 10_000;
 
@@ -77,9 +83,10 @@ pub fn LaunchNotice(props: &LaunchNoticeProps) -> Html {
         });
     }
     // A new browsing context: the response is a download for the console, and if it is not
-    // (a login page, an error) the sidebar must stay where it is.
+    // (a login page, an error) the sidebar must stay where it is. Through the launch page, like
+    // the automatic attempt.
     let link = html! {
-        <a class="rs-link" id="rs-fallback-link" href={launch.url.clone()} target="_blank" rel="noopener noreferrer">
+        <a class="rs-link" id="rs-fallback-link" href={launch_page(&launch.url)} target="_blank" rel="noopener noreferrer">
             { launch.label.clone() }
         </a>
     };
@@ -122,5 +129,22 @@ pub fn LaunchNotice(props: &LaunchNoticeProps) -> Html {
     };
     html! {
         <div {class} id="rs-launch-notice" role="status" data-state={state}>{ body }</div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_launch_page_carries_the_whole_url_in_its_fragment() {
+        let url = "https://bt.example.com:8443/api/client_script?type=rep&action=x&search_string=a%20%23b";
+        let page = launch_page(url);
+        assert_eq!(
+            page,
+            "launch.html#https%3A%2F%2Fbt.example.com%3A8443%2Fapi%2Fclient_script%3Ftype%3Drep%26action%3Dx%26search_string%3Da%2520%2523b"
+        );
+        // Nothing in the fragment can end it or start a second one.
+        assert!(!page["launch.html#".len()..].contains(['#', '&', '?', '/']));
     }
 }

@@ -359,6 +359,14 @@ fn browser_tests(ctx: &Ctx) -> Outcome {
             notes: Vec::new(),
         };
     }
+    // The Zendesk-shaped tests run the simulated appliance (`sandbox serve`) as a real process.
+    let mut build = ctx.ws.cargo();
+    build.args(["build", "--quiet", "-p", "sandbox"]);
+    match process::stream(&mut build, CARGO_LIMIT) {
+        Ok(run) if run.status.success() => {}
+        Ok(_) => return Outcome::error("building the sandbox for the browser tests failed"),
+        Err(e) => return Outcome::error(format!("building the sandbox: {e}")),
+    }
     let mut cmd = Command::new("node");
     cmd.args([
         "--test",
@@ -440,6 +448,10 @@ pub fn browser_env(ws: &Workspace, scratch: &Scratch) -> Vec<(&'static str, OsSt
             ws.target_dir.join("browser-artifacts").into(),
         ),
         ("RSZ_SCRATCH", scratch.path().into()),
+        (
+            "RSZ_SANDBOX_BIN",
+            ws.target_dir.join("debug").join("sandbox").into(),
+        ),
         ("HOME", scratch.home().into()),
         ("TMPDIR", scratch.tmp().into()),
     ];

@@ -116,7 +116,7 @@ async fn existing_ticket_is_ready_and_launches_the_session_key_url() {
         .query_selector("#rs-fallback-link")
         .unwrap()
         .expect("fallback link");
-    assert_eq!(link.get_attribute("href").as_deref(), Some(want));
+    assert_eq!(link.get_attribute("href"), Some(app_ui::launch_page(want)));
 }
 
 #[wasm_bindgen_test]
