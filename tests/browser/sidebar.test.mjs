@@ -166,6 +166,40 @@ test('ready: each Jump type launches its exact URL', async () => {
   }
 });
 
+test('notice: under the pressed button, gone after an edit; no errors on untouched fields after a type switch', async () => {
+  const { page, opened } = await ready();
+  await page.selectOption('#rs-jump-type', 'local_jump');
+  await page.fill('#rs-target', 'pc-1');
+  await page.getByRole('button', { name: 'Jump', exact: true }).click();
+  assert.equal(await launched(page, opened), `${CS}push_and_start_local&hostname=pc-1&session.custom.external_key=42`);
+  // Under the Jump button, naming this launch.
+  const jumpSection = page.locator('section', { has: page.locator('#rs-jump-title') });
+  assert.equal(await jumpSection.locator('#rs-launch-notice').count(), 1);
+  assert.equal(await page.locator('#rs-fallback-link').innerText(), 'Start the Local Jump to “pc-1” again');
+  // Clearing the field makes the notice stale: it goes.
+  await page.fill('#rs-target', '');
+  assert.equal(await page.locator('#rs-launch-notice').count(), 0);
+  // Launching again fails validation: an error, no notice, no launch.
+  await page.getByRole('button', { name: 'Jump', exact: true }).click();
+  assert.equal(await page.locator('#rs-target-error').innerText(), 'Enter a hostname or IP address.');
+  assert.equal(await page.locator('#rs-launch-notice').count(), 0);
+  // Switching type: the edited target keeps its error, the new Jumpoint field shows none.
+  await page.selectOption('#rs-jump-type', 'remote_jump');
+  assert.equal(await page.locator('#rs-jumpoint').isVisible(), true);
+  assert.equal(await page.locator('#rs-jumpoint-error').count(), 0);
+  assert.equal(await page.locator('#rs-target-error').count(), 1);
+  assert.equal(await page.locator('#rs-launch-notice').count(), 0);
+  // A session key launch shows its notice under its own button only.
+  await page.getByRole('button', { name: 'Generate Session Key' }).click();
+  await launched(page, opened, 2);
+  const keySection = page.locator('section', { has: page.locator('#rs-session-key-title') });
+  assert.equal(await keySection.locator('#rs-launch-notice').count(), 1);
+  assert.equal(await jumpSection.locator('#rs-launch-notice').count(), 0);
+  assert.equal(opened.length, 2);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
 test('ready: Enter in the target field submits the Jump form', async () => {
   const { page, opened } = await ready();
   await page.selectOption('#rs-jump-type', 'local_jump');
