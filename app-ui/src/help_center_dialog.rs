@@ -26,6 +26,7 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("close", "Close"),
     ("issue_label", "What do you need help with?"),
     ("button", "Get Support Now"),
+    ("starting", "Starting your chat…"),
     ("error_missing_hostname", "Set the BeyondTrust appliance hostname in the app settings to generate the Help Center snippet."),
     ("error_invalid_hostname", "The hostname in the app settings is not a bare appliance host name (like support.example.com, optionally with :port): fix it in the app settings."),
     ("error_no_issues", "Add at least one issue (one code=Name per line) in the app settings: the Get Support Now button needs an issue to start a session."),
@@ -64,6 +65,7 @@ pub fn snippet_texts(i18n: &I18n) -> SnippetTexts {
     SnippetTexts {
         issue_label: text(i18n, "issue_label"),
         button: text(i18n, "button"),
+        starting: text(i18n, "starting"),
         instructions: steps,
     }
 }

@@ -146,5 +146,37 @@ async fn help_center_page_renders_the_snippet_with_the_request_escaped() {
         "request subject must be escaped"
     );
     assert!(page.body.contains(&format!("value=\"{hostile}\"")));
+    assert!(page
+        .body
+        .contains(r#"name="customer.name" value="Jane Customer""#));
+    for code in ["{{#is", "{{else}}", "{{/is}}"] {
+        assert!(!page.body.contains(code), "{code} left unrendered");
+    }
     sandbox.shutdown().await;
+}
+
+#[test]
+fn the_is_helper_decides_the_snippets_conditions_like_help_center() {
+    let texts = app_core::help_center::SnippetTexts::default();
+    let issues = [("general".to_string(), "General".to_string())];
+    let markup = app_core::help_center::snippet("bt.example.com", &issues, &texts)
+        .expect("valid")
+        .markup;
+    let mut hb = handlebars::Handlebars::new();
+    hb.register_helper("is", Box::new(super::IsHelper));
+    let render = |requester: u64, viewer: u64, status: &str| {
+        let context = serde_json::json!({
+            "request": { "id": 9, "subject": "s", "status": status, "requester": { "id": requester, "name": "R" } },
+            "user": { "id": viewer, "name": "V" },
+        });
+        hb.render_template(&markup, &context).expect("renders")
+    };
+    assert!(render(1, 1, "open").contains("<form"));
+    assert!(render(1, 1, "solved").contains("<form"));
+    assert!(
+        !render(1, 2, "open").contains("<form"),
+        "a CC sees no button"
+    );
+    assert!(!render(1, 1, "closed").contains("<form"), "closed request");
+    assert!(!render(1, 2, "closed").contains("<form"));
 }
