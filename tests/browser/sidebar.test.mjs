@@ -427,6 +427,10 @@ test('accessibility: every control has a label, the focus is visible, it fits 32
   }
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.equal(overflow, 0, 'no horizontal scroll at 320 px');
+  // Section headings stand apart from field labels (Garden's type scale: LG vs MD).
+  const size = (sel) => page.locator(sel).first().evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+  assert.equal(await size('h2.rs-h'), 18);
+  assert.equal(await size('label.rs-label'), 14);
   await screenshot(page, 'sidebar-keyboard-focus');
   await page.close();
 });

@@ -281,3 +281,24 @@ test('the launch page follows only client-script URLs', async () => {
     await zendesk.close();
   }
 });
+
+test('Customize Help Center opens as a Zendesk modal over the agent page', async () => {
+  const z = await openZendesk({ sandbox: FULL, user: { role: 'admin', locale: 'en-US' } });
+  try {
+    await z.app.getByRole('button', { name: 'Customize Help Center' }).click();
+    const modal = z.page.getByRole('dialog', { name: 'Remote Support for Zendesk' });
+    await modal.waitFor();
+    const content = z.page.frameLocator('#modal-frame');
+    const dialog = content.getByRole('dialog', { name: 'Customize Help Center' });
+    await dialog.waitFor({ timeout: 20000 });
+    assert.match(await content.locator('#rs-hc-snippet').inputValue(), /Get Support Now/);
+    // The sidebar itself stays as it was.
+    assert.equal(await z.app.getByRole('dialog').count(), 0);
+    await screenshot(z.page, 'zendesk-shaped-modal');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await modal.waitFor({ state: 'detached' });
+    assert.deepEqual(z.errors, []);
+  } finally {
+    await z.close();
+  }
+});

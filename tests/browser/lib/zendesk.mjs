@@ -96,6 +96,9 @@ function agentPage({ appOrigin, sandbox, ticketId }) {
     backdrop.className = 'modal-backdrop';
     const dialog = document.createElement('div');
     dialog.className = 'modal';
+    dialog.setAttribute('role', 'dialog');
+    dialog.setAttribute('aria-modal', 'true');
+    dialog.setAttribute('aria-label', 'Remote Support for Zendesk');
     const frame = document.createElement('iframe');
     frame.id = 'modal-frame';
     frame.title = 'Remote Support for Zendesk';
