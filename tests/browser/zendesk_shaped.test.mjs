@@ -199,6 +199,18 @@ test('full sandbox (pop-ups, downloads): every action reaches the appliance as a
 test('sandbox without allow-downloads: launches still reach the appliance (top-level tab)', async () => {
   const z = await openZendesk({ sandbox: NO_DOWNLOADS });
   try {
+    // What the sidebar used to do (a hidden frame pointed at the client script) gets no
+    // download here: the request arrives, the BRCS file never reaches the console.
+    const before = (await appliance.clientScripts()).length;
+    await z.frame().evaluate((url) => {
+      const f = document.createElement('iframe');
+      f.hidden = true;
+      f.src = url;
+      document.body.appendChild(f);
+    }, `${appliance.url}/api/client_script?type=rep&operation=generate&action=generate_session_key&session.custom.external_key=998`);
+    await until('the framed probe on the appliance', 10000, async () => (await appliance.clientScripts())[before]);
+    await new Promise((ok) => setTimeout(ok, 1500));
+    assert.deepEqual(z.downloads, [], 'a download from the sandboxed frame went through: the variant proves nothing');
     await everyActionReachesTheAppliance(z);
   } finally {
     await z.close();
