@@ -163,7 +163,7 @@ async fn app_file(UrlPath(path): UrlPath<String>, State(ws): State<Shared>) -> R
         )
             .into_response();
     };
-    if path == "assets/iframe.html" {
+    if path == "assets/iframe.html" || path == "assets/modal.html" {
         // No internet here: the page gets the workspace's ZAF client in place of Zendesk's SDK.
         let page = String::from_utf8_lossy(&bytes).replace(ZAF_SDK_URL, ZAF_STAND_IN_PATH);
         return Html(page).into_response();

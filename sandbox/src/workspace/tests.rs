@@ -17,14 +17,16 @@ fn app_dir() -> PathBuf {
         rand::random::<u32>()
     ));
     std::fs::create_dir_all(dir.join("assets")).expect("temp dir");
-    std::fs::write(
-        dir.join("assets/iframe.html"),
-        format!(
-            "<script src=\"{}\"></script><div id=app></div>",
-            super::ZAF_SDK_URL
-        ),
-    )
-    .expect("iframe");
+    for page in ["iframe.html", "modal.html"] {
+        std::fs::write(
+            dir.join("assets").join(page),
+            format!(
+                "<script src=\"{}\"></script><div id=app></div>",
+                super::ZAF_SDK_URL
+            ),
+        )
+        .expect("page");
+    }
     std::fs::write(dir.join("assets/zendesk_app_bg.wasm"), b"\0asm\x01\0\0\0").expect("wasm");
     dir
 }
@@ -70,13 +72,20 @@ async fn agent_page_shows_the_ticket_and_frames_the_app() {
 #[tokio::test]
 async fn iframe_page_loads_the_stand_in_sdk_and_files_stay_inside_the_app() {
     let (sandbox, app, _) = setup("a=A").await;
-    let iframe = send(&app, get("/apps/remote-support/assets/iframe.html", None)).await;
-    assert_eq!(iframe.status, 200);
-    assert!(
-        iframe.body.contains("/zaf/zaf_sdk.js") && !iframe.body.contains("zdassets"),
-        "{}",
-        iframe.body
-    );
+    // The sidebar and the modal it opens both get the stand-in.
+    for page in ["iframe.html", "modal.html"] {
+        let iframe = send(
+            &app,
+            get(&format!("/apps/remote-support/assets/{page}"), None),
+        )
+        .await;
+        assert_eq!(iframe.status, 200);
+        assert!(
+            iframe.body.contains("/zaf/zaf_sdk.js") && !iframe.body.contains("zdassets"),
+            "{page}: {}",
+            iframe.body
+        );
+    }
     let wasm = send(
         &app,
         get("/apps/remote-support/assets/zendesk_app_bg.wasm", None),
