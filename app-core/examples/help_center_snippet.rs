@@ -2,7 +2,7 @@
 //! admins who want it without opening Zendesk.
 //!
 //! Input (stdin, JSON): `{"hostname": "...", "issues": [["code", "Name"], ...],
-//! "request": {"id": 123, "subject": "...", "user_name": "..."}}` (`request` optional).
+//! "request": {"id": 123, "subject": "...", "requester_name": "..."}}` (`request` optional).
 //! Output: the snippet (`markup`, `template`, `anchor`, `instructions`) plus, when `request` is
 //! given, `expected_urls`: for each issue, the URL the snippet's script should open for that
 //! request. Invalid settings print `{"error": ..., "key": ...}` and exit with status 2.
@@ -29,7 +29,9 @@ struct Input {
 struct Request {
     id: u64,
     subject: String,
-    user_name: String,
+    /// The requester's name (the snippet's `customer.name`).
+    #[serde(alias = "user_name")]
+    requester_name: String,
 }
 
 fn main() -> ExitCode {
@@ -64,7 +66,7 @@ fn main() -> ExitCode {
                 start_session_url(
                     &host,
                     code.trim(),
-                    &request.user_name,
+                    &request.requester_name,
                     &request.subject,
                     request.id,
                 )

@@ -3,7 +3,7 @@
 /// A BeyondTrust Jump type, in the order the settings page and the sidebar list them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum JumpType {
-    /// Jump to a pinned Jump Client (`start_pinned_client_session`).
+    /// Jump to a pinned Jump Client (`start_jump_item_session` with `jump.method=pinned`).
     JumpClient,
     /// Push and Start Local: a system on the representative's own network.
     LocalJump,

@@ -61,6 +61,12 @@ pub enum SettingsError {
     HostnameBadCharacter { character: char },
     #[error("The Hostname setting has port '{port}': a port is a number from 1 to 65535.")]
     HostnameBadPort { port: String },
+    #[error("The Hostname setting is {length} characters long: a host name has at most 253.")]
+    HostnameTooLong { length: usize },
+    #[error("The Hostname setting has the part '{label}': each dot-separated part of a host name is 1 to 63 letters, digits or hyphens, not starting or ending with a hyphen.")]
+    HostnameBadLabel { label: String },
+    #[error("The Hostname setting '{host}' is not a valid IP address.")]
+    HostnameBadAddress { host: String },
     #[error("Issues, line {line}: write it as issue_code=Issue Name.")]
     IssueLineMalformed { line: usize },
     #[error("Issues, line {line}: the code '{code}' is already used on line {first_line}.")]
@@ -90,6 +96,9 @@ impl SettingsError {
                 "ui.settings_error.hostname_bad_character"
             }
             SettingsError::HostnameBadPort { .. } => "ui.settings_error.hostname_bad_port",
+            SettingsError::HostnameTooLong { .. } => "ui.settings_error.hostname_too_long",
+            SettingsError::HostnameBadLabel { .. } => "ui.settings_error.hostname_bad_label",
+            SettingsError::HostnameBadAddress { .. } => "ui.settings_error.hostname_bad_address",
             SettingsError::IssueLineMalformed { .. } => "ui.settings_error.issue_line_malformed",
             SettingsError::IssueCodeDuplicate { .. } => "ui.settings_error.issue_code_duplicate",
             SettingsError::JumpointRequired { .. } => "ui.settings_error.jumpoint_required",
@@ -110,6 +119,9 @@ impl SettingsError {
                 vec![("character", character.to_string())]
             }
             SettingsError::HostnameBadPort { port } => vec![("port", port.clone())],
+            SettingsError::HostnameTooLong { length } => vec![("length", length.to_string())],
+            SettingsError::HostnameBadLabel { label } => vec![("label", label.clone())],
+            SettingsError::HostnameBadAddress { host } => vec![("host", host.clone())],
             SettingsError::IssueLineMalformed { line } => vec![("line", line.to_string())],
             SettingsError::IssueCodeDuplicate {
                 line,
@@ -208,7 +220,15 @@ fn toggle(jump_type: JumpType, value: RawValue) -> Result<bool, SettingsError> {
     }
 }
 
-/// Checks a bare `host[:port]`. Surrounding spaces are forgiven; everything else is explained.
+/// The longest DNS name (RFC 1035, in its dotted text form).
+pub const MAX_HOSTNAME: usize = 253;
+/// The longest label of a DNS name.
+const MAX_LABEL: usize = 63;
+
+/// Checks a bare `host[:port]`: a DNS name, an IPv4 address or a bracketed IPv6 address, with
+/// an optional port. Surrounding spaces are forgiven; everything else is explained. The value
+/// goes into every URL the app and the Help Center snippet build, so nothing that could end or
+/// extend a URL or markup (quotes, `<`, `&`, `/`, `?`, `#`, spaces) passes.
 pub fn parse_hostname(raw: &str) -> Result<String, SettingsError> {
     let host = raw.trim();
     if host.is_empty() {
@@ -245,6 +265,15 @@ pub fn parse_hostname(raw: &str) -> Result<String, SettingsError> {
     if name.is_empty() || name == "[]" {
         return Err(SettingsError::HostnameMissing);
     }
+    if let Some(v6) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        if v6.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(SettingsError::HostnameBadAddress {
+                host: name.to_string(),
+            });
+        }
+    } else {
+        check_dns_name(name)?;
+    }
     if let Some(port) = port {
         if !matches!(port.parse::<u32>(), Ok(1..=65535))
             || !port.bytes().all(|b| b.is_ascii_digit())
@@ -255,6 +284,35 @@ pub fn parse_hostname(raw: &str) -> Result<String, SettingsError> {
         }
     }
     Ok(host.to_ascii_lowercase())
+}
+
+/// Length and label rules of a DNS name; a name whose last label is all digits must be an IPv4
+/// address (browsers read `10.0.0.300` as a broken address, not as a name).
+fn check_dns_name(name: &str) -> Result<(), SettingsError> {
+    let trimmed = name.strip_suffix('.').unwrap_or(name);
+    if trimmed.len() > MAX_HOSTNAME {
+        return Err(SettingsError::HostnameTooLong {
+            length: name.chars().count(),
+        });
+    }
+    for label in trimmed.split('.') {
+        if label.is_empty()
+            || label.len() > MAX_LABEL
+            || label.starts_with('-')
+            || label.ends_with('-')
+        {
+            return Err(SettingsError::HostnameBadLabel {
+                label: label.to_string(),
+            });
+        }
+    }
+    let last = trimmed.rsplit('.').next().unwrap_or_default();
+    if last.bytes().all(|b| b.is_ascii_digit()) && trimmed.parse::<std::net::Ipv4Addr>().is_err() {
+        return Err(SettingsError::HostnameBadAddress {
+            host: name.to_string(),
+        });
+    }
+    Ok(())
 }
 
 fn check_chars(name: &str, ok: impl Fn(char) -> bool) -> Result<(), SettingsError> {
@@ -398,6 +456,9 @@ mod tests {
             "10.0.0.5:8443",
             "[::1]:443",
             "bt_1.local",
+            "127.0.0.1:8443",
+            "support.example.com.",
+            "xn--bcher-kva.example",
         ] {
             assert!(parse_hostname(ok).is_ok(), "{ok}");
         }
@@ -437,6 +498,61 @@ mod tests {
         assert_eq!(
             parse_hostname("support!.example.com"),
             Err(SettingsError::HostnameBadCharacter { character: '!' })
+        );
+        for (raw, character) in [
+            ("support\".example.com", '"'),
+            ("support'.example.com", '\''),
+            ("support<b>.example.com", '<'),
+            ("a&b.example.com", '&'),
+            ("user@support.example.com", '@'),
+        ] {
+            assert_eq!(
+                parse_hostname(raw),
+                Err(SettingsError::HostnameBadCharacter { character }),
+                "{raw}"
+            );
+        }
+        let label = "a".repeat(63);
+        let long = [label.as_str(); 4].join(".");
+        assert_eq!(long.len(), 255);
+        assert_eq!(
+            parse_hostname(&long),
+            Err(SettingsError::HostnameTooLong { length: 255 })
+        );
+        let at_limit = format!("{}.{}", [label.as_str(); 3].join("."), "b".repeat(61));
+        assert_eq!(at_limit.len(), MAX_HOSTNAME);
+        assert!(parse_hostname(&at_limit).is_ok());
+        for (raw, label) in [
+            ("support..example.com", ""),
+            (".example.com", ""),
+            ("-bad.example.com", "-bad"),
+            ("bad-.example.com", "bad-"),
+            (&format!("{}a.example.com", label), &*format!("{}a", label)),
+        ] {
+            assert_eq!(
+                parse_hostname(raw),
+                Err(SettingsError::HostnameBadLabel {
+                    label: label.to_string()
+                }),
+                "{raw}"
+            );
+        }
+        for raw in ["10.0.0.300", "1.2.3", "[::g]", "[1:2]:443"] {
+            assert!(
+                matches!(
+                    parse_hostname(raw),
+                    Err(SettingsError::HostnameBadAddress { .. })
+                        | Err(SettingsError::HostnameBadCharacter { .. })
+                ),
+                "{raw}: {:?}",
+                parse_hostname(raw)
+            );
+        }
+        assert_eq!(
+            parse_hostname("10.0.0.300"),
+            Err(SettingsError::HostnameBadAddress {
+                host: "10.0.0.300".into()
+            })
         );
         for port in ["0", "65536", "x", ""] {
             assert_eq!(

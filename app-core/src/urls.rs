@@ -68,9 +68,11 @@ pub fn generate_session_key(host: &str, ticket_id: u64) -> String {
 /// Starts the Jump the agent asked for (see [`JumpRequest`]), tied to this ticket.
 pub fn jump(host: &str, ticket_id: u64, request: &JumpRequest) -> String {
     let query = match request {
-        JumpRequest::JumpClient { search } => {
-            client_script(host, "start_pinned_client_session").param("search_string", search)
-        }
+        // The documented form (BeyondTrust's client scripting API); the older
+        // `start_pinned_client_session` is no longer listed there.
+        JumpRequest::JumpClient { search } => client_script(host, "start_jump_item_session")
+            .param("jump.method", "pinned")
+            .param("search_string", search),
         JumpRequest::LocalJump { hostname } => {
             client_script(host, "push_and_start_local").param("hostname", hostname)
         }
@@ -153,7 +155,7 @@ mod tests {
         };
         assert_eq!(
             jump(HOST, 42, &r),
-            "https://support.example.com/api/client_script?type=rep&operation=generate&action=start_pinned_client_session&search_string=ACME%20laptop%20%237&session.custom.external_key=42"
+            "https://support.example.com/api/client_script?type=rep&operation=generate&action=start_jump_item_session&jump.method=pinned&search_string=ACME%20laptop%20%237&session.custom.external_key=42"
         );
     }
 
@@ -291,8 +293,8 @@ mod tests {
         };
         let (action, mut params) = match request {
             JumpRequest::JumpClient { search } => (
-                "start_pinned_client_session",
-                owned(&[("search_string", search)]),
+                "start_jump_item_session",
+                owned(&[("jump.method", "pinned"), ("search_string", search)]),
             ),
             JumpRequest::LocalJump { hostname } => {
                 ("push_and_start_local", owned(&[("hostname", hostname)]))

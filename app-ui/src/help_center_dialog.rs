@@ -26,6 +26,7 @@ pub const ENGLISH: &[(&str, &str)] = &[
     ("close", "Close"),
     ("issue_label", "What do you need help with?"),
     ("button", "Get Support Now"),
+    ("starting", "Starting your chat…"),
     ("error_missing_hostname", "Set the BeyondTrust appliance hostname in the app settings to generate the Help Center snippet."),
     ("error_invalid_hostname", "The hostname in the app settings is not a bare appliance host name (like support.example.com, optionally with :port): fix it in the app settings."),
     ("error_no_issues", "Add at least one issue (one code=Name per line) in the app settings: the Get Support Now button needs an issue to start a session."),
@@ -64,6 +65,7 @@ pub fn snippet_texts(i18n: &I18n) -> SnippetTexts {
     SnippetTexts {
         issue_label: text(i18n, "issue_label"),
         button: text(i18n, "button"),
+        starting: text(i18n, "starting"),
         instructions: steps,
     }
 }
@@ -205,6 +207,9 @@ pub fn HelpCenterDialog(props: &HelpCenterDialogProps) -> Html {
 pub struct HelpCenterToolProps {
     pub settings: Rc<Settings>,
     pub i18n: I18n,
+    /// The host opens the dialog itself (a Zendesk modal); `None`: the dialog opens in the frame.
+    #[prop_or_default]
+    pub on_open: Option<Callback<()>>,
 }
 
 /// The admin's "Customize Help Center" button and, once clicked, the dialog (in the sidebar's
@@ -221,8 +226,11 @@ pub fn HelpCenterTool(props: &HelpCenterToolProps) -> Html {
             .collect::<Vec<_>>()
     });
     let toggle = {
-        let open = open.clone();
-        Callback::from(move |_: MouseEvent| open.set(!*open))
+        let (open, on_open) = (open.clone(), props.on_open.clone());
+        Callback::from(move |_: MouseEvent| match &on_open {
+            Some(on_open) => on_open.emit(()),
+            None => open.set(!*open),
+        })
     };
     let on_close = {
         let open = open.clone();

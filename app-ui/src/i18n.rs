@@ -163,6 +163,11 @@ mod tests {
             SettingsError::HostnameHasSpaces,
             SettingsError::HostnameBadCharacter { character: '!' },
             SettingsError::HostnameBadPort { port: "0".into() },
+            SettingsError::HostnameTooLong { length: 300 },
+            SettingsError::HostnameBadLabel { label: "-a".into() },
+            SettingsError::HostnameBadAddress {
+                host: "10.0.0.300".into(),
+            },
             SettingsError::IssueLineMalformed { line: 1 },
             SettingsError::IssueCodeDuplicate {
                 line: 2,
@@ -195,6 +200,19 @@ mod tests {
         }
         for t in JumpType::ALL {
             assert!(!i.t(&format!("ui.jump.types.{}", t.id())).is_empty());
+        }
+        for key in [
+            "sent",
+            "link_session_key",
+            "link_jump",
+            "didnt_open",
+            "check_console",
+            "check_certificate",
+            "check_popups",
+            "blocked",
+            "copy_label",
+        ] {
+            assert!(!i.t(&format!("ui.launch.{key}")).is_empty(), "{key}");
         }
     }
 

@@ -2,8 +2,10 @@
 //!
 //! Problems are not stored: they are derived from the input with `app_core::jump::validate`, and
 //! shown once the agent has tried to launch (then they update live as the fields change).
+//! Switching the Jump type shows problems only on fields the agent has edited: a field that
+//! appears with the new type (a Jumpoint, a port) is not wrong before anybody touched it.
 
-use app_core::jump::{validate, JumpInput, JumpProblem, JumpRequest, ShellProtocol};
+use app_core::jump::{validate, Field, JumpInput, JumpProblem, JumpRequest, ShellProtocol};
 use app_core::jump_type::JumpType;
 use app_core::settings::Settings;
 use std::rc::Rc;
@@ -28,8 +30,14 @@ pub enum JumpFormAction {
 pub struct JumpForm {
     pub settings: Rc<Settings>,
     pub input: JumpInput,
-    pub attempted: bool,
+    /// Fields whose problems are shown: every field after a launch attempt; after a type
+    /// switch only those the agent had edited.
+    pub shown: Vec<Field>,
+    /// Fields the agent has edited.
+    pub touched: Vec<Field>,
 }
+
+const ALL_FIELDS: [Field; 4] = [Field::JumpType, Field::Target, Field::Jumpoint, Field::Port];
 
 impl JumpForm {
     /// A fresh form: the first enabled type; the Jumpoint preselected only when there is just one.
@@ -54,7 +62,8 @@ impl JumpForm {
                 port: protocol.default_port().to_string(),
             },
             settings,
-            attempted: false,
+            shown: Vec::new(),
+            touched: Vec::new(),
         }
     }
 
@@ -65,30 +74,49 @@ impl JumpForm {
 
     /// Problems to show now (none before the first attempt).
     pub fn visible_problems(&self) -> Vec<JumpProblem> {
-        if self.attempted {
-            self.result().err().unwrap_or_default()
-        } else {
-            Vec::new()
+        let mut problems = self.result().err().unwrap_or_default();
+        problems.retain(|p| self.shown.contains(&p.field()));
+        problems
+    }
+
+    fn touch(&mut self, field: Field) {
+        if !self.touched.contains(&field) {
+            self.touched.push(field);
         }
     }
 
     /// A pure transition.
     pub fn apply(&self, action: JumpFormAction) -> JumpForm {
         let mut next = self.clone();
-        let input = &mut next.input;
         match action {
-            JumpFormAction::SetType(t) => input.jump_type = t,
-            JumpFormAction::SetTarget(v) => input.target = v,
-            JumpFormAction::SetJumpoint(v) => input.jumpoint = v,
-            JumpFormAction::SetUsername(v) => input.username = v,
+            JumpFormAction::SetType(t) => {
+                if t != next.input.jump_type {
+                    let touched = next.touched.clone();
+                    next.shown.retain(|f| touched.contains(f));
+                }
+                next.input.jump_type = t;
+            }
+            JumpFormAction::SetTarget(v) => {
+                next.input.target = v;
+                next.touch(Field::Target);
+            }
+            JumpFormAction::SetJumpoint(v) => {
+                next.input.jumpoint = v;
+                next.touch(Field::Jumpoint);
+            }
+            JumpFormAction::SetUsername(v) => next.input.username = v,
             JumpFormAction::SetProtocol(p) => {
+                let input = &mut next.input;
                 if input.port.trim() == input.protocol.default_port().to_string() {
                     input.port = p.default_port().to_string();
                 }
                 input.protocol = p;
             }
-            JumpFormAction::SetPort(v) => input.port = v,
-            JumpFormAction::Attempted => next.attempted = true,
+            JumpFormAction::SetPort(v) => {
+                next.input.port = v;
+                next.touch(Field::Port);
+            }
+            JumpFormAction::Attempted => next.shown = ALL_FIELDS.to_vec(),
         }
         next
     }
@@ -133,6 +161,9 @@ mod tests {
         let f = f
             .apply(JumpFormAction::SetType(JumpType::ShellJump))
             .apply(JumpFormAction::SetPort("0".into()));
+        // After a type switch, problems wait for the next attempt.
+        assert!(f.visible_problems().is_empty());
+        let f = f.apply(JumpFormAction::Attempted);
         assert_eq!(
             f.visible_problems(),
             vec![
@@ -150,6 +181,33 @@ mod tests {
             f.result(),
             Ok(JumpRequest::ShellJump { port: 2200, .. })
         ));
+    }
+
+    #[test]
+    fn a_type_switch_shows_problems_only_on_edited_fields() {
+        let f = JumpForm::new(settings(&["A", "B"]))
+            .apply(JumpFormAction::SetTarget("x".into()))
+            .apply(JumpFormAction::SetTarget(String::new()))
+            .apply(JumpFormAction::Attempted);
+        assert_eq!(f.visible_problems(), vec![JumpProblem::TargetRequired]);
+        // Shell Jump brings a Jumpoint and a port nobody has touched: no error on them.
+        let f = f.apply(JumpFormAction::SetType(JumpType::ShellJump));
+        assert_eq!(f.visible_problems(), vec![JumpProblem::TargetRequired]);
+        // Without an edit of the target, a switch shows nothing at all.
+        let g = JumpForm::new(settings(&["A", "B"]))
+            .apply(JumpFormAction::Attempted)
+            .apply(JumpFormAction::SetType(JumpType::ShellJump));
+        assert!(g.visible_problems().is_empty());
+        // The next attempt shows everything again.
+        assert_eq!(
+            g.apply(JumpFormAction::Attempted).visible_problems(),
+            vec![JumpProblem::JumpointRequired, JumpProblem::TargetRequired]
+        );
+        // Choosing the same type again changes nothing.
+        let h = JumpForm::new(settings(&["A", "B"]))
+            .apply(JumpFormAction::Attempted)
+            .apply(JumpFormAction::SetType(JumpType::LocalJump));
+        assert_eq!(h.visible_problems(), vec![JumpProblem::TargetRequired]);
     }
 
     #[test]

@@ -17,8 +17,13 @@ pub struct JumpPanelProps {
     pub settings: Rc<Settings>,
     pub ticket_id: u64,
     pub i18n: I18n,
-    /// Receives the client-script URL of a valid Jump.
-    pub on_launch: Callback<String>,
+    /// Receives the client-script URL of a valid Jump and the fallback link's text.
+    pub on_launch: Callback<(String, String)>,
+    /// Any edit, type switch or failed launch attempt (a previous launch's notice is stale).
+    pub on_edit: Callback<()>,
+    /// The notice of a Jump launch, shown right under the Jump button.
+    #[prop_or_default]
+    pub children: Html,
 }
 
 fn error_for(problems: &[JumpProblem], field: Field, i18n: I18n) -> Option<AttrValue> {
@@ -61,24 +66,43 @@ pub fn JumpPanel(props: &JumpPanelProps) -> Html {
     let i18n = props.i18n;
     let input = &form.input;
     let problems = form.visible_problems();
-    let set = |make: fn(String) -> JumpFormAction| {
-        let form = form.clone();
-        Callback::from(move |v: String| form.dispatch(make(v)))
+    let dispatch = {
+        let (form, on_edit) = (form.clone(), props.on_edit.clone());
+        Callback::from(move |action: JumpFormAction| {
+            form.dispatch(action);
+            on_edit.emit(());
+        })
     };
+    let set = |make: fn(String) -> JumpFormAction| dispatch.reform(make);
 
     let onsubmit = {
         let form = form.clone();
-        let (host, ticket_id, on_launch) = (
+        let (host, ticket_id, on_launch, on_edit) = (
             props.settings.hostname.clone(),
             props.ticket_id,
             props.on_launch.clone(),
+            props.on_edit.clone(),
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             form.dispatch(JumpFormAction::Attempted);
+            // Synchronously, inside the agent's click: the host opens a new tab with it.
             match form.result() {
-                Ok(request) => on_launch.emit(urls::jump(&host, ticket_id, &request)),
-                Err(problems) => focus_first(&problems),
+                Ok(request) => {
+                    let kind = i18n.t(&format!("ui.jump.types.{}", form.input.jump_type.id()));
+                    let label = i18n.format(
+                        "ui.launch.link_jump",
+                        &[
+                            ("type", kind.to_string()),
+                            ("target", form.input.target.trim().to_string()),
+                        ],
+                    );
+                    on_launch.emit((urls::jump(&host, ticket_id, &request), label))
+                }
+                Err(problems) => {
+                    on_edit.emit(());
+                    focus_first(&problems)
+                }
             }
         })
     };
@@ -124,9 +148,9 @@ pub fn JumpPanel(props: &JumpPanelProps) -> Html {
                 <SelectField id={field_id(Field::JumpType)} label={i18n.t("ui.jump.type")} options={types}
                     value={kind.id()} error={error_for(&problems, Field::JumpType, i18n)}
                     on_change={
-                        let form = form.clone();
+                        let dispatch = dispatch.clone();
                         Callback::from(move |v: String| if let Some(t) = JumpType::from_id(&v) {
-                            form.dispatch(JumpFormAction::SetType(t))
+                            dispatch.emit(JumpFormAction::SetType(t))
                         })
                     } />
                 if kind.needs_jumpoint() {
@@ -146,9 +170,9 @@ pub fn JumpPanel(props: &JumpPanelProps) -> Html {
                         <SelectField id="rs-protocol" label={i18n.t("ui.jump.protocol")} options={protocols}
                             value={input.protocol.id()}
                             on_change={
-                                let form = form.clone();
+                                let dispatch = dispatch.clone();
                                 Callback::from(move |v: String| if let Some(p) = ShellProtocol::from_id(&v) {
-                                    form.dispatch(JumpFormAction::SetProtocol(p))
+                                    dispatch.emit(JumpFormAction::SetProtocol(p))
                                 })
                             } />
                         <TextField id={field_id(Field::Port)} label={i18n.t("ui.jump.port")} value={input.port.clone()}
@@ -158,6 +182,7 @@ pub fn JumpPanel(props: &JumpPanelProps) -> Html {
                 }
                 <button type="submit" class="rs-btn rs-btn-primary" id="rs-jump">{ i18n.t("ui.jump.button") }</button>
             </form>
+            { props.children.clone() }
         </section>
     }
 }

@@ -19,5 +19,6 @@ pub mod session_key_button;
 pub mod sidebar_view;
 
 pub use i18n::I18n;
+pub use launch_notice::{launch_page, LaunchOutcome, GUIDANCE_AFTER_MS};
 pub use sidebar_view::SidebarView;
 pub use state::{Loaded, Phase, Sidebar, SidebarAction};

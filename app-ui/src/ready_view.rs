@@ -1,4 +1,5 @@
-//! The ready sidebar: Generate Session Key, the Jump panel, and the launch confirmation.
+//! The ready sidebar: Generate Session Key, the Jump panel, and the notice of the last launch
+//! under the button that started it.
 
 use app_core::settings::Settings;
 use app_core::urls;
@@ -7,7 +8,7 @@ use yew::prelude::*;
 
 use crate::i18n::I18n;
 use crate::jump_panel::JumpPanel;
-use crate::launch_notice::LaunchNotice;
+use crate::launch_notice::{Launch, LaunchNotice, LaunchOutcome, LaunchSource};
 use crate::message_view::MessageView;
 use crate::session_key_button::SessionKeyButton;
 
@@ -18,19 +19,35 @@ pub struct ReadyViewProps {
     pub i18n: I18n,
     /// The agent is a Zendesk admin (admin-only tools render below the agent's tools).
     pub is_admin: bool,
-    /// Opens a client-script URL (the host decides how).
-    pub on_launch: Callback<String>,
+    /// Opens a client-script URL (the host decides how) and says whether the browser let it.
+    /// Called synchronously inside the agent's click, so the host keeps the user activation.
+    pub on_launch: Callback<String, LaunchOutcome>,
+    /// Opens "Customize Help Center" (the host opens a modal); `None`: the dialog in the frame.
+    #[prop_or_default]
+    pub on_customize_help_center: Option<Callback<()>>,
 }
+
+/// A launch request from a button: where it came from, its URL and its fallback link text.
+pub type LaunchRequest = (LaunchSource, String, String);
 
 #[function_component]
 pub fn ReadyView(props: &ReadyViewProps) -> Html {
-    let launched = use_state(|| None::<AttrValue>);
+    let launched = use_state(|| None::<Launch>);
+    let seq = use_mut_ref(|| 0u32);
     let i18n = props.i18n;
     let launch = {
         let (launched, on_launch) = (launched.clone(), props.on_launch.clone());
-        Callback::from(move |url: String| {
-            on_launch.emit(url.clone());
-            launched.set(Some(url.into()));
+        Callback::from(move |(source, url, label): LaunchRequest| {
+            let outcome = on_launch.emit(url.clone());
+            *seq.borrow_mut() += 1;
+            let seq = *seq.borrow();
+            launched.set(Some(Launch {
+                source,
+                url: url.into(),
+                outcome,
+                label: label.into(),
+                seq,
+            }));
         })
     };
     let session_key = {
@@ -39,21 +56,56 @@ pub fn ReadyView(props: &ReadyViewProps) -> Html {
             props.settings.hostname.clone(),
             props.ticket_id,
         );
-        Callback::from(move |()| launch.emit(urls::generate_session_key(&host, ticket_id)))
+        Callback::from(move |()| {
+            let label = i18n.format(
+                "ui.launch.link_session_key",
+                &[("ticket", ticket_id.to_string())],
+            );
+            launch.emit((
+                LaunchSource::SessionKey,
+                urls::generate_session_key(&host, ticket_id),
+                label,
+            ))
+        })
+    };
+    // Any edit of the Jump form (or a failed attempt) makes a Jump notice stale: it no longer
+    // describes what the form would launch.
+    let on_jump_edit = {
+        let launched = launched.clone();
+        Callback::from(move |()| {
+            if launched
+                .as_ref()
+                .is_some_and(|l| l.source == LaunchSource::Jump)
+            {
+                launched.set(None);
+            }
+        })
+    };
+    let notice_for = |source: LaunchSource| match &*launched {
+        Some(launch) if launch.source == source => {
+            html! { <LaunchNotice {i18n} launch={launch.clone()} /> }
+        }
+        _ => html! {},
     };
     html! {
         <>
-            <SessionKeyButton {i18n} onclick={session_key} />
+            <SessionKeyButton {i18n} onclick={session_key}>
+                { notice_for(LaunchSource::SessionKey) }
+            </SessionKeyButton>
             if props.settings.jump_types.is_empty() {
                 <MessageView text={i18n.t("ui.jump.none_enabled")} />
             } else {
-                <JumpPanel settings={props.settings.clone()} ticket_id={props.ticket_id} {i18n} on_launch={launch} />
+                <JumpPanel settings={props.settings.clone()} ticket_id={props.ticket_id} {i18n}
+                    on_launch={launch.reform(|(url, label): (String, String)| (LaunchSource::Jump, url, label))}
+                    on_edit={on_jump_edit}>
+                    { notice_for(LaunchSource::Jump) }
+                </JumpPanel>
             }
-            if let Some(url) = (*launched).clone() {
-                <LaunchNotice {i18n} {url} />
+            // Admin-only tools go below this line.
+            if props.is_admin {
+                <crate::help_center_dialog::HelpCenterTool settings={props.settings.clone()} {i18n}
+                    on_open={props.on_customize_help_center.clone()} />
             }
-            // Admin-only tools go below this line (`if props.is_admin { ... }`).
-            if props.is_admin { <crate::help_center_dialog::HelpCenterTool settings={props.settings.clone()} {i18n} /> }
         </>
     }
 }

@@ -9,6 +9,9 @@ pub struct SessionKeyButtonProps {
     pub i18n: I18n,
     /// Called on click; the parent builds the URL and launches it.
     pub onclick: Callback<()>,
+    /// The notice of a launch from this button, shown right under it.
+    #[prop_or_default]
+    pub children: Html,
 }
 
 #[function_component]
@@ -22,6 +25,7 @@ pub fn SessionKeyButton(props: &SessionKeyButtonProps) -> Html {
                 aria-describedby="rs-session-key-help" {onclick}>
                 { i18n.t("ui.session_key.button") }
             </button>
+            { props.children.clone() }
             <p class="rs-hint" id="rs-session-key-help">{ i18n.t("ui.session_key.help") }</p>
         </section>
     }

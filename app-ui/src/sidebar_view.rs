@@ -11,7 +11,10 @@ use crate::state::{Phase, Sidebar};
 pub struct SidebarViewProps {
     pub state: Sidebar,
     /// Opens a client-script URL (see `ReadyView`).
-    pub on_launch: Callback<String>,
+    pub on_launch: Callback<String, crate::LaunchOutcome>,
+    /// Opens "Customize Help Center" as a host modal (see `ReadyView`).
+    #[prop_or_default]
+    pub on_customize_help_center: Option<Callback<()>>,
 }
 
 /// A stable name of the phase, exposed as `data-phase` for tests and the render benchmark.
@@ -38,7 +41,8 @@ pub fn SidebarView(props: &SidebarViewProps) -> Html {
         }
         (Phase::Ready { ticket_id }, Some(settings)) => html! {
             <ReadyView settings={settings.clone()} ticket_id={*ticket_id} {i18n}
-                is_admin={state.is_admin} on_launch={props.on_launch.clone()} />
+                is_admin={state.is_admin} on_launch={props.on_launch.clone()}
+                on_customize_help_center={props.on_customize_help_center.clone()} />
         },
         (Phase::Ready { .. }, None) => html! { <MessageView text={i18n.t("ui.load_failed")} /> },
     };

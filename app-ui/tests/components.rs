@@ -52,7 +52,11 @@ async fn render(state: Sidebar) -> View {
         root.clone(),
         app_ui::sidebar_view::SidebarViewProps {
             state,
-            on_launch: Callback::from(move |u| record.borrow_mut().push(u)),
+            on_launch: Callback::from(move |u| {
+                record.borrow_mut().push(u);
+                app_ui::LaunchOutcome::Opened
+            }),
+            on_customize_help_center: None,
         },
     )
     .render();
@@ -125,7 +129,10 @@ async fn session_key_button_launches_and_shows_the_fallback_link() {
     v.click("#rs-generate-session-key").await;
     let want = format!("{CS}generate_session_key&session.custom.external_key=8");
     assert_eq!(*v.launched.borrow(), vec![want.clone()]);
-    assert_eq!(v.get("#rs-fallback-link").get_attribute("href"), Some(want));
+    assert_eq!(
+        v.get("#rs-fallback-link").get_attribute("href"),
+        Some(app_ui::launch_page(&want))
+    );
     assert_eq!(
         v.get("#rs-fallback-link")
             .get_attribute("target")

@@ -1,6 +1,8 @@
-// The admin's "Customize Help Center" dialog in the packaged sidebar (dist/app), with the ZAF
-// stand-in in place of Zendesk's SDK: only admins get the button, and the snippet shown is the
-// one app-core generates for the installation's settings.
+// The admin's "Customize Help Center" in the packaged app (dist/app), with the ZAF stand-in in
+// place of Zendesk's SDK: only admins get the button, which opens a ZAF modal instance
+// (assets/modal.html) instead of stretching the 320 px sidebar; the modal shows the steps and
+// the snippet app-core generates for the installation's settings. (The modal over a Zendesk-like
+// agent page is in zendesk_shaped.test.mjs.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -42,6 +44,8 @@ after(async () => {
   await server?.close();
 });
 
+const QUERY = '?origin=https%3A%2F%2Facme.zendesk.com&app_guid=test-guid';
+
 async function sidebar(role, locale = 'en-US', settings = SETTINGS) {
   const page = await browser.newPage();
   await page.setViewportSize({ width: 320, height: 900 });
@@ -51,11 +55,26 @@ async function sidebar(role, locale = 'en-US', settings = SETTINGS) {
     location: 'ticket_sidebar', ticketId: 42, settings,
     user: { role, locale, name: 'Jane' },
   });
-  await page.goto(`${server.url}/assets/iframe.html?origin=https%3A%2F%2Facme.zendesk.com&app_guid=test-guid`);
+  await page.goto(`${server.url}/assets/iframe.html${QUERY}`);
   await page.waitForSelector('[data-phase="ready"]');
   page.errors = errors;
   return page;
 }
+
+/** The modal instance's page, as Zendesk frames it (640 x 620, the size the sidebar asks for). */
+async function modal(role, locale = 'en-US', settings = SETTINGS) {
+  const page = await browser.newPage();
+  await page.setViewportSize({ width: 640, height: 620 });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await installZafStandIn(page, { ticketId: 42, settings, user: { role, locale, name: 'Jane' } });
+  await page.goto(`${server.url}/assets/modal.html${QUERY}`);
+  await page.waitForSelector('[data-phase="modal"]');
+  page.errors = errors;
+  return page;
+}
+
+const zafCalls = (page, name) => page.evaluate((n) => window.__zaf.calls.filter((c) => c[0] === 'invoke' && c[1] === n), name);
 
 test('agents do not get the Customize Help Center button', { skip }, async () => {
   const page = await sidebar('agent');
@@ -68,12 +87,26 @@ test('agents do not get the Customize Help Center button', { skip }, async () =>
   }
 });
 
-test('admins get the dialog with the steps and the snippet for the settings', { skip }, async () => {
+test('the admin button opens a ZAF modal, not a panel in the sidebar', { skip }, async () => {
   const page = await sidebar('admin');
   try {
-    const want = generateSnippet({ hostname: HOST, issues: ISSUES });
     const open = page.getByRole('button', { name: 'Customize Help Center' });
+    assert.equal(await open.getAttribute('aria-haspopup'), 'dialog');
     await open.click();
+    assert.deepEqual(await zafCalls(page, 'instances.create'), [
+      ['invoke', 'instances.create', { location: 'modal', url: 'assets/modal.html', size: { width: '640px', height: '620px' } }],
+    ]);
+    assert.equal(await page.getByRole('dialog').count(), 0, 'nothing squeezed into the 320 px sidebar');
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('the modal is a dialog with the steps and the snippet for the settings', { skip }, async () => {
+  const page = await modal('admin');
+  try {
+    const want = generateSnippet({ hostname: HOST, issues: ISSUES });
     const dialog = page.getByRole('dialog', { name: 'Customize Help Center' });
     await dialog.waitFor();
     assert.equal(await dialog.getAttribute('aria-modal'), 'true');
@@ -81,13 +114,14 @@ test('admins get the dialog with the steps and the snippet for the settings', { 
     assert.equal(await page.locator('#rs-hc-snippet').inputValue(), want.markup, 'the snippet app-core generates');
     assert.equal(await page.locator('#rs-hc-snippet').evaluate((el) => el.readOnly), true);
     assert.deepEqual(await dialog.locator('ol li').allTextContents(), want.instructions);
+    assert.match((await dialog.locator('ol li').allTextContents()).join(' '), /Guide plan that allows it/);
 
     await dialog.getByRole('button', { name: 'Copy snippet' }).click();
     await page.locator('#rs-hc-copy-status', { hasText: 'Copied to the clipboard.' }).waitFor();
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), want.markup);
-    await screenshot(page, 'help-center-dialog');
+    await screenshot(page, 'help-center-modal');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    assert.equal(overflow, 0, 'the dialog fits 320 px');
+    assert.equal(overflow, 0, 'the dialog fits the modal');
 
     // Tab cycles inside the dialog: from Close back to the snippet, and Shift+Tab the other way.
     await dialog.getByRole('button', { name: 'Close' }).focus();
@@ -97,32 +131,33 @@ test('admins get the dialog with the steps and the snippet for the settings', { 
     await page.keyboard.press('Shift+Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'rs-hc-close');
 
+    // Escape and Close close the modal instance (ZAF 'destroy').
     await page.keyboard.press('Escape');
-    await dialog.waitFor({ state: 'detached' });
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'rs-customize-help-center', 'focus back on the opener');
+    assert.equal((await zafCalls(page, 'destroy')).length, 1);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    assert.equal((await zafCalls(page, 'destroy')).length, 2);
     assert.deepEqual(page.errors, []);
   } finally {
     await page.close();
   }
 });
 
-test('the dialog speaks the admin language', { skip }, async () => {
-  const page = await sidebar('admin', 'de');
+test('the modal speaks the admin language', { skip }, async () => {
+  const page = await modal('admin', 'de');
   try {
-    await page.getByRole('button', { name: 'Help Center anpassen' }).click();
+    await page.getByRole('dialog', { name: 'Help Center anpassen' }).waitFor();
     const markup = await page.locator('#rs-hc-snippet').inputValue();
     assert.match(markup, />Jetzt Support erhalten<\/button>/);
     await page.getByRole('button', { name: 'Schließen' }).click();
-    assert.equal(await page.getByRole('dialog').count(), 0);
+    assert.equal((await zafCalls(page, 'destroy')).length, 1);
   } finally {
     await page.close();
   }
 });
 
-test('without issues the dialog says what to fix instead of showing a broken snippet', { skip }, async () => {
-  const page = await sidebar('admin', 'en-US', { ...SETTINGS, issues: '' });
+test('without issues the modal says what to fix instead of showing a broken snippet', { skip }, async () => {
+  const page = await modal('admin', 'en-US', { ...SETTINGS, issues: '' });
   try {
-    await page.getByRole('button', { name: 'Customize Help Center' }).click();
     const dialog = page.getByRole('dialog', { name: 'Customize Help Center' });
     await dialog.waitFor();
     assert.equal(
@@ -136,7 +171,7 @@ test('without issues the dialog says what to fix instead of showing a broken sni
     await dialog.getByRole('button', { name: 'Close' }).focus();
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'rs-hc-close');
-    await screenshot(page, 'help-center-dialog-no-issues');
+    await screenshot(page, 'help-center-modal-no-issues');
     assert.deepEqual(page.errors, []);
   } finally {
     await page.close();

@@ -48,7 +48,7 @@ test('Get Support Now opens start_session for the picked issue with the request 
   ];
   const snippet = generateSnippet({
     hostname: HOST, issues,
-    request: { id: REQUEST.id, subject: REQUEST.subject, user_name: REQUEST.userName },
+    request: { id: REQUEST.id, subject: REQUEST.subject, requester_name: REQUEST.requester },
   });
   const context = await launchBrowser();
   const { page, server, opened, firstOpen, errors } = await openRequestPage(context, renderRequestPage(snippet.markup, REQUEST));
@@ -85,7 +85,7 @@ test('with scripts off the snippet still starts the session (plain form GET)', a
   const issues = [['general_tech', 'General Technical Issues'], ['billing', 'Billing & Accounts']];
   const snippet = generateSnippet({
     hostname: HOST, issues,
-    request: { id: REQUEST.id, subject: REQUEST.subject, user_name: REQUEST.userName },
+    request: { id: REQUEST.id, subject: REQUEST.subject, requester_name: REQUEST.requester },
   });
   const html = renderRequestPage(snippet.markup, REQUEST)
     .replace('<script>', '<script>document.documentElement.dataset.snippetRan = "yes";');
@@ -119,10 +119,11 @@ test('hostile issue names and codes display literally and execute nothing', asyn
     ...REQUEST,
     subject: '</script><img src=x onerror=window.__pwned=3>{{user.name}}',
     userName: '"><svg onload=window.__pwned=4>',
+    requester: '"><svg onload=window.__pwned=5>',
   };
   const snippet = generateSnippet({
     hostname: HOST, issues,
-    request: { id: hostileRequest.id, subject: hostileRequest.subject, user_name: hostileRequest.userName },
+    request: { id: hostileRequest.id, subject: hostileRequest.subject, requester_name: hostileRequest.requester },
   });
   const context = await launchBrowser();
   const { page, server, firstOpen, errors } = await openRequestPage(context, renderRequestPage(snippet.markup, hostileRequest));
@@ -137,6 +138,67 @@ test('hostile issue names and codes display literally and execute nothing', asyn
     assert.equal(await page.evaluate(() => window.__pwned), undefined, 'nothing executed');
     assert.deepEqual(errors, []);
     await screenshot(page, 'help-center-hostile-issues');
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});
+
+test('only the requester sees the button, and not on a closed request', async () => {
+  const issues = [['general_tech', 'General Technical Issues']];
+  const snippet = generateSnippet({ hostname: HOST, issues });
+  const cases = [
+    { name: 'the requester, open request', request: { ...REQUEST, requesterId: 7, userId: 7, status: 'open' }, shown: true },
+    { name: 'the requester, solved request', request: { ...REQUEST, requesterId: 7, userId: 7, status: 'solved' }, shown: true },
+    { name: 'the requester, pending request', request: { ...REQUEST, requesterId: 7, userId: 7, status: 'pending' }, shown: true },
+    { name: 'a CC of the request', request: { ...REQUEST, requesterId: 7, userId: 8, status: 'open' }, shown: false },
+    { name: 'the requester, closed request', request: { ...REQUEST, requesterId: 7, userId: 7, status: 'closed' }, shown: false },
+    { name: 'a CC, closed request', request: { ...REQUEST, requesterId: 7, userId: 8, status: 'closed' }, shown: false },
+  ];
+  const context = await launchBrowser();
+  try {
+    for (const c of cases) {
+      const { page, server, errors } = await openRequestPage(context, renderRequestPage(snippet.markup, c.request));
+      try {
+        assert.equal(await page.locator('h1.request-title').count(), 1, c.name);
+        assert.equal(await page.locator('#rsz-get-support').count(), c.shown ? 1 : 0, c.name);
+        assert.equal(await page.getByRole('button', { name: 'Get Support Now' }).count(), c.shown ? 1 : 0, c.name);
+        assert.deepEqual(errors, [], c.name);
+      } finally {
+        await page.close();
+        await server.close();
+      }
+    }
+  } finally {
+    await context.close();
+  }
+});
+
+test("the requester's name is the customer name, and the click shows a short starting state", async () => {
+  const issues = [['general_tech', 'General Technical Issues']];
+  // The signed-in requester's profile name and the request's requester name are one person;
+  // the snippet takes the request's.
+  const request = { ...REQUEST, requester: 'Zoë Requester', userName: 'Zoe (profile)' };
+  const snippet = generateSnippet({
+    hostname: HOST, issues,
+    request: { id: request.id, subject: request.subject, requester_name: request.requester },
+  });
+  const context = await launchBrowser();
+  const { page, server, firstOpen, errors } = await openRequestPage(context, renderRequestPage(snippet.markup, request));
+  try {
+    assert.equal(await page.locator('input[name="customer.name"]').inputValue(), 'Zoë Requester');
+    const button = page.getByRole('button', { name: 'Get Support Now' });
+    await button.click();
+    const url = new URL(await firstOpen);
+    assert.equal(url.searchParams.get('customer.name'), 'Zoë Requester');
+    assert.equal(url.href, snippet.expected_urls[0]);
+    assert.equal(await page.locator('.rsz-status[role="status"]').innerText(), 'Starting your chat…');
+    assert.equal(await button.isDisabled(), true, 'no second session while the first starts');
+    await screenshot(page, 'help-center-starting');
+    await button.waitFor({ state: 'visible' });
+    await page.waitForFunction(() => !document.querySelector('#rsz-get-support button').disabled, null, { timeout: 8000 });
+    assert.equal(await page.locator('.rsz-status').innerText(), '');
+    assert.deepEqual(errors, []);
   } finally {
     await context.close();
     await server.close();

@@ -1,6 +1,8 @@
 // Browser tests of the packaged ticket sidebar (dist/app) in headless chromium, with the ZAF
-// stand-in served in place of Zendesk's SDK. The appliance is routed too: every URL the sidebar
-// launches is recorded exactly as the browser requested it.
+// stand-in served in place of Zendesk's SDK. The appliance is routed too (for the whole browser
+// context: the sidebar opens each launch in a new tab): every URL the sidebar launches is
+// recorded exactly as the browser requested it. The Zendesk-shaped setup (cross-origin,
+// sandboxed frame, real appliance) is in zendesk_shaped.test.mjs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
@@ -22,10 +24,27 @@ const ALL_ON = {
 
 let server;
 let browser;
+/** The `opened` list of the sidebar under test (tests run one at a time). */
+let current = null;
 
 before(async () => {
   server = await serveDir(distApp);
   browser = await launchBrowser();
+  // Any appliance (any host): the sidebar only ever opens https://HOST/api/...
+  await browser.route((url) => url.protocol === 'https:' && url.pathname.startsWith('/api/'), (route) => {
+    const opened = current;
+    if (opened) {
+      opened.push(route.request().url());
+      opened.waiters.filter((w) => opened.length >= w.count).forEach((w) => w.resolve());
+    }
+    route.fulfill({ status: 200, contentType: 'text/plain', body: 'BRCS' });
+  });
+  // Launches open new tabs; close them once they have asked for their URL.
+  browser.on('page', async (p) => {
+    try {
+      if (await p.opener()) { await p.waitForLoadState(); await p.close(); }
+    } catch { /* already closed */ }
+  });
 });
 
 after(async () => {
@@ -45,15 +64,17 @@ async function openSidebar(zaf, { width = 320 } = {}) {
   await installZafStandIn(page, { location: 'ticket_sidebar', ticketId: 42, settings: ALL_ON, ...zaf });
   const opened = [];
   opened.waiters = [];
-  // Any appliance (any host): the sidebar only ever opens https://HOST/api/...
-  await page.route((url) => url.protocol === 'https:' && url.pathname.startsWith('/api/'), (route) => {
-    opened.push(route.request().url());
-    opened.waiters.filter((w) => opened.length >= w.count).forEach((w) => w.resolve());
-    route.fulfill({ status: 200, contentType: 'text/plain', body: 'BRCS' });
-  });
+  current = opened;
   await page.goto(`${server.url}/assets/iframe.html?origin=https%3A%2F%2Facme.zendesk.com&app_guid=test-guid`);
   page.errors = errors;
   return { page, opened };
+}
+
+/** The URL the fallback link opens (through the app's launch page). */
+async function fallbackTarget(page) {
+  const href = await page.locator('#rs-fallback-link').getAttribute('href');
+  assert.match(href, /^launch\.html#/);
+  return decodeURIComponent(href.slice('launch.html#'.length));
 }
 
 const phase = (page) => page.locator('[data-phase]').getAttribute('data-phase');
@@ -83,7 +104,7 @@ test('ready: Generate Session Key launches the client script tied to the ticket'
   await page.getByRole('button', { name: 'Generate Session Key' }).click();
   const url = await launched(page, opened);
   assert.equal(url, `${CS}generate_session_key&session.custom.external_key=42`);
-  assert.equal(await page.locator('#rs-fallback-link').getAttribute('href'), url);
+  assert.equal(await fallbackTarget(page), url);
   assert.match(await page.locator('.rs-notice').innerText(), /Opening your representative console/);
   // The fallback opens a new tab that cannot reach back into the sidebar.
   assert.equal(await page.locator('#rs-fallback-link').getAttribute('target'), '_blank');
@@ -101,7 +122,7 @@ test('ready: each Jump type launches its exact URL', async () => {
     {
       type: 'jump_client',
       fill: { '#rs-target': 'ACME laptop #7 & co' },
-      want: `${CS}start_pinned_client_session&search_string=ACME%20laptop%20%237%20%26%20co&session.custom.external_key=42`,
+      want: `${CS}start_jump_item_session&jump.method=pinned&search_string=ACME%20laptop%20%237%20%26%20co&session.custom.external_key=42`,
     },
     {
       type: 'local_jump',
@@ -140,9 +161,43 @@ test('ready: each Jump type launches its exact URL', async () => {
     for (const [sel, v] of Object.entries(c.fill)) await page.fill(sel, v);
     await page.getByRole('button', { name: 'Jump', exact: true }).click();
     assert.equal(await launched(page, opened), c.want, c.type);
-    assert.equal(await page.locator('#rs-fallback-link').getAttribute('href'), c.want);
+    assert.equal(await fallbackTarget(page), c.want);
     await page.close();
   }
+});
+
+test('notice: under the pressed button, gone after an edit; no errors on untouched fields after a type switch', async () => {
+  const { page, opened } = await ready();
+  await page.selectOption('#rs-jump-type', 'local_jump');
+  await page.fill('#rs-target', 'pc-1');
+  await page.getByRole('button', { name: 'Jump', exact: true }).click();
+  assert.equal(await launched(page, opened), `${CS}push_and_start_local&hostname=pc-1&session.custom.external_key=42`);
+  // Under the Jump button, naming this launch.
+  const jumpSection = page.locator('section', { has: page.locator('#rs-jump-title') });
+  assert.equal(await jumpSection.locator('#rs-launch-notice').count(), 1);
+  assert.equal(await page.locator('#rs-fallback-link').innerText(), 'Start the Local Jump to “pc-1” again');
+  // Clearing the field makes the notice stale: it goes.
+  await page.fill('#rs-target', '');
+  assert.equal(await page.locator('#rs-launch-notice').count(), 0);
+  // Launching again fails validation: an error, no notice, no launch.
+  await page.getByRole('button', { name: 'Jump', exact: true }).click();
+  assert.equal(await page.locator('#rs-target-error').innerText(), 'Enter a hostname or IP address.');
+  assert.equal(await page.locator('#rs-launch-notice').count(), 0);
+  // Switching type: the edited target keeps its error, the new Jumpoint field shows none.
+  await page.selectOption('#rs-jump-type', 'remote_jump');
+  assert.equal(await page.locator('#rs-jumpoint').isVisible(), true);
+  assert.equal(await page.locator('#rs-jumpoint-error').count(), 0);
+  assert.equal(await page.locator('#rs-target-error').count(), 1);
+  assert.equal(await page.locator('#rs-launch-notice').count(), 0);
+  // A session key launch shows its notice under its own button only.
+  await page.getByRole('button', { name: 'Generate Session Key' }).click();
+  await launched(page, opened, 2);
+  const keySection = page.locator('section', { has: page.locator('#rs-session-key-title') });
+  assert.equal(await keySection.locator('#rs-launch-notice').count(), 1);
+  assert.equal(await jumpSection.locator('#rs-launch-notice').count(), 0);
+  assert.equal(opened.length, 2);
+  assert.deepEqual(page.errors, []);
+  await page.close();
 });
 
 test('ready: Enter in the target field submits the Jump form', async () => {
@@ -363,8 +418,8 @@ test('accessibility: every control has a label, the focus is visible, it fits 32
     stops.push(stop);
   }
   assert.deepEqual(stops.map((s) => s.id), [
-    'rs-generate-session-key', 'rs-jump-type', 'rs-jumpoint', 'rs-target', 'rs-username',
-    'rs-protocol', 'rs-port', 'rs-jump', 'rs-fallback-link', 'rs-customize-help-center',
+    'rs-generate-session-key', 'rs-fallback-link', 'rs-jump-type', 'rs-jumpoint', 'rs-target',
+    'rs-username', 'rs-protocol', 'rs-port', 'rs-jump', 'rs-customize-help-center',
   ]);
   for (const stop of stops) {
     assert.ok(stop.ring, `${stop.id}: keyboard focus is visible`);
@@ -372,6 +427,10 @@ test('accessibility: every control has a label, the focus is visible, it fits 32
   }
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.equal(overflow, 0, 'no horizontal scroll at 320 px');
+  // Section headings stand apart from field labels (Garden's type scale: LG vs MD).
+  const size = (sel) => page.locator(sel).first().evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+  assert.equal(await size('h2.rs-h'), 18);
+  assert.equal(await size('label.rs-label'), 14);
   await screenshot(page, 'sidebar-keyboard-focus');
   await page.close();
 });

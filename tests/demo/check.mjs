@@ -82,6 +82,25 @@ try {
     if (call.status !== 200) throw new Error(`the appliance answered ${call.status}`);
   });
 
+  await check('Customize Help Center opens as a modal with the snippet', async () => {
+    // Launches opened tabs in front of the workspace.
+    await page.bringToFront();
+    await page.frameLocator('#app-frame').getByRole('button', { name: 'Customize Help Center' }).click();
+    const modal = page.getByRole('dialog', { name: 'Remote Support for Zendesk' });
+    await modal.waitFor({ timeout: 10000 });
+    try {
+      const content = modal.frameLocator('iframe');
+      const snippet = content.locator('#rs-hc-snippet');
+      await snippet.waitFor({ timeout: 20000 });
+      if (!/Get Support Now/.test(await snippet.inputValue())) throw new Error('the modal has no snippet');
+      await content.getByRole('button', { name: 'Close' }).click();
+      await modal.waitFor({ state: 'detached', timeout: 5000 });
+    } finally {
+      // A failed check must not leave the overlay over the page for the next checks.
+      await page.evaluate(() => document.querySelectorAll('.modal-backdrop').forEach((m) => m.remove()));
+    }
+  });
+
   await check('End session puts the session report and both surveys on the ticket', async () => {
     const before = (await ticketState()).comments.length;
     await page.getByRole('button', { name: 'End session' }).click();

@@ -359,6 +359,15 @@ fn browser_tests(ctx: &Ctx) -> Outcome {
             notes: Vec::new(),
         };
     }
+    // The Zendesk-shaped tests run the simulated appliance (`sandbox serve`) and the admin test
+    // the middleware as real processes (the demo's package selection: no feature rebuild).
+    let mut build = ctx.ws.cargo();
+    build.args(["build", "--quiet", "-p", "sandbox", "-p", "middleware"]);
+    match process::stream(&mut build, CARGO_LIMIT) {
+        Ok(run) if run.status.success() => {}
+        Ok(_) => return Outcome::error("building the sandbox for the browser tests failed"),
+        Err(e) => return Outcome::error(format!("building the sandbox: {e}")),
+    }
     let mut cmd = Command::new("node");
     cmd.args([
         "--test",
@@ -440,8 +449,12 @@ pub fn browser_env(ws: &Workspace, scratch: &Scratch) -> Vec<(&'static str, OsSt
             ws.target_dir.join("browser-artifacts").into(),
         ),
         ("RSZ_SCRATCH", scratch.path().into()),
-        // The admin browser test starts the sandbox and middleware binaries built here.
+        // The admin browser test starts the sandbox and middleware binaries built here (above).
         ("RSZ_TARGET_DIR", ws.target_dir.clone().into()),
+        (
+            "RSZ_SANDBOX_BIN",
+            ws.target_dir.join("debug").join("sandbox").into(),
+        ),
         ("HOME", scratch.home().into()),
         ("TMPDIR", scratch.tmp().into()),
     ];

@@ -18,6 +18,10 @@ pub struct FakeZaf {
     pub fail_metadata: bool,
     pub handlers: Handlers,
     pub resizes: RefCell<Vec<u32>>,
+    /// `open_modal` calls: (url, width, height).
+    pub modals: RefCell<Vec<(String, u32, u32)>>,
+    /// `destroy` calls.
+    pub destroyed: Cell<u32>,
 }
 
 impl FakeZaf {
@@ -39,6 +43,8 @@ impl FakeZaf {
             fail_metadata: false,
             handlers: RefCell::new(Vec::new()),
             resizes: RefCell::new(Vec::new()),
+            modals: RefCell::new(Vec::new()),
+            destroyed: Cell::new(0),
         }
     }
 
@@ -81,5 +87,15 @@ impl ZafClient for FakeZaf {
 
     fn resize(&self, height_px: u32) {
         self.resizes.borrow_mut().push(height_px);
+    }
+
+    fn open_modal(&self, url: &str, width_px: u32, height_px: u32) {
+        self.modals
+            .borrow_mut()
+            .push((url.to_string(), width_px, height_px));
+    }
+
+    fn destroy(&self) {
+        self.destroyed.set(self.destroyed.get() + 1);
     }
 }

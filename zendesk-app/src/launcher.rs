@@ -1,37 +1,44 @@
 //! How the sidebar hands a client-script URL to the representative console.
 //!
 //! `https://HOST/api/client_script?...` answers a BRCS file (a download) that the installed
-//! representative console opens. The sidebar navigates a fresh, hidden `<iframe>` to it:
-//! - no pop-up blocker involved and no empty tab left behind (unlike `window.open`);
-//! - the sidebar itself never navigates away (unlike assigning `location`), even if the appliance
-//!   answers a page instead of a download;
-//! - a new frame per launch, so pressing the same button twice launches twice.
+//! representative console opens. The sidebar opens it in a **new top-level browsing context**,
+//! synchronously inside the agent's click (so the browser's user activation still holds):
+//! - a top-level context is not subject to the app frame's restrictions: a Zendesk app iframe
+//!   may be sandboxed without `allow-downloads`, the appliance answers `X-Frame-Options:
+//!   SAMEORIGIN`, and Chrome's Local Network Access blocks frames from a public page (Zendesk)
+//!   to a private address (an internal appliance), while top-level navigations are exempt;
+//! - the sidebar itself never navigates away, even if the appliance answers a page (a login or
+//!   an error) instead of the download: that page appears in the new tab, where it can be read.
 //!
-//! If the browser refuses (a sandbox without downloads, a blocked third-party frame), the sidebar
-//! shows a fallback link that the agent clicks to open the same URL in a new tab.
+//! The new tab first loads the app's own `launch.html` with the URL in its fragment, which then
+//! navigates to it: Chrome applies the sandbox flags of the frame that *starts* a navigation to
+//! its download, even in a new tab, so a download started by the sidebar's frame in a Zendesk
+//! sandbox without `allow-downloads` is dropped; started by the (unsandboxed, thanks to
+//! `allow-popups-to-escape-sandbox`) launch page, it goes through. That page stays open after
+//! the download with a short text and a link to open the console again.
+//!
+//! `window.open(url, "_blank")` rather than `noopener` in the features: with `noopener` the
+//! browser always returns `null`, so a blocked pop-up (a pop-up blocker, or a sandbox without
+//! `allow-popups`) would be indistinguishable from a launch. The opener is cut right away
+//! instead (`opener = null` while the new window still holds its initial, same-origin
+//! `about:blank`), so the appliance's page cannot reach back into the sidebar.
 
-use wasm_bindgen::JsCast;
+use app_ui::launch_page;
+use app_ui::LaunchOutcome;
+use wasm_bindgen::JsValue;
+use web_sys::js_sys::Reflect;
 
-const FRAME_ID: &str = "rs-launch-frame";
-
-/// Navigates a new hidden frame to `url`.
-pub fn launch(url: &str) {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
-        return;
+/// Opens `url` in a new tab or window; `Blocked` when the browser refused to open one.
+pub fn launch(url: &str) -> LaunchOutcome {
+    let Some(window) = web_sys::window() else {
+        return LaunchOutcome::Blocked;
     };
-    if let Some(old) = document.get_element_by_id(FRAME_ID) {
-        old.remove();
-    }
-    let Ok(frame) = document.create_element("iframe") else {
-        return;
-    };
-    let _ = frame.set_attribute("id", FRAME_ID);
-    let _ = frame.set_attribute("hidden", "");
-    let _ = frame.set_attribute("aria-hidden", "true");
-    let _ = frame.set_attribute("tabindex", "-1");
-    let _ = frame.set_attribute("title", "BeyondTrust representative console launcher");
-    let _ = frame.set_attribute("src", url);
-    if let Some(body) = document.body() {
-        let _ = body.append_child(frame.unchecked_ref());
+    match window.open_with_url_and_target(&launch_page(url), "_blank") {
+        Ok(Some(opened)) => {
+            // Best effort: a browser that already isolated the new window may refuse the write.
+            let _ = Reflect::set(&opened, &JsValue::from_str("opener"), &JsValue::NULL);
+            LaunchOutcome::Opened
+        }
+        Ok(None) | Err(_) => LaunchOutcome::Blocked,
     }
 }

@@ -3,11 +3,13 @@
 //! `assets/iframe.html` loads Zendesk's ZAF SDK, then this module. Start-up:
 //! 1. `ZAFClient.init()`; outside Zendesk (it returns `false`) the page says so and stops;
 //! 2. nothing renders until the client is registered (`app.registered`);
-//! 3. the root component loads settings, location, ticket and user, and renders app-ui;
+//! 3. the root component loads settings, location, ticket and user, and renders app-ui (in a
+//!    modal instance, `assets/modal.html`, the Customize Help Center dialog instead);
 //! 4. the frame follows the content's height (`invoke('resize')`).
 
 mod launcher;
 mod load;
+mod modal;
 mod resize;
 mod root;
 mod zaf;
@@ -57,6 +59,19 @@ pub fn start() {
 }
 
 fn mount(client: Rc<JsZaf>, root: web_sys::Element) {
+    // The same bundle serves the sidebar and the Customize Help Center modal it opens.
+    wasm_bindgen_futures::spawn_local(async move {
+        match client.location().await {
+            Ok(location) if location == zaf::MODAL => {
+                let props = modal::ModalRootProps { client };
+                yew::Renderer::<modal::ModalRoot<JsZaf>>::with_root_and_props(root, props).render();
+            }
+            _ => mount_sidebar(client, root),
+        }
+    });
+}
+
+fn mount_sidebar(client: Rc<JsZaf>, root: web_sys::Element) {
     let for_resize = client.clone();
     resize::observe(&root, move |height| for_resize.resize(height));
     let props = RootProps {

@@ -6,13 +6,17 @@ use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use crate::load::load;
-use crate::zaf::ZafClient;
+use crate::zaf::{ZafClient, HELP_CENTER_MODAL_URL};
+
+/// The Customize Help Center modal's size (px): room for the steps and the snippet, which the
+/// 320 px sidebar does not have.
+pub const MODAL_SIZE: (u32, u32) = (640, 620);
 
 #[derive(Properties)]
 pub struct RootProps<C: ZafClient + 'static> {
     pub client: Rc<C>,
     /// Opens a client-script URL (`launcher::launch` in the app; a recorder in tests).
-    pub launch: Callback<String>,
+    pub launch: Callback<String, app_ui::LaunchOutcome>,
 }
 
 impl<C: ZafClient + 'static> PartialEq for RootProps<C> {
@@ -44,7 +48,16 @@ pub fn Root<C: ZafClient + 'static>(props: &RootProps<C>) -> Html {
             });
         });
     }
-    html! { <SidebarView state={(*state).clone()} on_launch={props.launch.clone()} /> }
+    let customize = {
+        let client = props.client.clone();
+        Callback::from(move |()| {
+            client.open_modal(HELP_CENTER_MODAL_URL, MODAL_SIZE.0, MODAL_SIZE.1)
+        })
+    };
+    html! {
+        <SidebarView state={(*state).clone()} on_launch={props.launch.clone()}
+            on_customize_help_center={Some(customize)} />
+    }
 }
 
 /// `ticket.saved` in the new-ticket sidebar: the ticket now has an id.

@@ -41,7 +41,10 @@ fn mount(client: FakeZaf) -> Mounted {
     let record = launched.clone();
     let props = RootProps {
         client: client.clone(),
-        launch: Callback::from(move |url| record.borrow_mut().push(url)),
+        launch: Callback::from(move |url| {
+            record.borrow_mut().push(url);
+            app_ui::LaunchOutcome::Opened
+        }),
     };
     yew::Renderer::<Root<FakeZaf>>::with_root_and_props(root.clone(), props).render();
     Mounted {
@@ -113,7 +116,7 @@ async fn existing_ticket_is_ready_and_launches_the_session_key_url() {
         .query_selector("#rs-fallback-link")
         .unwrap()
         .expect("fallback link");
-    assert_eq!(link.get_attribute("href").as_deref(), Some(want));
+    assert_eq!(link.get_attribute("href"), Some(app_ui::launch_page(want)));
 }
 
 #[wasm_bindgen_test]
@@ -189,4 +192,57 @@ async fn german_agent_sees_german_buttons() {
             .as_deref(),
         Some("de")
     );
+}
+
+#[wasm_bindgen_test]
+async fn customize_help_center_opens_a_zaf_modal() {
+    let m = mount(FakeZaf::new(
+        "ticket_sidebar",
+        settings(),
+        Some(5),
+        "admin",
+        "en",
+    ));
+    m.until_phase("ready").await;
+    m.click("#rs-customize-help-center");
+    settle().await;
+    assert_eq!(
+        *m.client.modals.borrow(),
+        vec![("assets/modal.html".to_string(), 640, 620)]
+    );
+    assert!(
+        m.root.query_selector("[role=dialog]").unwrap().is_none(),
+        "no dialog squeezed into the sidebar"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_modal_shows_the_help_center_dialog_and_closes_its_instance() {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let root = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&root).unwrap();
+    let client = Rc::new(FakeZaf::new("modal", settings(), None, "admin", "en"));
+    let props = crate::modal::ModalRootProps {
+        client: client.clone(),
+    };
+    yew::Renderer::<crate::modal::ModalRoot<FakeZaf>>::with_root_and_props(root.clone(), props)
+        .render();
+    for _ in 0..200 {
+        if root.query_selector("#rs-hc-close").unwrap().is_some() {
+            break;
+        }
+        settle().await;
+    }
+    let dialog = root
+        .query_selector("[role=dialog]")
+        .unwrap()
+        .expect("dialog");
+    assert_eq!(dialog.get_attribute("aria-modal").as_deref(), Some("true"));
+    root.query_selector("#rs-hc-close")
+        .unwrap()
+        .unwrap()
+        .unchecked_into::<web_sys::HtmlElement>()
+        .click();
+    settle().await;
+    assert_eq!(client.destroyed.get(), 1);
 }

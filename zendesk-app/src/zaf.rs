@@ -10,6 +10,10 @@ use std::future::Future;
 
 /// The app's location: `ticket_sidebar` or `new_ticket_sidebar` (from `client.context()`).
 pub const NEW_TICKET_SIDEBAR: &str = "new_ticket_sidebar";
+/// The location of a modal instance the sidebar opened (`instances.create`).
+pub const MODAL: &str = "modal";
+/// The page of the Customize Help Center modal, relative to the app's root.
+pub const HELP_CENTER_MODAL_URL: &str = "assets/modal.html";
 
 /// A ZAF request failed or answered something unexpected. Logged, never shown verbatim.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,4 +51,9 @@ pub trait ZafClient {
     fn on(&self, event: &str, handler: Box<dyn Fn()>);
     /// `client.invoke('resize', {width: '100%', height: '<height>px'})`.
     fn resize(&self, height_px: u32);
+    /// `client.invoke('instances.create', {location: 'modal', url, size})`: Zendesk opens `url`
+    /// as a modal dialog over the agent's page.
+    fn open_modal(&self, url: &str, width_px: u32, height_px: u32);
+    /// `client.invoke('destroy')`: closes this (modal) instance.
+    fn destroy(&self);
 }

@@ -142,6 +142,25 @@ impl ZafClient for JsZaf {
         closure.forget();
     }
 
+    fn open_modal(&self, url: &str, width_px: u32, height_px: u32) {
+        let options = Object::new();
+        let size = Object::new();
+        let _ = Reflect::set(&size, &"width".into(), &format!("{width_px}px").into());
+        let _ = Reflect::set(&size, &"height".into(), &format!("{height_px}px").into());
+        let _ = Reflect::set(&options, &"location".into(), &"modal".into());
+        let _ = Reflect::set(&options, &"url".into(), &url.into());
+        let _ = Reflect::set(&options, &"size".into(), &size);
+        if let Err(e) = self.client.invoke("instances.create", &options) {
+            web_sys::console::warn_1(&e);
+        }
+    }
+
+    fn destroy(&self) {
+        if let Err(e) = self.client.invoke("destroy", &JsValue::UNDEFINED) {
+            web_sys::console::warn_1(&e);
+        }
+    }
+
     fn resize(&self, height_px: u32) {
         let size = Object::new();
         let _ = Reflect::set(&size, &"width".into(), &"100%".into());

@@ -16,7 +16,7 @@ pub mod start_url;
 
 pub use escape::html as escape_html;
 pub use script::{FORM_ID, SCRIPT};
-pub use snippet::{normalize_hostname, snippet};
+pub use snippet::{normalize_hostname, snippet, NOT_CLOSED, REQUESTER_ONLY};
 
 use serde::Serialize;
 
@@ -27,6 +27,8 @@ pub struct SnippetTexts {
     pub issue_label: String,
     /// The button, "Get Support Now" in the seed.
     pub button: String,
+    /// Shown after the click while the chat window opens, e.g. "Starting your chat…".
+    pub starting: String,
     /// The admin's steps, in order (plain text).
     pub instructions: Vec<String>,
 }
@@ -36,6 +38,7 @@ impl Default for SnippetTexts {
         Self {
             issue_label: "What do you need help with?".into(),
             button: "Get Support Now".into(),
+            starting: "Starting your chat…".into(),
             instructions: instructions::english_steps(),
         }
     }
@@ -45,7 +48,8 @@ impl Default for SnippetTexts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Snippet {
     /// Template markup (form and inline script) to paste into [`Snippet::template`]. It uses Help
-    /// Center's own `{{request.id}}`, `{{request.subject}}` and `{{user.name}}`.
+    /// Center's own `{{request.id}}`, `{{request.subject}}` and `{{request.requester.name}}`,
+    /// inside `{{#is}}` conditions (requester only, request not closed).
     pub markup: String,
     /// The theme file to edit, `templates/request_page.hbs`.
     pub template: &'static str,

@@ -34,6 +34,17 @@ pub const SCRIPT: &str = r#"(function () {
     event.preventDefault();
     var url = prefix + param('customer.name') + param('customer.details') +
       param('session.custom.external_key');
+    var button = form.querySelector('button[type=submit]');
+    var status = form.querySelector('.rsz-status');
+    var starting = button && button.getAttribute('data-starting');
+    if (button && starting) {
+      button.disabled = true;
+      if (status) { status.textContent = starting; }
+      setTimeout(function () {
+        button.disabled = false;
+        if (status) { status.textContent = ''; }
+      }, 5000);
+    }
     var opened = window.open(url, '_blank');
     if (opened) { opened.opener = null; } else { window.location.href = url; }
   });

@@ -15,14 +15,29 @@ use crate::recorded::asks_connection_close;
 /// Longest `customer.name`, `customer.company`, `customer.company_code` (characters).
 pub(crate) const MAX_CUSTOMER_FIELD: usize = 100;
 
-pub(crate) const ACTIONS: [&str; 7] = [
+/// The representative-console actions BeyondTrust's client scripting documentation lists (the
+/// ones this product uses). `start_pinned_client_session` is deliberately absent: older public
+/// code uses it, current documentation does not, so a real appliance may refuse it.
+pub(crate) const ACTIONS: [&str; 6] = [
     "generate_session_key",
-    "start_pinned_client_session",
     "start_jump_item_session",
     "push_and_start_local",
     "push_and_start_remote",
     "start_rdp_session",
     "start_shell_jump_session",
+];
+
+/// `jump.method` values of `start_jump_item_session`, as documented.
+pub(crate) const JUMP_METHODS: [&str; 6] =
+    ["push", "local_push", "pinned", "rdp", "vnc", "shelljump"];
+
+/// The documented Jump Item filters that may stand in for `search_string`.
+const JUMP_ITEM_FILTERS: [&str; 5] = [
+    "client.hostname",
+    "client.tag",
+    "client.comments",
+    "client.private_ip",
+    "client.public_ip",
 ];
 
 fn error_page(message: &str) -> Response {
@@ -67,33 +82,19 @@ pub(crate) fn validate_client_script(params: &Params) -> Result<String, String> 
     check_custom_fields(params)?;
     match action {
         "generate_session_key" => {}
-        "start_pinned_client_session" => {
+        "start_jump_item_session" => {
+            require(params, "jump.method")?;
+            one_of(params, "jump.method", &JUMP_METHODS)?;
             let has_criteria = params.non_empty("search_string").is_some()
                 || params
                     .0
                     .iter()
-                    .any(|(k, v)| k.starts_with("client.") && !v.trim().is_empty());
+                    .any(|(k, v)| JUMP_ITEM_FILTERS.contains(&k.as_str()) && !v.trim().is_empty());
             if !has_criteria {
-                return Err("Missing required parameter: search_string or client.hostname.".into());
+                return Err(
+                    "Missing required parameter: search_string or a client.* filter.".into(),
+                );
             }
-        }
-        "start_jump_item_session" => {
-            require(params, "jump.method")?;
-            one_of(
-                params,
-                "jump.method",
-                &[
-                    "pinned",
-                    "local_push",
-                    "remote_push",
-                    "rdp",
-                    "shell",
-                    "vnc",
-                    "web",
-                    "protocol_tunnel",
-                ],
-            )?;
-            require(params, "search_string")?;
         }
         "push_and_start_local" => {
             require(params, "hostname")?;
@@ -131,6 +132,10 @@ fn brcs(action: &str, params: &Params) -> String {
     script
 }
 
+/// Every answer forbids framing by other origins, as appliance pages do: a client script is
+/// meant to be opened as a download in its own browsing context, never inside a frame.
+const FRAME_OPTIONS: (header::HeaderName, &str) = (header::X_FRAME_OPTIONS, "SAMEORIGIN");
+
 pub(crate) async fn client_script(
     State(appliance): State<Appliance>,
     method: Method,
@@ -138,17 +143,32 @@ pub(crate) async fn client_script(
     headers: HeaderMap,
 ) -> Response {
     let params = Params::parse(&method, query.as_deref(), &headers, &[]);
-    let action = match validate_client_script(&params) {
-        Ok(action) => action,
-        Err(message) => return error_page(&message),
+    let checked = validate_client_script(&params);
+    // Every call is recorded (refused ones with their 400), so a test can tell "never arrived"
+    // from "arrived and was refused".
+    let (action, status) = match &checked {
+        Ok(action) => (Some(action.as_str()), 200),
+        Err(_) => (params.get("action"), 400),
     };
-    appliance.state().client_scripts.push(params.record(
+    let record = params.record(
         &method,
         "/api/client_script",
-        Some(&action),
-        200,
+        action,
+        status,
         asks_connection_close(&headers),
-    ));
+    );
+    appliance.state().client_scripts.push(record);
+    let action = match checked {
+        Ok(action) => action,
+        Err(message) => {
+            let mut page = error_page(&message);
+            page.headers_mut().insert(
+                FRAME_OPTIONS.0,
+                header::HeaderValue::from_static(FRAME_OPTIONS.1),
+            );
+            return page;
+        }
+    };
     (
         StatusCode::OK,
         [
@@ -160,6 +180,7 @@ pub(crate) async fn client_script(
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"bomgar-rcs-{action}.brcs\""),
             ),
+            (FRAME_OPTIONS.0, FRAME_OPTIONS.1.to_string()),
         ],
         brcs(&action, &params),
     )

@@ -424,7 +424,7 @@ impl Appliance {
     pub fn pending_events(&self) -> usize {
         self.inner.outbound.pending()
     }
-    /// Valid `GET /api/client_script` calls.
+    /// Every `GET /api/client_script` call, refused ones too (their `status` is 400).
     pub fn client_scripts(&self) -> Vec<RecordedCall> {
         self.state().client_scripts.clone()
     }

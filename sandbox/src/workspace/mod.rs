@@ -12,6 +12,8 @@
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use handlebars::Renderable;
+
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -161,7 +163,7 @@ async fn app_file(UrlPath(path): UrlPath<String>, State(ws): State<Shared>) -> R
         )
             .into_response();
     };
-    if path == "assets/iframe.html" {
+    if path == "assets/iframe.html" || path == "assets/modal.html" {
         // No internet here: the page gets the workspace's ZAF client in place of Zendesk's SDK.
         let page = String::from_utf8_lossy(&bytes).replace(ZAF_SDK_URL, ZAF_STAND_IN_PATH);
         return Html(page).into_response();
@@ -299,14 +301,17 @@ async fn help_center_page(UrlPath(id): UrlPath<u64>, State(ws): State<Shared>) -
             })
             .collect(),
     };
-    // Help Center renders the theme with its own handlebars: the snippet's `{{request.id}}`,
-    // `{{request.subject}}` and `{{user.name}}` get the (escaped) values of this request.
+    // Help Center renders the theme with its own templating (Curlybars): the snippet's
+    // `{{request.id}}`, `{{request.subject}}` and `{{request.requester.name}}` get the (escaped)
+    // values of this request, and its `{{#is}}` conditions (requester only, not closed) are
+    // decided for the demo's viewer, the requester of an open request.
     let page = HELP_CENTER_PAGE.replace("__SNIPPET__", &markup);
     let mut hb = handlebars::Handlebars::new();
     hb.set_strict_mode(false);
+    hb.register_helper("is", Box::new(IsHelper));
     let context = json!({
-        "request": { "id": ticket.id, "subject": ticket.subject, "status": "open", "requester": { "name": "Jane Customer" } },
-        "user": { "name": "Jane Customer" },
+        "request": { "id": ticket.id, "subject": ticket.subject, "status": "open", "requester": { "id": DEMO_REQUESTER_ID, "name": "Jane Customer" } },
+        "user": { "id": DEMO_REQUESTER_ID, "name": "Jane Customer" },
         "help_center": { "name": "Example Corp Help Center" },
     });
     match hb.render_template(&page, &context) {
@@ -316,6 +321,32 @@ async fn help_center_page(UrlPath(id): UrlPath<u64>, State(ws): State<Shared>) -
             format!("help center template: {error}"),
         )
             .into_response(),
+    }
+}
+
+/// The Help Center user the demo shows the request page to: its requester.
+const DEMO_REQUESTER_ID: u64 = 501;
+
+/// Help Center's `{{#is a b}}…{{else}}…{{/is}}` block helper: the block when both values are
+/// equal, the `else` part otherwise.
+struct IsHelper;
+
+impl handlebars::HelperDef for IsHelper {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &handlebars::Helper<'rc>,
+        r: &'reg handlebars::Handlebars<'reg>,
+        ctx: &'rc handlebars::Context,
+        rc: &mut handlebars::RenderContext<'reg, 'rc>,
+        out: &mut dyn handlebars::Output,
+    ) -> handlebars::HelperResult {
+        let (a, b) = (h.param(0), h.param(1));
+        let same =
+            matches!((a, b), (Some(a), Some(b)) if !a.value().is_null() && a.value() == b.value());
+        match if same { h.template() } else { h.inverse() } {
+            Some(template) => template.render(r, ctx, rc, out),
+            None => Ok(()),
+        }
     }
 }
 

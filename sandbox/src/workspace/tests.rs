@@ -17,14 +17,16 @@ fn app_dir() -> PathBuf {
         rand::random::<u32>()
     ));
     std::fs::create_dir_all(dir.join("assets")).expect("temp dir");
-    std::fs::write(
-        dir.join("assets/iframe.html"),
-        format!(
-            "<script src=\"{}\"></script><div id=app></div>",
-            super::ZAF_SDK_URL
-        ),
-    )
-    .expect("iframe");
+    for page in ["iframe.html", "modal.html"] {
+        std::fs::write(
+            dir.join("assets").join(page),
+            format!(
+                "<script src=\"{}\"></script><div id=app></div>",
+                super::ZAF_SDK_URL
+            ),
+        )
+        .expect("page");
+    }
     std::fs::write(dir.join("assets/zendesk_app_bg.wasm"), b"\0asm\x01\0\0\0").expect("wasm");
     dir
 }
@@ -70,13 +72,20 @@ async fn agent_page_shows_the_ticket_and_frames_the_app() {
 #[tokio::test]
 async fn iframe_page_loads_the_stand_in_sdk_and_files_stay_inside_the_app() {
     let (sandbox, app, _) = setup("a=A").await;
-    let iframe = send(&app, get("/apps/remote-support/assets/iframe.html", None)).await;
-    assert_eq!(iframe.status, 200);
-    assert!(
-        iframe.body.contains("/zaf/zaf_sdk.js") && !iframe.body.contains("zdassets"),
-        "{}",
-        iframe.body
-    );
+    // The sidebar and the modal it opens both get the stand-in.
+    for page in ["iframe.html", "modal.html"] {
+        let iframe = send(
+            &app,
+            get(&format!("/apps/remote-support/assets/{page}"), None),
+        )
+        .await;
+        assert_eq!(iframe.status, 200);
+        assert!(
+            iframe.body.contains("/zaf/zaf_sdk.js") && !iframe.body.contains("zdassets"),
+            "{page}: {}",
+            iframe.body
+        );
+    }
     let wasm = send(
         &app,
         get("/apps/remote-support/assets/zendesk_app_bg.wasm", None),
@@ -146,5 +155,37 @@ async fn help_center_page_renders_the_snippet_with_the_request_escaped() {
         "request subject must be escaped"
     );
     assert!(page.body.contains(&format!("value=\"{hostile}\"")));
+    assert!(page
+        .body
+        .contains(r#"name="customer.name" value="Jane Customer""#));
+    for code in ["{{#is", "{{else}}", "{{/is}}"] {
+        assert!(!page.body.contains(code), "{code} left unrendered");
+    }
     sandbox.shutdown().await;
+}
+
+#[test]
+fn the_is_helper_decides_the_snippets_conditions_like_help_center() {
+    let texts = app_core::help_center::SnippetTexts::default();
+    let issues = [("general".to_string(), "General".to_string())];
+    let markup = app_core::help_center::snippet("bt.example.com", &issues, &texts)
+        .expect("valid")
+        .markup;
+    let mut hb = handlebars::Handlebars::new();
+    hb.register_helper("is", Box::new(super::IsHelper));
+    let render = |requester: u64, viewer: u64, status: &str| {
+        let context = serde_json::json!({
+            "request": { "id": 9, "subject": "s", "status": status, "requester": { "id": requester, "name": "R" } },
+            "user": { "id": viewer, "name": "V" },
+        });
+        hb.render_template(&markup, &context).expect("renders")
+    };
+    assert!(render(1, 1, "open").contains("<form"));
+    assert!(render(1, 1, "solved").contains("<form"));
+    assert!(
+        !render(1, 2, "open").contains("<form"),
+        "a CC sees no button"
+    );
+    assert!(!render(1, 1, "closed").contains("<form"), "closed request");
+    assert!(!render(1, 2, "closed").contains("<form"));
 }

@@ -6,6 +6,7 @@
 //   RSZ_CHROMIUM   chromium executable (default /usr/bin/chromium)
 //   RSZ_ARTIFACTS  folder for screenshots and other artifacts
 //   RSZ_SCRATCH    scratch folder (fresh browser profiles go below it)
+//   RSZ_SANDBOX_BIN the `sandbox` binary (the simulated appliance of the Zendesk-shaped tests)
 import { chromium } from 'playwright-core';
 import { createServer } from 'node:http';
 import { mkdtempSync, mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -24,15 +25,16 @@ export const CHROMIUM_ARGS = [
 
 /**
  * Launches chromium with a fresh, empty profile; close the returned context when done.
- * `options` are extra playwright context options (e.g. `{ ignoreHTTPSErrors: true }`).
+ * `options` are extra playwright context options (e.g. `{ ignoreHTTPSErrors: true }`),
+ * `extraArgs` extra chromium switches (e.g. `--ip-address-space-overrides=...`).
  */
-export async function launchBrowser(options = {}) {
+export async function launchBrowser(options = {}, extraArgs = []) {
   mkdirSync(scratch, { recursive: true });
   const profile = mkdtempSync(join(scratch, 'chromium-profile-'));
   return chromium.launchPersistentContext(profile, {
     executablePath: process.env.RSZ_CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
     viewport: { width: 1024, height: 768 },
     ...options,
   });
@@ -45,10 +47,11 @@ const TYPES = {
 };
 
 /**
- * Serves `root` (and optional extra `routes`: path -> {type, body}) on 127.0.0.1, a free port.
+ * Serves `root` (and optional extra `routes`: path -> {type, body}) on `host` (a loopback
+ * address), a free port.
  * Returns { url, close }.
  */
-export async function serveDir(root, routes = {}) {
+export async function serveDir(root, routes = {}, host = '127.0.0.1') {
   const base = resolve(root);
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
@@ -67,10 +70,10 @@ export async function serveDir(root, routes = {}) {
       res.writeHead(404); res.end('not found');
     }
   });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  await new Promise((ok) => server.listen(0, host, ok));
   const { port } = server.address();
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     close: () => new Promise((ok) => { server.closeAllConnections?.(); server.close(ok); }),
   };
 }

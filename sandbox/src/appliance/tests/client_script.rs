@@ -8,9 +8,13 @@ async fn every_action_with_its_required_parameters_answers_a_brcs_attachment() {
     let (a, r) = appliance();
     let valid = [
         "action=generate_session_key",
-        "action=start_pinned_client_session&search_string=JANE-PC",
-        "action=start_pinned_client_session&client.hostname=JANE-PC",
         "action=start_jump_item_session&jump.method=pinned&search_string=JANE-PC",
+        "action=start_jump_item_session&jump.method=pinned&client.hostname=JANE-PC",
+        "action=start_jump_item_session&jump.method=push&search_string=JANE-PC",
+        "action=start_jump_item_session&jump.method=local_push&search_string=JANE-PC",
+        "action=start_jump_item_session&jump.method=rdp&client.tag=lab",
+        "action=start_jump_item_session&jump.method=vnc&client.private_ip=10.0.0.5",
+        "action=start_jump_item_session&jump.method=shelljump&client.comments=db",
         "action=push_and_start_local&hostname=10.0.0.5",
         "action=push_and_start_remote&target=10.0.0.5&jumpoint=HQ",
         "action=start_rdp_session&target=10.0.0.5&jumpoint=HQ&username=admin&console=1",
@@ -30,20 +34,32 @@ async fn every_action_with_its_required_parameters_answers_a_brcs_attachment() {
             "{query}"
         );
         assert!(answer.body.contains("set session.custom.external_key 123"));
+        assert_eq!(answer.header("x-frame-options"), "SAMEORIGIN", "{query}");
     }
     let calls = a.client_scripts();
     assert_eq!(calls.len(), valid.len());
-    assert_eq!(calls[5].action.as_deref(), Some("push_and_start_remote"));
-    assert_eq!(calls[5].param("jumpoint"), Some("HQ"));
+    assert!(calls.iter().all(|c| c.status == 200));
+    assert_eq!(calls[9].action.as_deref(), Some("push_and_start_remote"));
+    assert_eq!(calls[9].param("jumpoint"), Some("HQ"));
+    assert_eq!(calls[1].param("jump.method"), Some("pinned"));
 }
 
 #[tokio::test]
-async fn missing_required_parameters_answer_an_error_page_and_are_not_recorded() {
+async fn undocumented_or_incomplete_calls_answer_an_error_page_and_are_recorded_as_refused() {
     let (a, r) = appliance();
     let invalid = [
-        "action=start_pinned_client_session",
+        // Not in the current client scripting documentation.
+        "action=start_pinned_client_session&search_string=x",
         "action=start_jump_item_session&search_string=x",
+        "action=start_jump_item_session&jump.method=pinned",
+        "action=start_jump_item_session&jump.method=pinned&search_string=%20",
+        "action=start_jump_item_session&jump.method=pinned&client.unknown=x",
         "action=start_jump_item_session&jump.method=teleport&search_string=x",
+        // Values older sandbox versions accepted; not documented.
+        "action=start_jump_item_session&jump.method=remote_push&search_string=x",
+        "action=start_jump_item_session&jump.method=shell&search_string=x",
+        "action=start_jump_item_session&jump.method=web&search_string=x",
+        "action=start_jump_item_session&jump.method=protocol_tunnel&search_string=x",
         "action=push_and_start_local",
         "action=push_and_start_remote&target=x",
         "action=start_rdp_session&jumpoint=HQ",
@@ -58,6 +74,7 @@ async fn missing_required_parameters_answer_an_error_page_and_are_not_recorded()
         assert_eq!(answer.status, 400, "{query}");
         assert!(answer.header("content-type").starts_with("text/html"));
         assert!(answer.body.contains("<h1>Error</h1>"));
+        assert_eq!(answer.header("x-frame-options"), "SAMEORIGIN");
     }
     let wrong_type = send(
         &r,
@@ -77,7 +94,13 @@ async fn missing_required_parameters_answer_an_error_page_and_are_not_recorded()
     )
     .await;
     assert_eq!(wrong_op.status, 400);
-    assert!(a.client_scripts().is_empty());
+    let calls = a.client_scripts();
+    assert_eq!(calls.len(), invalid.len() + 2);
+    assert!(calls.iter().all(|c| c.status == 400), "{calls:?}");
+    assert_eq!(
+        calls[0].action.as_deref(),
+        Some("start_pinned_client_session")
+    );
 }
 
 #[tokio::test]
