@@ -362,7 +362,9 @@ pub struct Gate<'a> {
 
 impl Gate<'_> {
     async fn pass(&mut self, zd: &ZendeskClient, e: &StoredEvent) -> Result<Slot, DeliverError> {
+        // Biased: a slot that is free now wins; shutdown only releases an event still waiting.
         let slot = tokio::select! {
+            biased;
             slot = zd.take_slot() => slot,
             _ = self.shutdown.wait_for(|s| *s) => return Err(DeliverError::Released),
         };
