@@ -72,6 +72,8 @@ pub enum StartError {
     },
     #[error("configuration {name}: {source}")]
     Zendesk { name: String, source: ZendeskError },
+    #[error("ingest TLS: {0}")]
+    Tls(#[from] crate::listener::TlsError),
     #[error(transparent)]
     AdminPassword(#[from] crate::admin::password::PasswordError),
     #[error("cannot listen on {addr}: {source}")]
@@ -116,6 +118,14 @@ impl Shared {
                 })?;
             let limiter =
                 limiters.for_instance(&cfg.zendesk.url, cfg.zendesk.update_rate_per_minute);
+            if store.is_postgres() {
+                // Several instances may share this database: the budget is the account's.
+                limiter.share_with(crate::budget::SharedBudget::new(
+                    store.clone(),
+                    &cfg.zendesk.url,
+                    cfg.zendesk.update_rate_per_minute,
+                ));
+            }
             let zendesk = ZendeskClient::new(&cfg.zendesk, limiter, tuning.http_timeout).map_err(
                 |source| StartError::Zendesk {
                     name: cfg.name.clone(),

@@ -27,6 +27,10 @@ pub const PROCESSABLE_EVENTS: [&str; 3] = [SESSION_END, CUSTOMER_SURVEY, REP_SUR
 pub struct Config {
     pub server: ServerConfig,
     pub configurations: Vec<Configuration>,
+    /// `[ingest]`: token, networks, TLS, timeouts of the events listener.
+    pub ingest: crate::settings::IngestSettings,
+    /// `[operations]`: retention, log format, claim lease.
+    pub operations: crate::settings::Operations,
 }
 
 #[derive(Clone)]
@@ -185,6 +189,8 @@ struct RawFile {
     server: Option<RawServer>,
     #[serde(default)]
     configuration: Vec<Spanned<RawConfiguration>>,
+    ingest: Option<Spanned<crate::settings::RawIngest>>,
+    operations: Option<crate::settings::RawOperations>,
 }
 
 #[derive(Deserialize)]
@@ -383,9 +389,23 @@ pub fn parse(
         }
         configurations.push(cfg);
     }
+    let fail = |offset: usize, key: &str, message: &str| v.error_at(offset, key, message);
+    let ingest = match raw.ingest {
+        Some(i) => {
+            let start = i.span().start;
+            crate::settings::ingest(i.into_inner(), start, env, &fail)?
+        }
+        None => Default::default(),
+    };
+    let operations = match raw.operations {
+        Some(o) => crate::settings::operations(o, &fail)?,
+        None => Default::default(),
+    };
     Ok(Config {
         server,
         configurations,
+        ingest,
+        operations,
     })
 }
 

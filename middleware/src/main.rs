@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use middleware::config::{self, Config};
+use middleware::settings::LogFormat;
 
 #[derive(Parser)]
 #[command(
@@ -37,14 +38,37 @@ enum Command {
     },
 }
 
-fn init_logging() {
+/// Logs go to stdout: JSON lines when `[operations] log_format = "json"` (or
+/// `MIDDLEWARE_LOG_FORMAT=json`), otherwise text, coloured only when stdout is a terminal (a
+/// journal or a log file gets no escape codes).
+fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new("info,sqlx=warn,hyper=warn,reqwest=warn")
     });
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false)
-        .init();
+        .with_target(false);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.with_ansi(std::io::stdout().is_terminal()).init(),
+    }
+}
+
+/// The log format chosen by the environment or the configuration file (read again, with its
+/// errors reported, once logging is set up).
+fn log_format(cli: &Cli) -> LogFormat {
+    match std::env::var("MIDDLEWARE_LOG_FORMAT").ok().as_deref() {
+        Some("json") => return LogFormat::Json,
+        Some("text") => return LogFormat::Text,
+        _ => {}
+    }
+    let path = match &cli.command {
+        Command::Serve { config } => config.as_ref(),
+        Command::Check { config } => Some(config),
+    };
+    path.and_then(|p| config::load(p).ok())
+        .map_or(LogFormat::Text, |c| c.operations.log_format)
 }
 
 const HOW_TO_CONFIGURE: &str = "no configuration file given: starting with no configurations, every event will be refused. \
@@ -118,7 +142,7 @@ async fn check(path: PathBuf) -> anyhow::Result<bool> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    init_logging(log_format(&cli));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -53,6 +53,8 @@ fn transport(e: reqwest::Error) -> ZendeskError {
 pub struct RateLimiter {
     per_minute: u32,
     state: StdMutex<Bucket>,
+    /// The account's budget shared with other instances (Postgres), consulted after the bucket.
+    shared: std::sync::OnceLock<crate::budget::SharedBudget>,
 }
 
 #[derive(Debug)]
@@ -72,7 +74,13 @@ impl RateLimiter {
                 last: Instant::now(),
                 paused_until: None,
             }),
+            shared: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Makes every request also take a slot of the account budget shared through the database.
+    pub fn share_with(&self, budget: crate::budget::SharedBudget) {
+        let _ = self.shared.set(budget);
     }
 
     fn capacity_for(per_minute: u32) -> f64 {
@@ -81,6 +89,13 @@ impl RateLimiter {
 
     /// Waits until one request may be sent.
     pub async fn acquire(&self) {
+        self.acquire_local().await;
+        if let Some(budget) = self.shared.get() {
+            budget.acquire().await;
+        }
+    }
+
+    async fn acquire_local(&self) {
         loop {
             let wait = {
                 let mut b = self.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -123,6 +138,13 @@ impl RateLimiter {
         let until = Instant::now() + d;
         if b.paused_until.is_none_or(|u| u < until) {
             b.paused_until = Some(until);
+        }
+        if let Some(budget) = self.shared.get().cloned() {
+            tokio::spawn(async move {
+                if let Err(e) = budget.pause(d).await {
+                    tracing::warn!(error = %e, "could not share the Zendesk pause");
+                }
+            });
         }
     }
 }

@@ -8,6 +8,8 @@
 //! claimant's outcome. `comment_marker` is written just before a comment is posted and cleared
 //! when Zendesk definitely rejected it, so a set marker means "may already be on the ticket".
 
+mod group;
+mod ops;
 mod schema;
 
 use std::time::Duration;
@@ -15,7 +17,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("database error: {0}")]
 pub struct StoreError(String);
 
@@ -191,6 +193,9 @@ const NOT_WAITING_FOR_SESSION_END: &str =
      AND p.event_type = 'support_conference_end' AND p.id < e.id \
      AND p.status IN ('received', 'retry', 'processing')))";
 
+/// Advisory lock key serialising migrations between instances (arbitrary, fixed).
+const MIGRATION_LOCK: i64 = 0x7273_7a5f_6d69_6772; // "rsz_migr"
+
 /// Milliseconds since the Unix epoch (the unit of every time column).
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -202,6 +207,9 @@ pub fn now_ms() -> i64 {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Shared-transaction writer for `insert_event` (see [`group`]).
+    committer: group::Committer,
+    postgres: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -227,7 +235,12 @@ impl Store {
                 .execute(&pool)
                 .await?;
         }
-        let store = Self { pool };
+        let committer = group::Committer::spawn(pool.clone());
+        let store = Self {
+            pool,
+            committer,
+            postgres: !sqlite,
+        };
         store.migrate(sqlite).await?;
         if sqlite {
             store.release_orphaned_claims().await?;
@@ -250,28 +263,39 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Applies pending migrations in one transaction. On Postgres the transaction first takes
+    /// an advisory lock, so replicas starting together apply them once, one after the other,
+    /// instead of racing on `CREATE TABLE` (the losers then find every version applied).
     async fn migrate(&self, sqlite: bool) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        if !sqlite {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(MIGRATION_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         for m in schema::migrations() {
             let done = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
                 .bind(m.version)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *tx)
                 .await?;
             if done.is_some() {
                 continue;
             }
             let text = if sqlite { &m.sqlite } else { &m.postgres };
             for stmt in text.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-                sqlx::query(stmt).execute(&self.pool).await?;
+                sqlx::query(stmt).execute(&mut *tx).await?;
             }
             sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(m.version)
                 .bind(now_ms())
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
         }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -279,33 +303,35 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Stores an event unless an equivalent one is already stored.
+    /// Stores an event unless an equivalent one is already stored. Concurrent calls share one
+    /// transaction (group commit); the answer comes only after that transaction committed.
     pub async fn insert_event(&self, e: &NewEvent) -> Result<Inserted> {
-        let now = now_ms();
-        let fields = serde_json::to_string(&e.fields).map_err(|err| StoreError(err.to_string()))?;
-        let row = sqlx::query(
-            "INSERT INTO events (configuration, appliance_id, event_type, lsid, event_timestamp, source, dedup_key, fields, \
-             status, attempts, throttled, next_attempt_at, last_error, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 0, $10, $11, $10, $10) \
-             ON CONFLICT DO NOTHING RETURNING id",
-        )
-        .bind(&e.configuration)
-        .bind(&e.appliance_id)
-        .bind(&e.event_type)
-        .bind(&e.lsid)
-        .bind(&e.event_timestamp)
-        .bind(e.source.as_str())
-        .bind(e.dedup_key())
-        .bind(fields)
-        .bind(e.status.as_str())
-        .bind(now)
-        .bind(e.note.clone())
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(match row {
-            Some(r) => Inserted::New(r.try_get("id")?),
-            None => Inserted::Duplicate,
-        })
+        match self.committer.insert(e).await {
+            Some(answer) => answer,
+            None => Ok(group::insert_batch(&self.pool, std::slice::from_ref(e))
+                .await?
+                .remove(0)),
+        }
+    }
+
+    /// Stores several events in one transaction, one answer per event (in order).
+    pub async fn insert_events(&self, events: &[NewEvent]) -> Result<Vec<Inserted>> {
+        group::insert_batch(&self.pool, events).await
+    }
+
+    /// Group-commit transactions committed by this store's ingest path so far.
+    pub fn group_commits(&self) -> u64 {
+        self.committer.commits()
+    }
+
+    /// Whether this store is a (shared) PostgreSQL database rather than a SQLite file.
+    pub fn is_postgres(&self) -> bool {
+        self.postgres
+    }
+
+    /// The connection pool, for modules that keep their own tables (budget, leadership).
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
     }
 
     /// Atomically claims the oldest due event (or one whose lease expired) for `lease`.
@@ -317,9 +343,16 @@ impl Store {
         let token: i64 = rand::random::<i64>() & i64::MAX;
         let due = "((status IN ('received', 'retry') AND next_attempt_at <= $2) \
                    OR (status = 'processing' AND lease_until <= $2))";
+        // Postgres with several instances: skip rows another worker is claiming right now
+        // instead of queueing behind its row lock and then finding the row taken (and nothing).
+        let skip_locked = if self.postgres {
+            " FOR UPDATE OF e SKIP LOCKED"
+        } else {
+            ""
+        };
         let sql = format!(
             "UPDATE events SET status = 'processing', lease_until = $1, claim_token = $3, updated_at = $2 \
-             WHERE id = (SELECT e.id FROM events e WHERE {} AND {} ORDER BY e.next_attempt_at, e.id LIMIT 1) AND {due} \
+             WHERE id = (SELECT e.id FROM events e WHERE {} AND {} ORDER BY e.next_attempt_at, e.id LIMIT 1{skip_locked}) AND {due} \
              RETURNING {COLUMNS}",
             due.replace("status", "e.status").replace("next_attempt_at", "e.next_attempt_at").replace("lease_until", "e.lease_until"),
             NOT_WAITING_FOR_SESSION_END,
@@ -568,4 +601,4 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -50,5 +50,13 @@ pub fn migrations() -> Vec<Migration> {
                  CREATE INDEX IF NOT EXISTS attempts_event ON attempts (event_id);
                  CREATE TABLE IF NOT EXISTS poll_checkpoints (configuration TEXT PRIMARY KEY, end_time BIGINT NOT NULL, updated_at BIGINT NOT NULL)"
             ),
+    },
+    Migration {
+        version: 3,
+        sqlite: BUDGET.into(),
+        postgres: BUDGET.into(),
     }]
 }
+
+/// The Zendesk update budget shared by every instance (see `crate::budget`).
+const BUDGET: &str = "CREATE TABLE IF NOT EXISTS zendesk_budget (account TEXT PRIMARY KEY, tat BIGINT NOT NULL, paused_until BIGINT NOT NULL)";
