@@ -91,7 +91,10 @@ impl SharedBudget {
         loop {
             match self.try_acquire().await {
                 Ok(None) => return,
-                Ok(Some(wait)) => tokio::time::sleep(wait).await,
+                Ok(Some(wait)) => {
+                    crate::metrics::rate_limit_wait();
+                    tokio::time::sleep(wait).await
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "shared Zendesk budget unavailable; waiting");
                     tokio::time::sleep(Duration::from_millis(500)).await;

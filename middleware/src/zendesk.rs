@@ -127,7 +127,10 @@ impl RateLimiter {
             };
             match wait {
                 None => return,
-                Some(d) => tokio::time::sleep(d).await,
+                Some(d) => {
+                    crate::metrics::rate_limit_wait();
+                    tokio::time::sleep(d).await
+                }
             }
         }
     }
@@ -274,8 +277,12 @@ impl ZendeskClient {
 
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, ZendeskError> {
         self.limiter.acquire().await;
-        let resp = req.send().await.map_err(transport)?;
+        let resp = req.send().await.map_err(|e| {
+            crate::metrics::zendesk_call(0);
+            transport(e)
+        })?;
         let status = resp.status();
+        crate::metrics::zendesk_call(status.as_u16());
         if status.is_success() {
             return Ok(resp);
         }

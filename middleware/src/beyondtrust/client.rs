@@ -232,8 +232,12 @@ impl ApplianceClient {
                     ]);
                 }
             }
-            let resp = req.send().await.map_err(transport)?;
+            let resp = req.send().await.map_err(|e| {
+                crate::metrics::appliance_call(0);
+                transport(e)
+            })?;
             let status = resp.status();
+            crate::metrics::appliance_call(status.as_u16());
             if status == StatusCode::UNAUTHORIZED {
                 if let (Some(token), false) = (used_token, retried) {
                     self.invalidate(&token).await;

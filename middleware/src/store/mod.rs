@@ -457,6 +457,7 @@ impl Store {
         throttled: bool,
     ) -> Result<bool> {
         self.record_attempt(e.id, error).await?;
+        crate::metrics::retry();
         let counter = if throttled {
             "throttled = throttled + 1"
         } else {

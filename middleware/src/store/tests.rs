@@ -332,6 +332,79 @@ async fn instances_starting_together_migrate_once(url: String) {
     store.close().await;
 }
 
+/// Retention purges finished events (done, skipped, unassociated) and their attempts once
+/// they are old enough; failed and pending events stay whatever their age.
+async fn retention_purges_finished_events_and_keeps_failed_ones(url: String) {
+    let store = Store::connect(&url).await.unwrap();
+    let lease = Duration::from_secs(60);
+    let mut skipped = event("s", "1", "support_conference_begin");
+    skipped.status = Status::Skipped;
+    store.insert_event(&skipped).await.unwrap();
+    for lsid in ["done", "failed", "unassoc"] {
+        store.insert_event(&event(lsid, "1", END)).await.unwrap();
+    }
+    store
+        .insert_event(&event("pending", "1", END))
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let e = store.claim_due(lease).await.unwrap().unwrap();
+        store
+            .record_attempt(e.id, "an earlier error")
+            .await
+            .unwrap();
+        match e.lsid.as_str() {
+            "done" => assert!(store.mark_done(&e, Some(1)).await.unwrap()),
+            "failed" => assert!(store.mark_failed(&e, "gave up").await.unwrap()),
+            _ => assert!(store.mark_unassociated(&e, "no ticket").await.unwrap()),
+        }
+    }
+    // Nothing is older than a day yet.
+    assert_eq!(
+        store.purge_finished(now_ms() - 86_400_000).await.unwrap(),
+        0
+    );
+    let purged = store.purge_finished(now_ms() + 1).await.unwrap();
+    assert_eq!(purged, 3);
+    let mut left: Vec<(String, Status)> = store
+        .events()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.lsid, e.status))
+        .collect();
+    left.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        left,
+        [
+            ("failed".to_string(), Status::Failed),
+            ("pending".to_string(), Status::Received)
+        ]
+    );
+    let failed = store
+        .events()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.lsid == "failed")
+        .unwrap();
+    assert_eq!(
+        store.attempts(failed.id).await.unwrap().len(),
+        2,
+        "failed events keep their history"
+    );
+    let orphans = sqlx::query(
+        "SELECT COUNT(*) AS n FROM attempts WHERE event_id NOT IN (SELECT id FROM events)",
+    )
+    .fetch_one(&store.pool)
+    .await
+    .unwrap()
+    .try_get::<i64, _>("n")
+    .unwrap();
+    assert_eq!(orphans, 0, "attempts of purged events are purged too");
+    store.close().await;
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -363,4 +436,5 @@ on_both_backends!(
     concurrent_inserts_share_commits_and_answer_after_them,
     simultaneous_claimers_each_get_an_event,
     instances_starting_together_migrate_once,
+    retention_purges_finished_events_and_keeps_failed_ones,
 );
