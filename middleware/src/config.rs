@@ -121,6 +121,9 @@ pub struct BeyondTrustConfig {
     pub auth: ApplianceAuth,
     pub locale: String,
     pub allow_invalid_certificates: bool,
+    /// PEM file of the CA(s) that signed an appliance's internal certificate: trusted in
+    /// addition to the system roots (instead of turning verification off).
+    pub ca_file: Option<PathBuf>,
     pub use_non_tls: bool,
     pub outbound_event_types: Vec<String>,
     pub polling_event_types: Vec<String>,
@@ -252,6 +255,7 @@ struct RawBeyondTrust {
     locale: String,
     #[serde(default)]
     allow_invalid_certificates: bool,
+    ca_file: Option<PathBuf>,
     use_non_tls: Option<Spanned<bool>>,
     #[serde(default = "default_outbound")]
     outbound_event_types: Vec<Spanned<String>>,
@@ -625,6 +629,7 @@ impl Validator<'_> {
             auth,
             locale: b.locale,
             allow_invalid_certificates: b.allow_invalid_certificates,
+            ca_file: b.ca_file,
             use_non_tls: b.use_non_tls.is_some_and(|f| f.into_inner()),
             outbound_event_types: self.event_types(
                 b.outbound_event_types,

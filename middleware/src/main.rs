@@ -36,6 +36,9 @@ enum Command {
         #[arg(long, env = "MIDDLEWARE_CONFIG")]
         config: PathBuf,
     },
+    /// GET a URL (e.g. http://127.0.0.1:8180/readyz) and exit 0 on a 2xx answer: a container
+    /// health check that needs no curl in the image.
+    Probe { url: String },
 }
 
 /// Logs go to stdout: JSON lines when `[operations] log_format = "json"` (or
@@ -66,6 +69,7 @@ fn log_format(cli: &Cli) -> LogFormat {
     let path = match &cli.command {
         Command::Serve { config } => config.as_ref(),
         Command::Check { config } => Some(config),
+        Command::Probe { .. } => None,
     };
     path.and_then(|p| config::load(p).ok())
         .map_or(LogFormat::Text, |c| c.operations.log_format)
@@ -119,6 +123,17 @@ async fn serve(path: Option<PathBuf>) -> anyhow::Result<()> {
         .context("middleware stopped with an error")
 }
 
+async fn probe(url: &str) -> anyhow::Result<bool> {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .danger_accept_invalid_certs(true)
+        .build()?;
+    let resp = client.get(url).send().await.context("probe")?;
+    let status = resp.status();
+    println!("{url}: {status}");
+    Ok(status.is_success())
+}
+
 async fn check(path: PathBuf) -> anyhow::Result<bool> {
     let config = config::load(&path)?;
     if config.configurations.is_empty() {
@@ -157,6 +172,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve { config } => serve(config).await.map(|_| true),
             Command::Check { config } => check(config).await,
+            Command::Probe { url } => probe(&url).await,
         }
     });
     match result {

@@ -196,8 +196,7 @@ pub(crate) fn ingest(
     env: &dyn Fn(&str) -> Option<String>,
     fail: Fail,
 ) -> Result<IngestSettings, crate::config::ConfigError> {
-    let mut s = IngestSettings::default();
-    s.token = match raw.token_env {
+    let token = match raw.token_env {
         Some(var) => match env(var.get_ref()) {
             Some(v) if !v.is_empty() => Some(Secret::new(v)),
             _ => {
@@ -209,6 +208,10 @@ pub(crate) fn ingest(
             }
         },
         None => raw.token.filter(|t| !t.is_empty()),
+    };
+    let mut s = IngestSettings {
+        token,
+        ..IngestSettings::default()
     };
     if let Some(t) = &s.token {
         // It travels in a URL query: keep it to characters that need no encoding.
