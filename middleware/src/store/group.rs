@@ -90,18 +90,51 @@ impl Committer {
     }
 }
 
+/// Statement sizes (rows per `INSERT`): a batch is written as a few statements of these sizes,
+/// so the database's prepared statements are reused instead of one new statement per batch size.
+const CHUNKS: [usize; 5] = [256, 64, 16, 4, 1];
+
 /// Writes `events` in one transaction; one answer per event, in order. Rows that conflict with
 /// a stored event (or with an earlier event of the same batch) are `Duplicate`.
 pub async fn insert_batch(pool: &AnyPool, events: &[NewEvent]) -> Result<Vec<Inserted>> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
+    let mut tx = pool.begin().await?;
+    let mut ids: HashMap<String, i64> = HashMap::with_capacity(events.len());
+    let mut rest = events;
+    while !rest.is_empty() {
+        let size = CHUNKS
+            .iter()
+            .copied()
+            .find(|c| *c <= rest.len())
+            .unwrap_or(1);
+        let (chunk, tail) = rest.split_at(size);
+        insert_chunk(&mut tx, chunk, &mut ids).await?;
+        rest = tail;
+    }
+    tx.commit().await?;
+    // The first event of a key gets the new row; any later one in the batch is its duplicate.
+    Ok(events
+        .iter()
+        .map(|e| match ids.remove(&e.dedup_key()) {
+            Some(id) => Inserted::New(id),
+            None => Inserted::Duplicate,
+        })
+        .collect())
+}
+
+/// One multi-row `INSERT ... ON CONFLICT DO NOTHING RETURNING`; records the new ids by key.
+async fn insert_chunk(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    events: &[NewEvent],
+    ids: &mut HashMap<String, i64>,
+) -> Result<()> {
     let now = now_ms();
     let mut sql = String::from(
         "INSERT INTO events (configuration, appliance_id, event_type, lsid, event_timestamp, source, dedup_key, fields, \
          status, attempts, throttled, next_attempt_at, last_error, created_at, updated_at) VALUES ",
     );
-    let mut keys = Vec::with_capacity(events.len());
     for i in 0..events.len() {
         let b = i * 11;
         if i > 0 {
@@ -129,7 +162,6 @@ pub async fn insert_batch(pool: &AnyPool, events: &[NewEvent]) -> Result<Vec<Ins
     for e in events {
         let fields = serde_json::to_string(&e.fields).map_err(|err| StoreError(err.to_string()))?;
         let key = e.dedup_key();
-        keys.push(key.clone());
         q = q
             .bind(e.configuration.clone())
             .bind(e.appliance_id.clone())
@@ -143,19 +175,9 @@ pub async fn insert_batch(pool: &AnyPool, events: &[NewEvent]) -> Result<Vec<Ins
             .bind(now)
             .bind(e.note.clone());
     }
-    let mut tx = pool.begin().await?;
-    let rows = q.fetch_all(&mut *tx).await?;
-    tx.commit().await?;
-    let mut ids: HashMap<String, i64> = HashMap::with_capacity(rows.len());
+    let rows = q.fetch_all(&mut **tx).await?;
     for r in &rows {
         ids.insert(r.try_get("dedup_key")?, r.try_get("id")?);
     }
-    // The first event of a key gets the new row; any later one in the batch is its duplicate.
-    Ok(keys
-        .into_iter()
-        .map(|k| match ids.remove(&k) {
-            Some(id) => Inserted::New(id),
-            None => Inserted::Duplicate,
-        })
-        .collect())
+    Ok(())
 }
