@@ -80,6 +80,8 @@ pub enum StartError {
     },
     #[error("configuration {name}: {source}")]
     Zendesk { name: String, source: ZendeskError },
+    #[error("ingest TLS: {0}")]
+    Tls(#[from] crate::listener::TlsError),
     #[error(transparent)]
     AdminPassword(#[from] crate::admin::password::PasswordError),
     #[error("cannot listen on {addr}: {source}")]
@@ -135,6 +137,7 @@ fn build_runtime(
     cfg: &Configuration,
     tuning: &Tuning,
     limiters: &RateLimiters,
+    store: &Store,
 ) -> Result<Runtime, StartError> {
     let appliance =
         ApplianceClient::new(&cfg.beyondtrust, tuning.http_timeout).map_err(|source| {
@@ -144,6 +147,14 @@ fn build_runtime(
             }
         })?;
     let limiter = limiters.for_instance(&cfg.zendesk.url, cfg.zendesk.update_rate_per_minute);
+    if store.is_postgres() {
+        // Several instances may share this database: the budget is the account's.
+        limiter.share_with(crate::budget::SharedBudget::new(
+            store.clone(),
+            &cfg.zendesk.url,
+            cfg.zendesk.update_rate_per_minute,
+        ));
+    }
     let zendesk =
         ZendeskClient::new(&cfg.zendesk, limiter, tuning.http_timeout).map_err(|source| {
             StartError::Zendesk {
@@ -188,7 +199,7 @@ impl Shared {
         // Every configuration of the file must at least build its clients (as before).
         let limiters = RateLimiters::default();
         for cfg in &config.configurations {
-            build_runtime(cfg, &tuning, &limiters)?;
+            build_runtime(cfg, &tuning, &limiters, &store)?;
         }
         let configs = ConfigStore::new(&store);
         if configs.import_once(&config.configurations).await? {
@@ -266,7 +277,7 @@ impl Shared {
                 .cloned();
             let rt = match reuse {
                 Some(rt) => rt,
-                None => match build_runtime(&cfg, &self.tuning, &self.limiters) {
+                None => match build_runtime(&cfg, &self.tuning, &self.limiters, &self.store) {
                     Ok(rt) => Arc::new(rt),
                     Err(e) => {
                         tracing::warn!(configuration = %cfg.name, error = %e, "configuration cannot be used");

@@ -203,6 +203,7 @@ mod tests {
             polling_interval_secs: 60,
             retry_attempt_limit: Some(5),
             retry_for_hours: 24,
+            ca_file: None,
             retry_outbound_event_types: vec![],
             retry_polling_event_types: vec![],
         }

@@ -27,6 +27,10 @@ pub const PROCESSABLE_EVENTS: [&str; 3] = [SESSION_END, CUSTOMER_SURVEY, REP_SUR
 pub struct Config {
     pub server: ServerConfig,
     pub configurations: Vec<Configuration>,
+    /// `[ingest]`: token, networks, TLS, timeouts of the events listener.
+    pub ingest: crate::settings::IngestSettings,
+    /// `[operations]`: retention, log format, claim lease.
+    pub operations: crate::settings::Operations,
 }
 
 #[derive(Clone)]
@@ -117,6 +121,9 @@ pub struct BeyondTrustConfig {
     pub auth: ApplianceAuth,
     pub locale: String,
     pub allow_invalid_certificates: bool,
+    /// PEM file of the CA(s) that signed an appliance's internal certificate: trusted in
+    /// addition to the system roots (instead of turning verification off).
+    pub ca_file: Option<PathBuf>,
     pub use_non_tls: bool,
     pub outbound_event_types: Vec<String>,
     pub polling_event_types: Vec<String>,
@@ -202,6 +209,8 @@ struct RawFile {
     server: Option<RawServer>,
     #[serde(default)]
     configuration: Vec<Spanned<RawConfiguration>>,
+    ingest: Option<Spanned<crate::settings::RawIngest>>,
+    operations: Option<crate::settings::RawOperations>,
 }
 
 #[derive(Deserialize)]
@@ -266,6 +275,7 @@ struct RawBeyondTrust {
     locale: String,
     #[serde(default)]
     allow_invalid_certificates: bool,
+    ca_file: Option<PathBuf>,
     use_non_tls: Option<Spanned<bool>>,
     #[serde(default = "default_outbound")]
     outbound_event_types: Vec<Spanned<String>>,
@@ -406,9 +416,23 @@ pub fn parse(
         }
         configurations.push(cfg);
     }
+    let fail = |offset: usize, key: &str, message: &str| v.error_at(offset, key, message);
+    let ingest = match raw.ingest {
+        Some(i) => {
+            let start = i.span().start;
+            crate::settings::ingest(i.into_inner(), start, env, &fail)?
+        }
+        None => Default::default(),
+    };
+    let operations = match raw.operations {
+        Some(o) => crate::settings::operations(o, &fail)?,
+        None => Default::default(),
+    };
     Ok(Config {
         server,
         configurations,
+        ingest,
+        operations,
     })
 }
 
@@ -628,6 +652,7 @@ impl Validator<'_> {
             auth,
             locale: b.locale,
             allow_invalid_certificates: b.allow_invalid_certificates,
+            ca_file: b.ca_file,
             use_non_tls: b.use_non_tls.is_some_and(|f| f.into_inner()),
             outbound_event_types: self.event_types(
                 b.outbound_event_types,

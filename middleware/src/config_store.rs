@@ -40,7 +40,7 @@ const SECRETS: [(&str, &str, &str, &str); 3] = [
 ];
 
 const TOP_KEYS: [&str; 5] = ["name", "appliance_id", "disabled", "beyondtrust", "zendesk"];
-const BT_KEYS: [&str; 17] = [
+const BT_KEYS: [&str; 18] = [
     "host",
     "client_id",
     "client_secret",
@@ -51,6 +51,7 @@ const BT_KEYS: [&str; 17] = [
     "locale",
     "allow_invalid_certificates",
     "use_non_tls",
+    "ca_file",
     "outbound_event_types",
     "polling_event_types",
     "polling_interval_secs",
@@ -136,6 +137,9 @@ pub fn to_doc(c: &Configuration, with_secrets: bool) -> Value {
     // Optional keys are left out when unset: TOML has no null.
     if let Some(limit) = b.retry_attempt_limit {
         bt["retry_attempt_limit"] = json!(limit);
+    }
+    if let Some(ca) = &b.ca_file {
+        bt["ca_file"] = json!(ca.display().to_string());
     }
     match &b.auth {
         ApplianceAuth::OAuth {

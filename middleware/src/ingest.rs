@@ -23,9 +23,16 @@ use crate::store::{Inserted, NewEvent, Source, Status};
 pub const BODY_LIMIT: usize = 64 * 1024;
 
 pub fn router(shared: Arc<Shared>) -> Router {
+    // Network, token and body timeout checks guard the events endpoint only (see `guard`).
+    let guarded = post(receive).layer(axum::middleware::from_fn_with_state(
+        shared.clone(),
+        crate::guard::check,
+    ));
     Router::new()
-        .route("/ERSPost", post(receive))
+        .route("/ERSPost", guarded)
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(crate::metrics::ready))
+        .route("/metrics", get(crate::metrics::scrape))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(shared)
 }
@@ -40,6 +47,7 @@ async fn receive(
         .map(String::as_str)
         .unwrap_or("default");
     if !valid_appliance_id(appliance) {
+        crate::metrics::received("unknown", "refused_404");
         return (
             StatusCode::NOT_FOUND,
             "invalid appliance id (letters, digits, '.' and '_' only)\n".into(),
@@ -49,6 +57,7 @@ async fn receive(
         Ok(rt) => rt,
         Err(reason) => {
             tracing::warn!(appliance, %reason, "event refused");
+            crate::metrics::received("unknown", "refused_404");
             return (StatusCode::NOT_FOUND, format!("{reason}\n"));
         }
     };
@@ -61,6 +70,7 @@ async fn receive(
             .map(|(_, v)| v.trim().to_string())
     };
     let Some(event_type) = get("event").filter(|e| !e.is_empty()) else {
+        crate::metrics::received("unknown", "refused_400");
         return (StatusCode::BAD_REQUEST, "missing event field\n".into());
     };
     let lsid = get("lsid").unwrap_or_default();
@@ -96,14 +106,17 @@ async fn receive(
             if status == Status::Received {
                 shared.wake.notify_waiters();
             }
+            crate::metrics::received(&event.event_type, status.as_str());
             (StatusCode::OK, "OK\n".into())
         }
         Ok(Inserted::Duplicate) => {
             tracing::info!(event_type = %event.event_type, lsid = %event.lsid, "duplicate delivery ignored");
+            crate::metrics::received(&event.event_type, "duplicate");
             (StatusCode::OK, "OK (duplicate)\n".into())
         }
         Err(e) => {
             tracing::error!(error = %e, "could not store event");
+            crate::metrics::received(&event.event_type, "error");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "could not store the event; retry later\n".into(),

@@ -21,14 +21,21 @@
 pub mod admin;
 pub mod app;
 pub mod beyondtrust;
+pub mod budget;
 pub mod check;
 pub mod config;
 pub mod config_store;
+pub mod guard;
 pub mod ingest;
+pub mod leader;
+pub mod listener;
+pub mod metrics;
 pub mod poller;
 pub mod posting;
 pub mod render;
+pub mod retention;
 pub mod secret;
+pub mod settings;
 pub mod store;
 pub mod testing;
 pub mod ticket_key;
@@ -51,6 +58,7 @@ pub struct Server {
     listener: TcpListener,
     admin_listener: TcpListener,
     admin: Arc<admin::AdminState>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown_tx: watch::Sender<bool>,
 }
 
@@ -77,6 +85,13 @@ impl Server {
                 "admin password is in this file (set the variable to choose one)"
             ),
         }
+        let tls = shared
+            .config
+            .ingest
+            .tls
+            .as_ref()
+            .map(listener::tls_acceptor)
+            .transpose()?;
         let listener = TcpListener::bind(&addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
@@ -96,8 +111,14 @@ impl Server {
             listener,
             admin_listener,
             admin,
+            tls,
             shutdown_tx,
         })
+    }
+
+    /// Whether the events listener speaks HTTPS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -123,6 +144,7 @@ impl Server {
             listener,
             admin_listener,
             admin,
+            tls,
             shutdown_tx,
         } = self;
         let mut tasks = tokio::task::JoinSet::new();
@@ -131,13 +153,16 @@ impl Server {
         }
         tasks.spawn(poller::supervise(shared.clone()));
         tasks.spawn(shared.clone().follow_configurations());
-        let mut stop = shutdown_tx.subscribe();
-        let server = axum::serve(listener, ingest::router(shared.clone())).with_graceful_shutdown(
-            async move {
-                let _ = stop.wait_for(|s| *s).await;
-            },
-        );
-        let server = tokio::spawn(async move { server.await });
+        if let Some(days) = shared.config.operations.retain_days {
+            tasks.spawn(retention::run(shared.clone(), days));
+        }
+        let server = tokio::spawn(listener::serve(
+            listener,
+            ingest::router(shared.clone()),
+            shared.config.ingest.clone(),
+            tls,
+            shutdown_tx.subscribe(),
+        ));
         let mut stop = shutdown_tx.subscribe();
         let admin_server = axum::serve(
             admin_listener,
@@ -172,8 +197,13 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
-    let server = Server::bind(config, Tuning::default()).await?;
-    tracing::info!(addr = %server.local_addr()?, "listening for outbound events on /ERSPost");
+    let tuning = Tuning {
+        lease: config.operations.claim_lease,
+        ..Tuning::default()
+    };
+    let server = Server::bind(config, tuning).await?;
+    let scheme = if server.is_tls() { "https" } else { "http" };
+    tracing::info!(addr = %server.local_addr()?, scheme, "listening for outbound events on /ERSPost");
     tracing::info!(addr = %server.admin_addr()?, "admin UI and API");
     server.run(shutdown).await?;
     Ok(())

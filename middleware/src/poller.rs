@@ -83,6 +83,8 @@ pub async fn poll_once(shared: &Shared, rt: &Runtime) -> Result<usize, PollError
 pub async fn run_poller(shared: Arc<Shared>, rt: Arc<Runtime>) {
     let mut shutdown = shared.shutdown.clone();
     let every = Duration::from_secs(rt.cfg.beyondtrust.polling_interval_secs.max(1));
+    let lead =
+        crate::leader::Leadership::new(shared.store.clone(), &format!("poll:{}", rt.cfg.name));
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -93,10 +95,15 @@ pub async fn run_poller(shared: Arc<Shared>, rt: Arc<Runtime>) {
         if *shutdown.borrow() {
             break;
         }
+        // With several instances on one Postgres database, only the lock holder polls.
+        if !lead.is_leader().await {
+            continue;
+        }
         if let Err(e) = poll_once(&shared, &rt).await {
             tracing::warn!(configuration = %rt.cfg.name, error = %e, "polling failed; will try again next interval");
         }
     }
+    lead.resign().await;
 }
 
 /// Runs one [`run_poller`] per enabled polling configuration and follows configuration

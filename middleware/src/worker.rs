@@ -149,9 +149,11 @@ pub async fn process_next(shared: &Arc<Shared>) -> Result<bool, crate::store::St
         return Ok(false);
     };
     let span = tracing::info_span!("event", id = event.id, event_type = %event.event_type, lsid = %event.lsid);
+    let started = std::time::Instant::now();
     let outcome = holding_lease(shared, &event, process(shared, &event))
         .instrument(span)
         .await;
+    crate::metrics::processing_time(started.elapsed());
     record(shared, &event, outcome).await?;
     shared.progress.notify_waiters();
     // Finishing one event can make another due (a survey waits for its session's end).

@@ -93,6 +93,8 @@ fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
 pub struct RateLimiter {
     per_minute: u32,
     state: StdMutex<Bucket>,
+    /// The account's budget shared with other instances (Postgres), consulted after the bucket.
+    shared: std::sync::OnceLock<crate::budget::SharedBudget>,
 }
 
 #[derive(Debug)]
@@ -112,7 +114,13 @@ impl RateLimiter {
                 last: Instant::now(),
                 paused_until: None,
             }),
+            shared: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Makes every request also take a slot of the account budget shared through the database.
+    pub fn share_with(&self, budget: crate::budget::SharedBudget) {
+        let _ = self.shared.set(budget);
     }
 
     fn capacity_for(per_minute: u32) -> f64 {
@@ -121,6 +129,13 @@ impl RateLimiter {
 
     /// Waits until one request may be sent.
     pub async fn acquire(&self) {
+        self.acquire_local().await;
+        if let Some(budget) = self.shared.get() {
+            budget.acquire().await;
+        }
+    }
+
+    async fn acquire_local(&self) {
         loop {
             let wait = {
                 let mut b = self.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -152,7 +167,10 @@ impl RateLimiter {
             };
             match wait {
                 None => return,
-                Some(d) => tokio::time::sleep(d).await,
+                Some(d) => {
+                    crate::metrics::rate_limit_wait();
+                    tokio::time::sleep(d).await
+                }
             }
         }
     }
@@ -163,6 +181,13 @@ impl RateLimiter {
         let until = Instant::now() + d;
         if b.paused_until.is_none_or(|u| u < until) {
             b.paused_until = Some(until);
+        }
+        if let Some(budget) = self.shared.get().cloned() {
+            tokio::spawn(async move {
+                if let Err(e) = budget.pause(d).await {
+                    tracing::warn!(error = %e, "could not share the Zendesk pause");
+                }
+            });
         }
     }
 }
@@ -348,8 +373,12 @@ impl ZendeskClient {
         _slot: Slot,
         req: reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, ZendeskError> {
-        let resp = req.send().await.map_err(transport)?;
+        let resp = req.send().await.map_err(|e| {
+            crate::metrics::zendesk_call(0);
+            transport(e)
+        })?;
         let status = resp.status();
+        crate::metrics::zendesk_call(status.as_u16());
         if status.is_success() {
             return Ok(resp);
         }

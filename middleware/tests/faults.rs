@@ -170,6 +170,7 @@ fn mock_client(mock: &MockAppliance) -> ApplianceClient {
         },
         locale: "en-us".into(),
         allow_invalid_certificates: false,
+        ca_file: None,
         use_non_tls: true,
         outbound_event_types: vec![],
         polling_event_types: vec![],

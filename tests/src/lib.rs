@@ -66,8 +66,14 @@ pub struct SandboxProcess {
 
 impl SandboxProcess {
     pub fn start(events_url: &str) -> Result<Self> {
+        Self::start_with(events_url, &[])
+    }
+
+    /// With extra `sandbox serve` arguments (e.g. `--zendesk-rate-limit 600`).
+    pub fn start_with(events_url: &str, args: &[&str]) -> Result<Self> {
         let mut child = Command::new(binary("sandbox")?)
             .args(["serve", "--events-url", events_url])
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -164,6 +170,20 @@ impl SandboxProcess {
         Ok(ticket["comments"].as_array().cloned().unwrap_or_default())
     }
 
+    /// Every ticket with its comments.
+    pub async fn tickets(&self) -> Result<Vec<Value>> {
+        let url = format!("{}/tickets", self.get("zendesk_control_url"));
+        let answer = self.call(reqwest::Method::GET, url, None).await?;
+        Ok(answer["tickets"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// Every request the Zendesk simulator answered (method, path, status...).
+    pub async fn zendesk_requests(&self) -> Result<Vec<Value>> {
+        let url = format!("{}/requests", self.get("zendesk_control_url"));
+        let answer = self.call(reqwest::Method::GET, url, None).await?;
+        Ok(answer["requests"].as_array().cloned().unwrap_or_default())
+    }
+
     pub async fn faults(&self, server: &str, plan: Value) -> Result<()> {
         let url = format!("{}/faults", self.get(&format!("{server}_control_url")));
         self.call(reqwest::Method::POST, url, Some(plan))
@@ -189,14 +209,29 @@ pub struct MiddlewareProcess {
 
 impl MiddlewareProcess {
     pub fn configure(sandbox: &SandboxProcess, events_port: u16) -> Result<Self> {
+        Self::configure_with(sandbox, events_port, None, "")
+    }
+
+    /// `database_url`: `None` for a SQLite file in the process's folder. `extra` is appended
+    /// to the file (keys for `[configuration.zendesk]`, then any further tables).
+    pub fn configure_with(
+        sandbox: &SandboxProcess,
+        events_port: u16,
+        database_url: Option<&str>,
+        extra: &str,
+    ) -> Result<Self> {
         let dir =
             std::env::temp_dir().join(format!("rsz-e2e-{}-{events_port}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
+        let db = match database_url {
+            Some(url) => url.to_string(),
+            None => format!("sqlite://{}?mode=rwc", dir.join("middleware.db").display()),
+        };
         let config = format!(
             r#"[server]
 events_listen = "127.0.0.1:{events_port}"
 admin_listen = "127.0.0.1:{admin}"
-database_url = "sqlite://{db}?mode=rwc"
+database_url = "{db}"
 
 [[configuration]]
 name = "E2E"
@@ -210,9 +245,9 @@ allow_invalid_certificates = true
 url = "{zendesk}"
 username = "{email}"
 token_env = "E2E_ZENDESK_TOKEN"
+{extra}
 "#,
             admin = free_port()?,
-            db = dir.join("middleware.db").display(),
             host = sandbox.get("appliance_host"),
             client_id = sandbox.get("client_id"),
             zendesk = sandbox.get("zendesk_url"),

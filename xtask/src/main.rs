@@ -1,5 +1,6 @@
 //! `cargo xtask <task>`: the project's build, package, validate, test, demo and bench commands.
 mod bench;
+mod bench_ops;
 mod demo;
 mod package;
 mod process;

@@ -268,6 +268,23 @@ fn native_tests(ctx: &Ctx) -> Outcome {
         process::stream(&mut integration, CARGO_LIMIT),
         test_counts::from_libtest,
     ));
+    // Scale-out: three middleware processes on this cluster, one killed mid-run (issue 12).
+    let mut multi = ctx.ws.cargo();
+    multi
+        .args([
+            "test",
+            "-p",
+            "e2e",
+            "--test",
+            "multi_instance",
+            "--",
+            "--ignored",
+        ])
+        .env("MIDDLEWARE_TEST_POSTGRES_URL", cluster.url());
+    outcome = outcome.and(Outcome::of(
+        process::stream(&mut multi, CARGO_LIMIT),
+        test_counts::from_libtest,
+    ));
     drop(cluster);
     let note = format!(
         "middleware Postgres tests (cluster start, tests, stop): {:.1}s",

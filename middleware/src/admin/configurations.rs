@@ -226,6 +226,7 @@ const FIELDS: &[(&str, &str, Kind, &str)] = &[
     ("beyondtrust.locale", "Report locale", Kind::Text, "e.g. en-us"),
     ("beyondtrust.allow_invalid_certificates", "Allow invalid certificates", Kind::Check, "Only for test appliances with self-signed certificates."),
     ("beyondtrust.use_non_tls", "Use plain HTTP (non-TLS)", Kind::Check, "Legacy accounts only."),
+    ("beyondtrust.ca_file", "CA certificate file", Kind::Text, "Optional: PEM file of the internal CA that signed the appliance's certificate (instead of allowing invalid certificates)."),
     ("beyondtrust.outbound_event_types", "Outbound event types", Kind::Events(&PROCESSABLE_EVENTS), ""),
     ("beyondtrust.polling_event_types", "Polling event types", Kind::Events(&[SESSION_END]), "Poll the session listing when the appliance cannot reach the middleware."),
     ("beyondtrust.polling_interval_secs", "Polling interval (seconds)", Kind::Number, ""),
@@ -282,7 +283,8 @@ fn form_to_doc(form: &[(String, String)]) -> (Value, FieldErrors, Option<String>
                 if (oauth_only && legacy) || (legacy_only && !legacy) {
                     continue;
                 }
-                let optional = matches!(kind, Kind::Secret) || *path == "beyondtrust.locale";
+                let optional = matches!(kind, Kind::Secret)
+                    || matches!(*path, "beyondtrust.locale" | "beyondtrust.ca_file");
                 if !(optional && v.is_empty()) {
                     set(&mut doc, path, json!(v));
                 }

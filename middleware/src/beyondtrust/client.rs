@@ -36,6 +36,9 @@ pub enum ApplianceError {
     Auth(String),
     #[error(transparent)]
     Report(#[from] ReportError),
+    /// `ca_file` missing or not PEM certificates.
+    #[error("beyondtrust.ca_file {path}: {message}")]
+    CaFile { path: String, message: String },
 }
 
 impl ApplianceError {
@@ -47,6 +50,7 @@ impl ApplianceError {
             Self::Busy { .. } => true,
             Self::ServerError { .. } => true,
             Self::Auth(_) => false,
+            Self::CaFile { .. } => false,
             Self::Report(ReportError::Api(_)) => false,
             // A truncated body is usually a dropped connection.
             Self::Report(ReportError::Xml(_)) => true,
@@ -156,7 +160,23 @@ impl std::fmt::Debug for ApplianceClient {
 
 impl ApplianceClient {
     pub fn new(cfg: &BeyondTrustConfig, timeout: Duration) -> Result<Self, ApplianceError> {
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(path) = &cfg.ca_file {
+            let fail = |message: String| ApplianceError::CaFile {
+                path: path.display().to_string(),
+                message,
+            };
+            let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| fail(format!("not PEM certificates: {e}")))?;
+            if certs.is_empty() {
+                return Err(fail("no certificate in the file".into()));
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder
             .danger_accept_invalid_certs(cfg.allow_invalid_certificates)
             .pool_max_idle_per_host(0)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
@@ -273,8 +293,12 @@ impl ApplianceClient {
                     ]);
                 }
             }
-            let resp = req.send().await.map_err(transport)?;
+            let resp = req.send().await.map_err(|e| {
+                crate::metrics::appliance_call(0);
+                transport(e)
+            })?;
             let status = resp.status();
+            crate::metrics::appliance_call(status.as_u16());
             if status == StatusCode::UNAUTHORIZED {
                 if let (Some(token), false) = (used_token, retried) {
                     self.invalidate(&token).await;

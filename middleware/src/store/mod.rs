@@ -9,6 +9,8 @@
 //! when Zendesk definitely rejected it, so a set marker means "may already be on the ticket".
 //! A SQLite file has one owning process (see `owner.rs`); Postgres is shared when scaling out.
 
+mod group;
+mod ops;
 mod owner;
 mod schema;
 
@@ -17,7 +19,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
     Db(String),
@@ -214,6 +216,9 @@ const NOT_WAITING_FOR_SESSION_END: &str =
      AND p.event_type = 'support_conference_end' AND p.id < e.id \
      AND p.status IN ('received', 'retry', 'processing')))";
 
+/// Advisory lock key serialising migrations between instances (arbitrary, fixed).
+const MIGRATION_LOCK: i64 = 0x7273_7a5f_6d69_6772; // "rsz_migr"
+
 /// Milliseconds since the Unix epoch (the unit of every time column).
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -227,6 +232,9 @@ pub struct Store {
     pool: AnyPool,
     /// SQLite only: this process's ownership of the file, held until [`Store::close`].
     owner: std::sync::Arc<tokio::sync::Mutex<Option<owner::OwnerLock>>>,
+    /// Shared-transaction writer for `insert_event` (see [`group`]).
+    committer: group::Committer,
+    postgres: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -253,9 +261,12 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30))
             .connect(url)
             .await?;
+        let postgres = !url.starts_with("sqlite:");
         Ok(Self {
+            committer: group::Committer::spawn(pool.clone()),
             pool,
             owner: std::sync::Arc::new(tokio::sync::Mutex::new(None)),
+            postgres,
         })
     }
 
@@ -281,9 +292,12 @@ impl Store {
                 .execute(&pool)
                 .await?;
         }
+        let committer = group::Committer::spawn(pool.clone());
         let store = Self {
             pool,
             owner: std::sync::Arc::new(tokio::sync::Mutex::new(owner)),
+            committer,
+            postgres: !sqlite,
         };
         store.migrate(sqlite).await?;
         if sqlite {
@@ -313,28 +327,39 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Applies pending migrations in one transaction. On Postgres the transaction first takes
+    /// an advisory lock, so replicas starting together apply them once, one after the other,
+    /// instead of racing on `CREATE TABLE` (the losers then find every version applied).
     async fn migrate(&self, sqlite: bool) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        if !sqlite {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(MIGRATION_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         for m in schema::migrations() {
             let done = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
                 .bind(m.version)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *tx)
                 .await?;
             if done.is_some() {
                 continue;
             }
             let text = if sqlite { &m.sqlite } else { &m.postgres };
             for stmt in text.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-                sqlx::query(stmt).execute(&self.pool).await?;
+                sqlx::query(stmt).execute(&mut *tx).await?;
             }
             sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(m.version)
                 .bind(now_ms())
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
         }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -351,34 +376,30 @@ impl Store {
         }
     }
 
-    /// Stores an event unless an equivalent one is already stored.
+    /// Stores an event unless an equivalent one is already stored. Concurrent calls share one
+    /// transaction (group commit); the answer comes only after that transaction committed.
     pub async fn insert_event(&self, e: &NewEvent) -> Result<Inserted> {
-        let now = now_ms();
-        let fields =
-            serde_json::to_string(&e.fields).map_err(|err| StoreError::Db(err.to_string()))?;
-        let row = sqlx::query(
-            "INSERT INTO events (configuration, appliance_id, event_type, lsid, event_timestamp, source, dedup_key, fields, \
-             status, attempts, throttled, next_attempt_at, last_error, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 0, $10, $11, $10, $10) \
-             ON CONFLICT DO NOTHING RETURNING id",
-        )
-        .bind(&e.configuration)
-        .bind(&e.appliance_id)
-        .bind(&e.event_type)
-        .bind(&e.lsid)
-        .bind(&e.event_timestamp)
-        .bind(e.source.as_str())
-        .bind(e.dedup_key())
-        .bind(fields)
-        .bind(e.status.as_str())
-        .bind(now)
-        .bind(e.note.clone())
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(match row {
-            Some(r) => Inserted::New(r.try_get("id")?),
-            None => Inserted::Duplicate,
-        })
+        match self.committer.insert(e).await {
+            Some(answer) => answer,
+            None => Ok(group::insert_batch(&self.pool, std::slice::from_ref(e))
+                .await?
+                .remove(0)),
+        }
+    }
+
+    /// Stores several events in one transaction, one answer per event (in order).
+    pub async fn insert_events(&self, events: &[NewEvent]) -> Result<Vec<Inserted>> {
+        group::insert_batch(&self.pool, events).await
+    }
+
+    /// Group-commit transactions committed by this store's ingest path so far.
+    pub fn group_commits(&self) -> u64 {
+        self.committer.commits()
+    }
+
+    /// Whether this store is a (shared) PostgreSQL database rather than a SQLite file.
+    pub fn is_postgres(&self) -> bool {
+        self.postgres
     }
 
     /// Atomically claims the oldest due event (or one whose lease expired) for `lease`.
@@ -390,9 +411,16 @@ impl Store {
         let token: i64 = rand::random::<i64>() & i64::MAX;
         let due = "((status IN ('received', 'retry') AND next_attempt_at <= $2) \
                    OR (status = 'processing' AND lease_until <= $2))";
+        // Postgres with several instances: skip rows another worker is claiming right now
+        // instead of queueing behind its row lock and then finding the row taken (and nothing).
+        let skip_locked = if self.postgres {
+            " FOR UPDATE OF e SKIP LOCKED"
+        } else {
+            ""
+        };
         let sql = format!(
             "UPDATE events SET status = 'processing', lease_until = $1, claim_token = $3, updated_at = $2 \
-             WHERE id = (SELECT e.id FROM events e WHERE {} AND {} ORDER BY e.next_attempt_at, e.id LIMIT 1) AND {due} \
+             WHERE id = (SELECT e.id FROM events e WHERE {} AND {} ORDER BY e.next_attempt_at, e.id LIMIT 1{skip_locked}) AND {due} \
              RETURNING {COLUMNS}",
             due.replace("status", "e.status").replace("next_attempt_at", "e.next_attempt_at").replace("lease_until", "e.lease_until"),
             NOT_WAITING_FOR_SESSION_END,
@@ -510,6 +538,7 @@ impl Store {
         throttled: bool,
     ) -> Result<bool> {
         self.record_attempt(e.id, error).await?;
+        crate::metrics::retry();
         let counter = if throttled {
             "throttled = throttled + 1"
         } else {
@@ -705,4 +734,4 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -62,6 +62,11 @@ pub fn migrations() -> Vec<Migration> {
             sqlite: V2.into(),
             postgres: V2.into(),
         },
+        Migration {
+            version: 3,
+            sqlite: BUDGET.into(),
+            postgres: BUDGET.into(),
+        },
         configurations_migration(),
     ]
 }
@@ -79,3 +84,6 @@ fn configurations_migration() -> Migration {
         postgres: text.to_string(),
     }
 }
+
+/// The Zendesk update budget shared by every instance (see `crate::budget`).
+const BUDGET: &str = "CREATE TABLE IF NOT EXISTS zendesk_budget (account TEXT PRIMARY KEY, tat BIGINT NOT NULL, paused_until BIGINT NOT NULL)";

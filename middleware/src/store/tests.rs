@@ -305,7 +305,7 @@ async fn skipped_event_does_not_hide_the_processed_one(url: String) {
 /// A fresh Postgres database under `MIDDLEWARE_TEST_POSTGRES_URL` (e.g.
 /// `postgres://mw@127.0.0.1:55432/postgres`), for the ignored Postgres variants:
 /// `MIDDLEWARE_TEST_POSTGRES_URL=... cargo test -p middleware store -- --ignored`.
-async fn postgres_url() -> String {
+pub(crate) async fn postgres_url() -> String {
     let admin =
         std::env::var("MIDDLEWARE_TEST_POSTGRES_URL").expect("MIDDLEWARE_TEST_POSTGRES_URL");
     sqlx::any::install_default_drivers();
@@ -318,6 +318,182 @@ async fn postgres_url() -> String {
     pool.close().await;
     let base = admin.rsplit_once('/').unwrap().0;
     format!("{base}/{name}")
+}
+
+/// Concurrent ingest shares transactions, and every answer comes after its commit: a second
+/// connection (another process) already sees each event the moment its caller got the answer.
+async fn concurrent_inserts_share_commits_and_answer_after_them(url: String) {
+    let store = Store::connect(&url).await.unwrap();
+    let reader = Store::connect(&url).await.unwrap();
+    let before = store.group_commits();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..300 {
+        let store = store.clone();
+        let reader = reader.clone();
+        tasks.spawn(async move {
+            // Every third event is sent twice at once: one of the pair is the duplicate.
+            let e = event(&format!("s{}", i / 3 * 3), "100", END);
+            let inserted = store.insert_event(&e).await.unwrap();
+            if let Inserted::New(id) = inserted {
+                let seen = reader.event(id).await.unwrap();
+                assert!(seen.is_some(), "answered before the commit: {id}");
+            }
+            inserted
+        });
+    }
+    let mut new = 0;
+    let mut dup = 0;
+    while let Some(r) = tasks.join_next().await {
+        match r.unwrap() {
+            Inserted::New(_) => new += 1,
+            Inserted::Duplicate => dup += 1,
+        }
+    }
+    assert_eq!((new, dup), (100, 200));
+    assert_eq!(reader.events().await.unwrap().len(), 100);
+    let commits = store.group_commits() - before;
+    assert!(
+        commits < 150,
+        "300 concurrent requests took {commits} commits: not grouped"
+    );
+    // A batch with the same event twice stores it once.
+    let out = store
+        .insert_events(&[
+            event("z", "1", SURVEY),
+            event("z", "1", SURVEY),
+            event("y", "1", SURVEY),
+        ])
+        .await
+        .unwrap();
+    assert!(matches!(out[0], Inserted::New(_)));
+    assert_eq!(out[1], Inserted::Duplicate);
+    assert!(matches!(out[2], Inserted::New(_)));
+    store.close().await;
+    reader.close().await;
+}
+
+/// Several workers (of several instances) claiming at once each get a due event: none queues
+/// behind another's row lock only to come back empty-handed while events are due.
+async fn simultaneous_claimers_each_get_an_event(url: String) {
+    let store = Store::connect(&url).await.unwrap();
+    for i in 0..8 {
+        store
+            .insert_event(&event(&format!("c{i}"), "1", END))
+            .await
+            .unwrap();
+    }
+    for _round in 0..3 {
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let s = store.clone();
+            tasks.spawn(async move { s.claim_due(Duration::from_secs(60)).await.unwrap() });
+        }
+        let mut got = Vec::new();
+        while let Some(r) = tasks.join_next().await {
+            got.push(r.unwrap());
+        }
+        let ids: std::collections::BTreeSet<i64> = got.iter().flatten().map(|e| e.id).collect();
+        assert_eq!(ids.len(), 8, "every claimer gets its own event: {got:?}");
+        for e in got.iter().flatten() {
+            store.release(e).await.unwrap();
+        }
+    }
+    store.close().await;
+}
+
+/// Instances starting together on an empty database all come up: migrations run once, in a
+/// transaction, under a lock.
+async fn instances_starting_together_migrate_once(url: String) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let url = url.clone();
+        tasks.spawn(async move { Store::connect(&url).await.map(|_| ()) });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap().expect("every instance starts");
+    }
+    let store = Store::connect(&url).await.unwrap();
+    let rows = sqlx::query("SELECT version FROM schema_migrations ORDER BY version")
+        .fetch_all(&store.pool)
+        .await
+        .unwrap();
+    let versions: Vec<i64> = rows.iter().map(|r| r.try_get("version").unwrap()).collect();
+    let expected: Vec<i64> = schema::migrations().iter().map(|m| m.version).collect();
+    assert_eq!(versions, expected);
+    store.close().await;
+}
+
+/// Retention purges finished events (done, skipped, unassociated) and their attempts once
+/// they are old enough; failed and pending events stay whatever their age.
+async fn retention_purges_finished_events_and_keeps_failed_ones(url: String) {
+    let store = Store::connect(&url).await.unwrap();
+    let lease = Duration::from_secs(60);
+    let mut skipped = event("s", "1", "support_conference_begin");
+    skipped.status = Status::Skipped;
+    store.insert_event(&skipped).await.unwrap();
+    for lsid in ["done", "failed", "unassoc"] {
+        store.insert_event(&event(lsid, "1", END)).await.unwrap();
+    }
+    store
+        .insert_event(&event("pending", "1", END))
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        let e = store.claim_due(lease).await.unwrap().unwrap();
+        store
+            .record_attempt(e.id, "an earlier error")
+            .await
+            .unwrap();
+        match e.lsid.as_str() {
+            "done" => assert!(store.mark_done(&e, Some(1)).await.unwrap()),
+            "failed" => assert!(store.mark_failed(&e, "gave up").await.unwrap()),
+            _ => assert!(store.mark_unassociated(&e, "no ticket").await.unwrap()),
+        }
+    }
+    // Nothing is older than a day yet.
+    assert_eq!(
+        store.purge_finished(now_ms() - 86_400_000).await.unwrap(),
+        0
+    );
+    let purged = store.purge_finished(now_ms() + 1).await.unwrap();
+    assert_eq!(purged, 3);
+    let mut left: Vec<(String, Status)> = store
+        .events()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.lsid, e.status))
+        .collect();
+    left.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        left,
+        [
+            ("failed".to_string(), Status::Failed),
+            ("pending".to_string(), Status::Received)
+        ]
+    );
+    let failed = store
+        .events()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.lsid == "failed")
+        .unwrap();
+    assert_eq!(
+        store.attempts(failed.id).await.unwrap().len(),
+        2,
+        "failed events keep their history"
+    );
+    let orphans = sqlx::query(
+        "SELECT COUNT(*) AS n FROM attempts WHERE event_id NOT IN (SELECT id FROM events)",
+    )
+    .fetch_one(&store.pool)
+    .await
+    .unwrap()
+    .try_get::<i64, _>("n")
+    .unwrap();
+    assert_eq!(orphans, 0, "attempts of purged events are purged too");
+    store.close().await;
 }
 
 macro_rules! on_both_backends {
@@ -351,6 +527,10 @@ on_both_backends!(
     leases_renew_only_for_their_holder,
     retry_all_failed_restarts_the_retry_window,
     skipped_event_does_not_hide_the_processed_one,
+    concurrent_inserts_share_commits_and_answer_after_them,
+    simultaneous_claimers_each_get_an_event,
+    instances_starting_together_migrate_once,
+    retention_purges_finished_events_and_keeps_failed_ones,
 );
 
 #[tokio::test]
