@@ -39,7 +39,7 @@ fn forbidden() -> Response {
         .into_response()
 }
 
-fn invalid(description: &str, field: &str, error: &str, detail: &str) -> Response {
+pub(super) fn invalid(description: &str, field: &str, error: &str, detail: &str) -> Response {
     (
         StatusCode::UNPROCESSABLE_ENTITY,
         Json(json!({
@@ -51,7 +51,7 @@ fn invalid(description: &str, field: &str, error: &str, detail: &str) -> Respons
         .into_response()
 }
 
-fn bad_json(detail: &str) -> Response {
+pub(super) fn bad_json(detail: &str) -> Response {
     (
         StatusCode::BAD_REQUEST,
         Json(json!({"error": "InvalidEndpoint", "description": detail})),
@@ -77,7 +77,7 @@ fn too_many_updates(retry_after: u64) -> Response {
 }
 
 #[allow(clippy::result_large_err)] // the error is the finished HTTP answer
-fn require_agent(caller: Caller) -> Result<(), Response> {
+pub(super) fn require_agent(caller: Caller) -> Result<(), Response> {
     match caller {
         Caller::Agent => Ok(()),
         Caller::EndUser => Err(forbidden()),
@@ -326,6 +326,9 @@ fn update_now(z: &Zendesk, id: u64, input: TicketIn) -> Response {
     let Some(ticket) = state.tickets.get_mut(&id) else {
         return not_found();
     };
+    if ticket.status == "closed" {
+        return super::create::closed_refusal();
+    }
     if let Err(retry_after) = state.ticket_updates.check(id) {
         return too_many_updates(retry_after);
     }
@@ -574,6 +577,9 @@ pub(crate) async fn add_tags(
     let Some(ticket) = state.tickets.get_mut(&id) else {
         return not_found();
     };
+    if ticket.status == "closed" {
+        return super::create::closed_refusal();
+    }
     let mut tags = ticket.tags.clone();
     tags.extend(input.tags);
     ticket.tags = dedup(tags);
