@@ -16,6 +16,9 @@ use toml::Spanned;
 
 use crate::secret::Secret;
 
+mod tickets;
+pub use tickets::{plausible_email, SurveyRule, TicketSettings, UnassociatedSessions};
+
 /// Event types the middleware knows how to process.
 pub const SESSION_END: &str = "support_conference_end";
 pub const CUSTOMER_SURVEY: &str = "support_conference_customer_exit_survey_completed";
@@ -155,6 +158,8 @@ pub struct ZendeskConfig {
     /// Ticket updates per minute this middleware allows itself against this instance
     /// (Zendesk's Update Ticket endpoint allows 100 per minute per account).
     pub update_rate_per_minute: u32,
+    /// Tickets for unassociated sessions and survey rules (issue 15).
+    pub tickets: TicketSettings,
 }
 
 /// A rejected configuration file.
@@ -275,6 +280,16 @@ struct RawZendesk {
     duration_field_unit: DurationUnit,
     #[serde(default = "default_rate")]
     update_rate_per_minute: u32,
+    // Issue 15: see `config/tickets.rs`.
+    unassociated_sessions: Option<Spanned<String>>,
+    default_requester_email: Option<Spanned<String>>,
+    requester_email_attribute: Option<Spanned<String>>,
+    new_ticket_group_id: Option<u64>,
+    new_ticket_brand_id: Option<u64>,
+    #[serde(default)]
+    new_ticket_tags: Vec<Spanned<String>>,
+    #[serde(default)]
+    survey_rules: Vec<Spanned<tickets::RawSurveyRule>>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -664,6 +679,18 @@ impl Validator<'_> {
                 "must be at least 1",
             ));
         }
+        let tickets = self.ticket_settings(
+            tickets::RawTicketKeys {
+                unassociated_sessions: z.unassociated_sessions,
+                default_requester_email: z.default_requester_email,
+                requester_email_attribute: z.requester_email_attribute,
+                new_ticket_group_id: z.new_ticket_group_id,
+                new_ticket_brand_id: z.new_ticket_brand_id,
+                new_ticket_tags: z.new_ticket_tags,
+                survey_rules: z.survey_rules,
+            },
+            zd_start,
+        )?;
         let zendesk = ZendeskConfig {
             url,
             username: z.username.into_inner(),
@@ -672,6 +699,7 @@ impl Validator<'_> {
             duration_field_id: z.duration_field_id,
             duration_field_unit: z.duration_field_unit,
             update_rate_per_minute: z.update_rate_per_minute,
+            tickets,
         };
         Ok(Configuration {
             name: c.name.into_inner(),

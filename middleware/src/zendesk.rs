@@ -418,6 +418,7 @@ mod tests {
             duration_field_id: None,
             duration_field_unit: Default::default(),
             update_rate_per_minute: 100,
+            tickets: Default::default(),
         };
         let c = ZendeskClient::new(
             &cfg,

@@ -8,7 +8,10 @@
 //! claimant's outcome. `comment_marker` is written just before a comment is posted and cleared
 //! when Zendesk definitely rejected it, so a set marker means "may already be on the ticket".
 
+mod created;
 mod schema;
+
+use schema::Migration;
 
 use std::time::Duration;
 

@@ -50,5 +50,5 @@ pub fn migrations() -> Vec<Migration> {
                  CREATE INDEX IF NOT EXISTS attempts_event ON attempts (event_id);
                  CREATE TABLE IF NOT EXISTS poll_checkpoints (configuration TEXT PRIMARY KEY, end_time BIGINT NOT NULL, updated_at BIGINT NOT NULL)"
             ),
-    }]
+    }, super::created::migration()]
 }

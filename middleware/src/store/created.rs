@@ -1,0 +1,84 @@
+//! Tickets the middleware created for unassociated sessions (migration 5), and events left
+//! alone because their ticket is closed.
+//!
+//! The created ticket is recorded per session (appliance, lsid) as soon as Zendesk answers, so
+//! the session's surveys find it and a later attempt never creates another one: Zendesk's
+//! idempotency key covers the gap between the create call and this record, but only for two
+//! hours.
+
+use super::{now_ms, Migration, Result, Store, StoredEvent};
+
+pub(super) fn migration() -> Migration {
+    let table = "CREATE TABLE IF NOT EXISTS created_tickets (appliance_id TEXT NOT NULL, lsid TEXT NOT NULL, \
+                 configuration TEXT NOT NULL, ticket_id BIGINT NOT NULL, event_id BIGINT NOT NULL, \
+                 created_at BIGINT NOT NULL, PRIMARY KEY (appliance_id, lsid))";
+    Migration {
+        version: 5,
+        sqlite: table.to_string(),
+        postgres: table.to_string(),
+    }
+}
+
+fn ticket_of(row: Option<sqlx::any::AnyRow>) -> Result<Option<u64>> {
+    use sqlx::Row;
+    Ok(match row {
+        Some(r) => Some(r.try_get::<i64, _>("ticket_id")? as u64),
+        None => None,
+    })
+}
+
+impl Store {
+    /// Records the ticket created for the event's session (the first record wins).
+    pub async fn record_created_ticket(&self, e: &StoredEvent, ticket_id: u64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO created_tickets (appliance_id, lsid, configuration, ticket_id, event_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(e.appliance_id.to_ascii_lowercase())
+        .bind(&e.lsid)
+        .bind(&e.configuration)
+        .bind(ticket_id as i64)
+        .bind(e.id)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The ticket created for a session, if any.
+    pub async fn created_ticket(&self, appliance_id: &str, lsid: &str) -> Result<Option<u64>> {
+        let row = sqlx::query(
+            "SELECT ticket_id FROM created_tickets WHERE appliance_id = $1 AND lsid = $2",
+        )
+        .bind(appliance_id.to_ascii_lowercase())
+        .bind(lsid)
+        .fetch_optional(&self.pool)
+        .await?;
+        ticket_of(row)
+    }
+
+    /// Whether this event created its ticket (the admin links such events as "created ticket #N").
+    pub async fn created_by_event(&self, event_id: i64) -> Result<Option<u64>> {
+        let row = sqlx::query("SELECT ticket_id FROM created_tickets WHERE event_id = $1")
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        ticket_of(row)
+    }
+
+    /// Finishes an event without touching its ticket (status `skipped`, `note` says why).
+    pub async fn mark_left_alone(
+        &self,
+        e: &StoredEvent,
+        ticket_id: u64,
+        note: &str,
+    ) -> Result<bool> {
+        self.update_claimed(
+            e,
+            "status = 'skipped', lease_until = NULL, last_error = $4, ticket_id = $5, comment_marker = NULL",
+            vec![Some(note.into())],
+            vec![Some(ticket_id as i64)],
+        )
+        .await
+    }
+}
