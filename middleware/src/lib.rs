@@ -8,6 +8,8 @@
 //! - [`beyondtrust`]: appliance API client (tokens, reports) and namespace-agnostic XML parsing.
 //! - [`zendesk`]: Zendesk REST client (private comments, tags, lookup) and rate limiting.
 //! - [`render`]: Handlebars templates turning reports into escaped HTML comments.
+//! - [`unassociated`]: the ticket created for a session that names none (pure).
+//! - [`survey_rules`]: status/tags a customer exit survey answer sets on its ticket (pure).
 //! - [`worker`]: the pool that claims events and posts exactly one comment per session event.
 //! - [`poller`]: the `SupportSessionListing` fallback for sites without outbound events.
 //! - [`check`]: `middleware check` — credentials and permissions of every configuration.
@@ -24,7 +26,9 @@ pub mod poller;
 pub mod render;
 pub mod secret;
 pub mod store;
+pub mod survey_rules;
 pub mod testing;
+pub mod unassociated;
 pub mod worker;
 pub mod zendesk;
 

@@ -19,6 +19,9 @@ use tokio::time::Instant;
 use crate::beyondtrust::client::describe_reqwest;
 use crate::config::ZendeskConfig;
 
+mod tickets;
+pub use tickets::Created;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ZendeskError {
     #[error("Zendesk rate limit (HTTP 429){}", .retry_after.map(|d| format!(", retry after {}s", d.as_secs())).unwrap_or_default())]
