@@ -149,7 +149,12 @@ mod tests {
 
     #[test]
     fn matching_rule_solves_and_tags_and_says_so() {
-        let r = rule("Was your issue resolved?", "Yes", Some("solved"), &["fixed"]);
+        let r = rule(
+            "Was your issue resolved?",
+            "Yes",
+            Some("solved"),
+            &["fixed"],
+        );
         let Decision::Change(c) = decide(&[&r], "open") else {
             panic!("open tickets change")
         };

@@ -20,6 +20,8 @@ use crate::render::{self, Template};
 use crate::store::{now_ms, Source, StoredEvent};
 use crate::zendesk::ZendeskError;
 
+mod tickets;
+
 /// Why one attempt did not finish the event.
 #[derive(Debug)]
 enum StepError {
@@ -66,6 +68,10 @@ impl From<crate::store::StoreError> for StepError {
 enum Done {
     Posted(u64),
     Unassociated(String),
+    /// A ticket was created for an unassociated session, the report as its first comment.
+    Created(u64),
+    /// Nothing was posted to the ticket, for the reason given (a closed ticket).
+    LeftAlone(u64, String),
 }
 
 /// Runs one worker until shutdown.
@@ -125,6 +131,14 @@ async fn record(
         Ok(Done::Posted(ticket)) => {
             tracing::info!(id = e.id, lsid = %e.lsid, event_type = %e.event_type, ticket, "comment added");
             store.mark_done(e, Some(ticket)).await?
+        }
+        Ok(Done::Created(ticket)) => {
+            tracing::info!(id = e.id, lsid = %e.lsid, ticket, "ticket created for the unassociated session");
+            store.mark_done(e, Some(ticket)).await?
+        }
+        Ok(Done::LeftAlone(ticket, note)) => {
+            tracing::warn!(id = e.id, lsid = %e.lsid, ticket, %note, "ticket left alone");
+            store.mark_left_alone(e, ticket, &note).await?
         }
         Ok(Done::Unassociated(reason)) => {
             tracing::info!(id = e.id, lsid = %e.lsid, %reason, "session not associated with a ticket");
@@ -224,11 +238,17 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
     if e.lsid.is_empty() {
         return Err(StepError::Permanent("event has no lsid".into()));
     }
+    let mut change = None;
     let (ticket, html, custom_fields) = match e.event_type.as_str() {
         SESSION_END => {
             let session = wait_for_report(shared, rt, &e.lsid).await?;
             let key = session.external_key.clone().unwrap_or_default();
             let Some(ticket) = app_core::external_key::ticket_id(&key) else {
+                if rt.cfg.zendesk.tickets.unassociated_sessions
+                    == crate::config::UnassociatedSessions::CreateTicket
+                {
+                    return tickets::create_for_session(shared, rt, e, &session).await;
+                }
                 return Ok(Done::Unassociated(unassociated_reason(&key)));
             };
             let view = render::session_view(&session, &rt.cfg.appliance_id);
@@ -290,8 +310,17 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
                 Some(s) => s.external_key.unwrap_or_default(),
                 None => field(e, "external_key").unwrap_or_default(),
             };
-            let Some(ticket) = app_core::external_key::ticket_id(&key) else {
-                return Ok(Done::Unassociated(unassociated_reason(&key)));
+            // A session without a ticket of its own may have had one created at its end.
+            let ticket = match app_core::external_key::ticket_id(&key) {
+                Some(t) => t,
+                None => match shared
+                    .store
+                    .created_ticket(&e.appliance_id, &e.lsid)
+                    .await?
+                {
+                    Some(t) => t,
+                    None => return Ok(Done::Unassociated(unassociated_reason(&key))),
+                },
             };
             let mut html = String::new();
             for s in &surveys {
@@ -300,6 +329,18 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
                     .render(template, &render::survey_view(s, title))
                     .map_err(|e| StepError::Permanent(e.to_string()))?;
                 html.push_str(&part);
+            }
+            if e.event_type == CUSTOMER_SURVEY {
+                match tickets::survey_change(rt, ticket, &surveys).await? {
+                    crate::survey_rules::Decision::Closed => {
+                        let note = tickets::closed_note(ticket, &e.event_type);
+                        return Ok(Done::LeftAlone(ticket, note));
+                    }
+                    crate::survey_rules::Decision::Change(c) => {
+                        html.push_str(&crate::survey_rules::html(&c));
+                        change = Some(c);
+                    }
+                }
             }
             (ticket, html, Vec::new())
         }
@@ -329,9 +370,13 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
             // Our lease expired and another worker owns the event now: let it post.
             return Err(StepError::Released);
         }
-        if let Err(err) = zd.add_private_comment(ticket, &html, &custom_fields).await {
+        if let Err(err) = tickets::post(zd, ticket, &html, &custom_fields, change.as_ref()).await {
             if !err.may_have_applied() {
                 shared.store.clear_marker(e).await?;
+            }
+            if let Some(note) = tickets::closed_after_refusal(zd, ticket, &err, &e.event_type).await
+            {
+                return Ok(Done::LeftAlone(ticket, note));
             }
             return Err(err.into());
         }
