@@ -264,3 +264,58 @@ async fn a_closed_ticket_is_left_alone_with_a_note() {
     // The session comment was refused once; the survey, whose rule read the status, sent nothing.
     assert_eq!(env.comment_puts(), 1);
 }
+
+#[tokio::test]
+async fn the_admin_event_page_links_the_created_ticket() {
+    use middleware::admin::{router, AdminState};
+    use middleware::secret::Secret;
+    const PASSWORD: &str = "it-admin-pw-15";
+
+    let env = start(CREATE).await;
+    let lsid = env.sb.appliance.create_session(SessionSpec::default());
+    env.sb.appliance.end_session(&lsid);
+    env.delivered(1).await;
+    env.app.drain().await;
+    let ticket = env.sb.zendesk.tickets()[0].id;
+    let event = env.app.events().await.remove(0);
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let admin = router(AdminState::new(
+        env.app.shared.clone(),
+        Secret::new(PASSWORD),
+    ));
+    tokio::spawn(async move { axum::serve(listener, admin).await });
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = http
+        .post(format!("http://{addr}/login"))
+        .header("origin", format!("http://{addr}"))
+        .form(&[("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = http
+        .get(format!("http://{addr}/events/{}", event.id))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let link = format!(
+        "This event created ticket <a href=\"{}/agent/tickets/{ticket}\"",
+        env.sb.zendesk.base_url()
+    );
+    assert!(page.contains(&link), "{page}");
+}
