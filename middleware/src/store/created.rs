@@ -82,3 +82,55 @@ impl Store {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::tests::temp_db_url;
+    use super::super::{NewEvent, Source, Status, Store};
+
+    #[tokio::test]
+    async fn first_created_ticket_of_a_session_wins_and_left_alone_events_keep_their_note() {
+        let url = temp_db_url("created");
+        let store = Store::connect(&url).await.unwrap();
+        let new = NewEvent {
+            configuration: "P".into(),
+            appliance_id: "Default".into(),
+            event_type: crate::config::SESSION_END.into(),
+            lsid: "l1".into(),
+            event_timestamp: "100".into(),
+            source: Source::Outbound,
+            fields: vec![],
+            status: Status::Received,
+            note: None,
+        };
+        store.insert_event(&new).await.unwrap();
+        let e = store
+            .claim_due(Duration::from_secs(30))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(store.created_ticket("default", "l1").await.unwrap(), None);
+        store.record_created_ticket(&e, 7).await.unwrap();
+        store.record_created_ticket(&e, 8).await.unwrap();
+        assert_eq!(
+            store.created_ticket("DEFAULT", "l1").await.unwrap(),
+            Some(7),
+            "one ticket per session; appliance ids compare case-insensitively"
+        );
+        assert_eq!(store.created_ticket("default", "l2").await.unwrap(), None);
+        assert_eq!(store.created_by_event(e.id).await.unwrap(), Some(7));
+        assert!(store
+            .mark_left_alone(&e, 7, "ticket #7 is closed")
+            .await
+            .unwrap());
+        let after = store.event(e.id).await.unwrap().unwrap();
+        assert_eq!(
+            (after.status, after.ticket_id, after.last_error.as_deref()),
+            (Status::Skipped, Some(7), Some("ticket #7 is closed"))
+        );
+        store.close().await;
+        crate::testing::remove_sqlite_files(&url);
+    }
+}
