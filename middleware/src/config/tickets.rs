@@ -301,6 +301,33 @@ survey_rules = [
     }
 
     #[test]
+    fn the_example_files_commented_keys_are_valid_when_uncommented() {
+        let text: String = include_str!("../../middleware.example.toml")
+            .lines()
+            .map(|l| {
+                let keys = [
+                    "unassociated_sessions",
+                    "default_requester_email",
+                    "requester_email_attribute",
+                    "new_ticket_group_id",
+                    "survey_rules",
+                ];
+                match l.strip_prefix("# ") {
+                    Some(rest) if keys.iter().any(|k| rest.starts_with(k)) => rest,
+                    _ => l,
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let env = |_: &str| Some("x".to_string());
+        let c = parse(&text, "example", &env).unwrap();
+        let t = &c.configurations[0].zendesk.tickets;
+        assert_eq!(t.unassociated_sessions, UnassociatedSessions::CreateTicket);
+        assert_eq!(t.survey_rules.len(), 1);
+        assert_eq!(t.new_ticket_group_id, Some(360001));
+    }
+
+    #[test]
     fn bad_values_are_rejected_with_their_key() {
         assert_eq!(
             error(r#"unassociated_sessions = "create""#).0,
