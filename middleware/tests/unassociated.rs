@@ -319,3 +319,41 @@ async fn the_admin_event_page_links_the_created_ticket() {
     );
     assert!(page.contains(&link), "{page}");
 }
+
+#[tokio::test]
+async fn killed_while_creating_the_retry_gets_the_same_ticket() {
+    let mut env = start(CREATE).await;
+    let lsid = env.sb.appliance.create_session(SessionSpec::default());
+    // Zendesk creates the ticket; the middleware is killed before the answer arrives.
+    env.sb.zendesk.hang_next_create_answers(1);
+    env.sb.appliance.end_session(&lsid);
+    env.delivered(1).await;
+    let shared = env.app.shared.clone();
+    let worker = tokio::spawn(async move { middleware::worker::process_next(&shared).await });
+    let zendesk = env.sb.zendesk.clone();
+    wait_until(
+        "the ticket exists",
+        std::time::Duration::from_secs(10),
+        || {
+            let n = zendesk.tickets().len();
+            async move { n == 1 }
+        },
+    )
+    .await;
+    worker.abort();
+    let _ = worker.await;
+    let event = env.app.events().await.remove(0);
+    assert_eq!(event.status, Status::Processing, "no outcome recorded");
+
+    env.restart().await;
+    env.app.drain().await;
+    let tickets = env.sb.zendesk.tickets();
+    assert_eq!(tickets.len(), 1, "no second ticket: {tickets:#?}");
+    // (The killed call never finished, so the sandbox recorded only the retry.)
+    assert_eq!(creates(&env), 1);
+    let done = env.app.store().event(event.id).await.unwrap().unwrap();
+    assert_eq!(
+        (done.status, done.ticket_id),
+        (Status::Done, Some(tickets[0].id as i64))
+    );
+}

@@ -59,6 +59,8 @@ pub(crate) struct Creates {
     lock: Arc<tokio::sync::Mutex<()>>,
     /// Creations whose answer is lost: the ticket is made, the connection drops mid-answer.
     lose_answers: u32,
+    /// Creations whose answer never comes (the caller is killed or times out waiting).
+    hang_answers: u32,
 }
 
 /// 422 for any update of a closed ticket.
@@ -226,36 +228,47 @@ pub(crate) async fn create(
     let Some(id) = answer["ticket"]["id"].as_u64() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let mut state = z.state();
-    let requester_id = match extras.requester {
-        Some((name, email)) => Some(user_for(&mut state.creates.users, name, &email)),
-        None => extras.requester_id,
-    };
-    let base = z.base_url();
-    if let Some(ticket) = state.tickets.get_mut(&id) {
-        ticket.requester_id = requester_id;
-        ticket.group_id = extras.group_id;
-        ticket.brand_id = extras.brand_id;
-        if !extras.status_given {
-            ticket.status = "new".into();
+    // The guard must not live across an await (the handler's future is Send).
+    let (lose, hang) = {
+        let mut state = z.state();
+        let requester_id = match extras.requester {
+            Some((name, email)) => Some(user_for(&mut state.creates.users, name, &email)),
+            None => extras.requester_id,
+        };
+        let base = z.base_url();
+        if let Some(ticket) = state.tickets.get_mut(&id) {
+            ticket.requester_id = requester_id;
+            ticket.group_id = extras.group_id;
+            ticket.brand_id = extras.brand_id;
+            if !extras.status_given {
+                ticket.status = "new".into();
+            }
+            answer["ticket"] = ticket.to_json(&base, z.inner.config.end_user_id);
         }
-        answer["ticket"] = ticket.to_json(&base, z.inner.config.end_user_id);
-    }
-    if let Some(key) = key.clone() {
-        state.creates.keys.insert(
-            key,
-            Remembered {
-                request,
-                answer: answer.clone(),
-                at: Instant::now(),
-            },
-        );
-    }
-    let lose = state.creates.lose_answers > 0;
-    state.creates.lose_answers = state.creates.lose_answers.saturating_sub(1);
-    drop(state);
+        if let Some(key) = key.clone() {
+            state.creates.keys.insert(
+                key,
+                Remembered {
+                    request,
+                    answer: answer.clone(),
+                    at: Instant::now(),
+                },
+            );
+        }
+        let lose = state.creates.lose_answers > 0;
+        state.creates.lose_answers = state.creates.lose_answers.saturating_sub(1);
+        let hang = !lose && state.creates.hang_answers > 0;
+        if hang {
+            state.creates.hang_answers -= 1;
+        }
+        (lose, hang)
+    };
     if lose {
         return lost_answer();
+    }
+    if hang {
+        tokio::time::sleep(crate::faults::HANG).await;
+        return StatusCode::GATEWAY_TIMEOUT.into_response();
     }
     let response = (StatusCode::CREATED, Json(answer)).into_response();
     match key {
@@ -312,6 +325,11 @@ impl Zendesk {
     /// caller sees a broken connection), as a crash between the call and its outcome would.
     pub fn lose_next_create_answers(&self, n: u32) {
         self.state().creates.lose_answers += n;
+    }
+    /// The next `n` ticket creations are applied but never answered: the caller waits until it
+    /// gives up or is killed.
+    pub fn hang_next_create_answers(&self, n: u32) {
+        self.state().creates.hang_answers += n;
     }
     /// Users created from ticket requesters, oldest first.
     pub fn users(&self) -> Vec<User> {
