@@ -9,8 +9,11 @@
 //! when Zendesk definitely rejected it, so a set marker means "may already be on the ticket".
 //! A SQLite file has one owning process (see `owner.rs`); Postgres is shared when scaling out.
 
+mod created;
 mod owner;
 mod schema;
+
+use schema::Migration;
 
 use std::time::Duration;
 

@@ -63,6 +63,7 @@ pub fn migrations() -> Vec<Migration> {
             postgres: V2.into(),
         },
         configurations_migration(),
+        super::created::migration(),
     ]
 }
 
