@@ -16,6 +16,9 @@ use toml::Spanned;
 
 use crate::secret::Secret;
 
+mod tickets;
+pub use tickets::{plausible_email, SurveyRule, TicketSettings, UnassociatedSessions};
+
 /// Event types the middleware knows how to process.
 pub const SESSION_END: &str = "support_conference_end";
 pub const CUSTOMER_SURVEY: &str = "support_conference_customer_exit_survey_completed";
@@ -171,6 +174,8 @@ pub struct ZendeskConfig {
     pub system_information_categories: Vec<String>,
     /// Largest comment body, in characters (Zendesk refuses past about 65,000).
     pub comment_max_chars: usize,
+    /// Tickets for unassociated sessions and survey rules (issue 15).
+    pub tickets: TicketSettings,
 }
 
 /// Default `system_information_categories`: what the seed integration imported.
@@ -308,6 +313,16 @@ struct RawZendesk {
     update_rate_per_minute: u32,
     system_information_categories: Option<Vec<String>>,
     comment_max_chars: Option<Spanned<usize>>,
+    // Issue 15: see `config/tickets.rs`.
+    unassociated_sessions: Option<Spanned<String>>,
+    default_requester_email: Option<Spanned<String>>,
+    requester_email_attribute: Option<Spanned<String>>,
+    new_ticket_group_id: Option<u64>,
+    new_ticket_brand_id: Option<u64>,
+    #[serde(default)]
+    new_ticket_tags: Vec<Spanned<String>>,
+    #[serde(default)]
+    survey_rules: Vec<Spanned<tickets::RawSurveyRule>>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -728,6 +743,18 @@ impl Validator<'_> {
                 ))
             }
         };
+        let tickets = self.ticket_settings(
+            tickets::RawTicketKeys {
+                unassociated_sessions: z.unassociated_sessions,
+                default_requester_email: z.default_requester_email,
+                requester_email_attribute: z.requester_email_attribute,
+                new_ticket_group_id: z.new_ticket_group_id,
+                new_ticket_brand_id: z.new_ticket_brand_id,
+                new_ticket_tags: z.new_ticket_tags,
+                survey_rules: z.survey_rules,
+            },
+            zd_start,
+        )?;
         let zendesk = ZendeskConfig {
             url,
             username: z.username.into_inner(),
@@ -743,6 +770,7 @@ impl Validator<'_> {
                     .collect()
             }),
             comment_max_chars,
+            tickets,
         };
         Ok(Configuration {
             name: c.name.into_inner(),

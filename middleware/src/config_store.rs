@@ -62,7 +62,7 @@ const BT_KEYS: [&str; 18] = [
 ];
 /// Shown by views, ignored on input so a fetched document can be sent back as is.
 const BT_IGNORED: [&str; 2] = ["client_secret_set", "password_set"];
-const ZD_KEYS: [&str; 11] = [
+const ZD_KEYS: [&str; 18] = [
     "url",
     "username",
     "token",
@@ -73,6 +73,13 @@ const ZD_KEYS: [&str; 11] = [
     "update_rate_per_minute",
     "system_information_categories",
     "comment_max_chars",
+    "unassociated_sessions",
+    "default_requester_email",
+    "requester_email_attribute",
+    "new_ticket_group_id",
+    "new_ticket_brand_id",
+    "new_ticket_tags",
+    "survey_rules",
     "token_set",
 ];
 
@@ -173,6 +180,33 @@ pub fn to_doc(c: &Configuration, with_secrets: bool) -> Value {
     });
     if let Some(id) = z.duration_field_id {
         zd["duration_field_id"] = json!(id);
+    }
+    let t = &z.tickets;
+    zd["unassociated_sessions"] = json!(match t.unassociated_sessions {
+        config::UnassociatedSessions::Record => "record",
+        config::UnassociatedSessions::CreateTicket => "create_ticket",
+    });
+    zd["requester_email_attribute"] = json!(t.requester_email_attribute);
+    zd["new_ticket_tags"] = json!(t.new_ticket_tags);
+    zd["survey_rules"] = t
+        .survey_rules
+        .iter()
+        .map(|r| {
+            let mut rule = json!({ "question": r.question, "answer": r.answer, "tags": r.tags });
+            if let Some(status) = &r.status {
+                rule["status"] = json!(status);
+            }
+            rule
+        })
+        .collect();
+    if let Some(email) = &t.default_requester_email {
+        zd["default_requester_email"] = json!(email);
+    }
+    if let Some(id) = t.new_ticket_group_id {
+        zd["new_ticket_group_id"] = json!(id);
+    }
+    if let Some(id) = t.new_ticket_brand_id {
+        zd["new_ticket_brand_id"] = json!(id);
     }
     if with_secrets {
         zd["token"] = json!(z.token.expose());

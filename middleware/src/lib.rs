@@ -12,6 +12,8 @@
 //! - [`render`]: Handlebars templates turning reports into escaped HTML comments.
 //! - [`posting`]: what to post for an event (comment budget, attached full report or parts;
 //!   pure) and posting it exactly once (upload, one ticket update per comment).
+//! - [`unassociated`]: the ticket created for a session that names none (pure).
+//! - [`survey_rules`]: status/tags a customer exit survey answer sets on its ticket (pure).
 //! - [`worker`]: the pool that claims events and posts exactly one comment per session event.
 //! - [`poller`]: the `SupportSessionListing` fallback for sites without outbound events.
 //! - [`check`]: `middleware check` — credentials and permissions of every configuration.
@@ -37,8 +39,10 @@ pub mod retention;
 pub mod secret;
 pub mod settings;
 pub mod store;
+pub mod survey_rules;
 pub mod testing;
 pub mod ticket_key;
+pub mod unassociated;
 pub mod worker;
 pub mod zendesk;
 

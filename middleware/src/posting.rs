@@ -380,6 +380,8 @@ impl Gate<'_> {
 pub struct Extras {
     pub tags: Vec<String>,
     pub custom_fields: Vec<(u64, serde_json::Value)>,
+    /// A new ticket status (a survey rule's), set by the same update as the comment.
+    pub status: Option<String>,
 }
 
 /// Posts the plan on `ticket`, each comment exactly once. If an earlier attempt may have posted
@@ -388,7 +390,7 @@ pub struct Extras {
 /// since Zendesk can apply an update after the caller gave up waiting). Each PUT first passes
 /// the [`Gate`]; the marker is recorded after the first slot is taken. The full report
 /// is uploaded before the PUT; a refused upload (4xx other than 429) falls back to the parts.
-/// Tags and custom fields go in the first comment's PUT.
+/// Tags, custom fields and a status change go in the first comment's PUT.
 pub async fn deliver(
     zd: &ZendeskClient,
     mut gate: Gate<'_>,
@@ -478,6 +480,11 @@ pub async fn deliver(
                 extras.custom_fields.clone()
             } else {
                 vec![]
+            },
+            status: if is_first {
+                extras.status.clone()
+            } else {
+                None
             },
         };
         if let Err(err) = zd.update_ticket_in(slot, ticket, &update).await {

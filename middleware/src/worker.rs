@@ -28,6 +28,8 @@ use crate::render::{self, Template};
 use crate::store::{now_ms, Source, StoredEvent};
 use crate::zendesk::ZendeskError;
 
+mod tickets;
+
 /// Why one attempt did not finish the event.
 #[derive(Debug)]
 enum StepError {
@@ -90,6 +92,10 @@ impl From<crate::store::StoreError> for StepError {
 enum Done {
     Posted(u64),
     Unassociated(String),
+    /// A ticket was created for an unassociated session, the report as its first comment.
+    Created(u64),
+    /// Nothing was posted to the ticket, for the reason given (a closed ticket).
+    LeftAlone(u64, String),
 }
 
 /// Runs one worker until shutdown.
@@ -206,6 +212,14 @@ async fn record(
         Ok(Done::Posted(ticket)) => {
             tracing::info!(id = e.id, lsid = %e.lsid, event_type = %e.event_type, ticket, "comment added");
             store.mark_done(e, Some(ticket)).await?
+        }
+        Ok(Done::Created(ticket)) => {
+            tracing::info!(id = e.id, lsid = %e.lsid, ticket, "ticket created for the unassociated session");
+            store.mark_done(e, Some(ticket)).await?
+        }
+        Ok(Done::LeftAlone(ticket, note)) => {
+            tracing::warn!(id = e.id, lsid = %e.lsid, ticket, %note, "ticket left alone");
+            store.mark_left_alone(e, ticket, &note).await?
         }
         Ok(Done::Unassociated(reason)) => {
             tracing::info!(id = e.id, lsid = %e.lsid, %reason, "session not associated with a ticket");
@@ -347,6 +361,12 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
             let key = session.external_key.clone().unwrap_or_default();
             let ticket = match crate::ticket_key::ticket_for(&key, &rt.cfg.zendesk.url) {
                 Ok(t) => t,
+                Err(_)
+                    if rt.cfg.zendesk.tickets.unassociated_sessions
+                        == crate::config::UnassociatedSessions::CreateTicket =>
+                {
+                    return tickets::create_for_session(shared, &rt, e, &session).await;
+                }
                 Err(reason) => return Ok(Done::Unassociated(reason)),
             };
             let view = render::session_view(&session, &rt.cfg.appliance_id);
@@ -375,6 +395,7 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
             let extras = posting::Extras {
                 tags: rt.cfg.zendesk.tags.clone(),
                 custom_fields: fields,
+                status: None,
             };
             (ticket, plan, extras)
         }
@@ -420,9 +441,17 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
                 Some(s) => s.external_key.unwrap_or_default(),
                 None => field(e, "external_key").unwrap_or_default(),
             };
+            // A session without a ticket of its own may have had one created at its end.
             let ticket = match crate::ticket_key::ticket_for(&key, &rt.cfg.zendesk.url) {
                 Ok(t) => t,
-                Err(reason) => return Ok(Done::Unassociated(reason)),
+                Err(reason) => match shared
+                    .store
+                    .created_ticket(&e.appliance_id, &e.lsid)
+                    .await?
+                {
+                    Some(t) => t,
+                    None => return Ok(Done::Unassociated(reason)),
+                },
             };
             record.rep = surveys.iter().find_map(|s| s.primary_rep.clone());
             record.survey = surveys.iter().find_map(render::survey_rating);
@@ -434,8 +463,23 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
                     .map_err(|e| StepError::Permanent(e.to_string()))?;
                 html.push_str(&part);
             }
+            let mut extras = posting::Extras::default();
+            if e.event_type == CUSTOMER_SURVEY {
+                match tickets::survey_change(&rt, ticket, &surveys).await? {
+                    crate::survey_rules::Decision::Closed => {
+                        let note = tickets::closed_note(ticket, &e.event_type);
+                        return Ok(Done::LeftAlone(ticket, note));
+                    }
+                    crate::survey_rules::Decision::Change(c) => {
+                        // The rule's change travels in the survey comment's own update.
+                        html.push_str(&crate::survey_rules::html(&c));
+                        extras.status = c.status;
+                        extras.tags = c.add_tags;
+                    }
+                }
+            }
             let plan = posting::plan_html(&html, &record, max_chars);
-            (ticket, plan, posting::Extras::default())
+            (ticket, plan, extras)
         }
         other => {
             return Err(StepError::Permanent(format!(
@@ -469,7 +513,15 @@ async fn process(shared: &Shared, e: &StoredEvent) -> Result<Done, StepError> {
                 message: err.to_string(),
             })
         }
-        Err(posting::DeliverError::Zendesk(err)) => return Err(err.into()),
+        Err(posting::DeliverError::Zendesk(err)) => {
+            // Zendesk refuses any update of a closed ticket (422): leave it alone, say so.
+            if let Some(note) =
+                tickets::closed_after_refusal(&rt.zendesk, ticket, &err, &e.event_type).await
+            {
+                return Ok(Done::LeftAlone(ticket, note));
+            }
+            return Err(err.into());
+        }
     }
     Ok(Done::Posted(ticket))
 }

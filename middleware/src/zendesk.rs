@@ -22,6 +22,9 @@ use app_core::marker::Marker;
 use crate::beyondtrust::client::describe_reqwest;
 use crate::config::ZendeskConfig;
 
+mod tickets;
+pub use tickets::Created;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ZendeskError {
     #[error("Zendesk rate limit (HTTP 429){}", .retry_after.map(|d| format!(", retry after {}s", d.as_secs())).unwrap_or_default())]
@@ -229,6 +232,8 @@ pub struct TicketUpdate {
     /// Added to the ticket's tags (never replacing them).
     pub additional_tags: Vec<String>,
     pub custom_fields: Vec<(u64, serde_json::Value)>,
+    /// A new status in the same update (a survey rule's `solved`, for instance).
+    pub status: Option<String>,
 }
 
 impl TicketUpdate {
@@ -241,6 +246,9 @@ impl TicketUpdate {
         let mut ticket = json!({ "comment": comment });
         if !self.additional_tags.is_empty() {
             ticket["additional_tags"] = json!(self.additional_tags);
+        }
+        if let Some(status) = &self.status {
+            ticket["status"] = json!(status);
         }
         if !self.custom_fields.is_empty() {
             ticket["custom_fields"] = self
@@ -648,6 +656,7 @@ mod tests {
             uploads: vec!["tok".into()],
             additional_tags: vec!["remote_support".into()],
             custom_fields: vec![(7, json!(12))],
+            status: Some("solved".into()),
         };
         assert_eq!(
             u.to_json(),
@@ -655,6 +664,7 @@ mod tests {
                 "comment": {"html_body": "<p>x</p>", "public": false, "uploads": ["tok"]},
                 "additional_tags": ["remote_support"],
                 "custom_fields": [{"id": 7, "value": 12}],
+                "status": "solved",
             }})
         );
         let bare = TicketUpdate {
@@ -679,6 +689,7 @@ mod tests {
             update_rate_per_minute: 100,
             system_information_categories: vec![],
             comment_max_chars: 60_000,
+            tickets: Default::default(),
         };
         let c = ZendeskClient::new(
             &cfg,
@@ -713,6 +724,7 @@ mod tests {
             update_rate_per_minute: 100,
             system_information_categories: vec![],
             comment_max_chars: 60_000,
+            tickets: Default::default(),
         };
         let c = ZendeskClient::new(
             &cfg,

@@ -211,6 +211,10 @@ enum Kind {
     Unit,
     Auth,
     List,
+    /// One of the given values (a select).
+    Choice(&'static [&'static str]),
+    /// A JSON value typed in a text area (survey rules: a list of objects).
+    Json,
 }
 
 const FIELDS: &[(&str, &str, Kind, &str)] = &[
@@ -243,6 +247,13 @@ const FIELDS: &[(&str, &str, Kind, &str)] = &[
     ("zendesk.update_rate_per_minute", "Ticket updates per minute", Kind::Number, ""),
     ("zendesk.system_information_categories", "System Information categories in the comment", Kind::List, "Comma-separated, case-insensitive; the full report is attached when it does not fit."),
     ("zendesk.comment_max_chars", "Comment size budget (characters)", Kind::Number, "10,000 to 65,535; Zendesk refuses comments over about 65,000."),
+    ("zendesk.unassociated_sessions", "Sessions without a ticket", Kind::Choice(&["record", "create_ticket"]), "record: kept as unassociated; create_ticket: a new ticket with the report as its first private comment."),
+    ("zendesk.default_requester_email", "Default requester e-mail", Kind::Text, "Requester of created tickets when the session carries no e-mail (required with create_ticket)."),
+    ("zendesk.requester_email_attribute", "Requester e-mail attribute", Kind::Text, "Session custom attribute holding the customer's e-mail (default \"email\")."),
+    ("zendesk.new_ticket_group_id", "New ticket group id", Kind::Number, "Optional."),
+    ("zendesk.new_ticket_brand_id", "New ticket brand id", Kind::Number, "Optional."),
+    ("zendesk.new_ticket_tags", "New ticket tags", Kind::List, "Comma-separated; set on created tickets."),
+    ("zendesk.survey_rules", "Survey rules", Kind::Json, "JSON list, e.g. [{\"question\": \"Was your issue resolved?\", \"answer\": \"Yes\", \"status\": \"solved\", \"tags\": [\"fixed\"]}]; applied in the survey comment's own update, never to a closed ticket."),
 ];
 
 fn get<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
@@ -284,7 +295,13 @@ fn form_to_doc(form: &[(String, String)]) -> (Value, FieldErrors, Option<String>
                     continue;
                 }
                 let optional = matches!(kind, Kind::Secret)
-                    || matches!(*path, "beyondtrust.locale" | "beyondtrust.ca_file");
+                    || matches!(
+                        *path,
+                        "beyondtrust.locale"
+                            | "beyondtrust.ca_file"
+                            | "zendesk.default_requester_email"
+                            | "zendesk.requester_email_attribute"
+                    );
                 if !(optional && v.is_empty()) {
                     set(&mut doc, path, json!(v));
                 }
@@ -297,6 +314,8 @@ fn form_to_doc(form: &[(String, String)]) -> (Value, FieldErrors, Option<String>
                             | "beyondtrust.retry_attempt_limit"
                             | "beyondtrust.retry_for_hours"
                             | "zendesk.comment_max_chars"
+                            | "zendesk.new_ticket_group_id"
+                            | "zendesk.new_ticket_brand_id"
                     ) {
                         errors.insert(path.to_string(), "is required".into());
                     }
@@ -328,6 +347,25 @@ fn form_to_doc(form: &[(String, String)]) -> (Value, FieldErrors, Option<String>
                 path,
                 json!(if v.is_empty() { "seconds" } else { &v }),
             ),
+            Kind::Choice(values) => {
+                if !v.is_empty() {
+                    set(&mut doc, path, json!(v));
+                } else if let Some(first) = values.first() {
+                    set(&mut doc, path, json!(first));
+                }
+            }
+            Kind::Json => {
+                if v.is_empty() {
+                    set(&mut doc, path, json!([]));
+                } else {
+                    match serde_json::from_str::<Value>(&v) {
+                        Ok(parsed) => set(&mut doc, path, parsed),
+                        Err(e) => {
+                            errors.insert(path.to_string(), format!("is not valid JSON: {e}"));
+                        }
+                    }
+                }
+            }
         }
     }
     let copy_from = Some(value("copy_from")).filter(|s| !s.is_empty());
@@ -348,6 +386,8 @@ fn new_doc() -> Value {
             "url": "", "username": "", "tags": [], "duration_field_unit": "seconds", "update_rate_per_minute": 100,
             "system_information_categories": crate::config::DEFAULT_SYSINFO_CATEGORIES,
             "comment_max_chars": crate::config::DEFAULT_COMMENT_MAX_CHARS,
+            "unassociated_sessions": "record", "requester_email_attribute": "email",
+            "new_ticket_tags": [], "survey_rules": [],
         },
     })
 }
@@ -478,6 +518,27 @@ fn form_page(status: StatusCode, mode: Mode, doc: &Value, errors: &FieldErrors) 
                     if cur == "minutes" { " selected" } else { "" }
                 )
             }
+            Kind::Choice(values) => {
+                let cur = current.and_then(Value::as_str).or(values.first().copied()).unwrap_or("");
+                let mut s = format!("<select id=\"{id}\" name=\"{path}\">");
+                for v in *values {
+                    let _ = write!(
+                        s,
+                        "<option value=\"{v}\"{}>{v}</option>",
+                        if cur == *v { " selected" } else { "" }
+                    );
+                }
+                s.push_str("</select>");
+                s
+            }
+            Kind::Json => format!(
+                "<textarea id=\"{id}\" name=\"{path}\" rows=\"3\" cols=\"70\">{}</textarea>",
+                esc(&match current {
+                    None => String::new(),
+                    Some(Value::Array(a)) if a.is_empty() => String::new(),
+                    Some(v) => v.to_string(),
+                })
+            ),
             Kind::Auth => format!(
                 "<select id=\"auth\" name=\"auth\"><option value=\"oauth\"{}>OAuth API account (client id and secret)</option>\
                  <option value=\"legacy\"{}>Legacy user name and password</option></select>",

@@ -391,6 +391,17 @@ pub async fn event(State(state): State<Arc<AdminState>>, Path(raw): Path<String>
         err = opt(&r.last_error),
         retry = retry_button(r),
     );
+    if let Ok(Some(created)) = state.shared.store.created_by_event(r.id).await {
+        let _ = write!(
+            body,
+            "<p class=\"created\">This event created ticket {} for its unassociated session.</p>",
+            if r.ticket_id == Some(created as i64) {
+                ticket_cell(r)
+            } else {
+                format!("#{created}")
+            }
+        );
+    }
     body.push_str("<h2>Attempts</h2><table><tr><th>When</th><th>Error</th></tr>");
     for a in &d.attempt_log {
         let _ = write!(

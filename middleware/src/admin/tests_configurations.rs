@@ -882,3 +882,65 @@ async fn refusals_are_pages_with_a_hint_for_people_and_text_for_scripts() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn the_form_saves_ticket_creation_and_survey_rules_and_shows_them_on_edit() {
+    let a = super::tests::admin().await;
+    let cookie = login(&a).await;
+    let form = |body: &str| {
+        post("/configurations")
+            .header(header::COOKIE, &cookie)
+            .header(header::ORIGIN, format!("http://{HOST}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let base = format!(
+        "name=Tix&appliance_id=tix_1&beyondtrust.host=tix.example.com&auth=oauth&beyondtrust.client_id=id\
+         &beyondtrust.client_secret={NEW_SECRET}&beyondtrust.polling_interval_secs=60&zendesk.url=https%3A%2F%2Ftix.zendesk.com\
+         &zendesk.username=u%40x&zendesk.token={NEW_TOKEN}&zendesk.update_rate_per_minute=100\
+         &zendesk.unassociated_sessions=create_ticket&zendesk.default_requester_email=rs%40tix.example\
+         &zendesk.requester_email_attribute=&zendesk.new_ticket_group_id=77&zendesk.new_ticket_brand_id=\
+         &zendesk.new_ticket_tags=remote_support"
+    );
+    let (status, _, page) = send(&a, form(&format!("{base}&zendesk.survey_rules=%5B%7B"))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("data-field=\"zendesk.survey_rules\"") && page.contains("not valid JSON"),
+        "{page}"
+    );
+    assert!(a.shared.runtime("Tix").is_none());
+    let rules = r#"[{"question": "Was your issue resolved?", "answer": "Yes", "status": "solved", "tags": ["fixed"]}]"#;
+    let rules: String = url::form_urlencoded::byte_serialize(rules.as_bytes()).collect();
+    let (status, _, page) = send(&a, form(&format!("{base}&zendesk.survey_rules={rules}"))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let rt = a.shared.runtime("Tix").expect("added");
+    let t = &rt.cfg.zendesk.tickets;
+    assert_eq!(
+        t.unassociated_sessions,
+        crate::config::UnassociatedSessions::CreateTicket
+    );
+    assert_eq!(t.default_requester_email.as_deref(), Some("rs@tix.example"));
+    assert_eq!(t.requester_email_attribute, "email", "empty: the default");
+    assert_eq!(
+        (t.new_ticket_group_id, t.new_ticket_brand_id),
+        (Some(77), None)
+    );
+    assert_eq!(t.new_ticket_tags, ["remote_support"]);
+    assert_eq!(t.survey_rules.len(), 1);
+    assert_eq!(t.survey_rules[0].status.as_deref(), Some("solved"));
+    let (_, _, edit) = send(
+        &a,
+        get("/configurations/Tix/edit")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        edit.contains("<option value=\"create_ticket\" selected>")
+            && edit.contains("value=\"rs@tix.example\"")
+            && edit.contains("Was your issue resolved?"),
+        "{edit}"
+    );
+}

@@ -238,3 +238,44 @@ fn a_secret_of_the_wrong_type_is_not_quoted_back() {
     );
     assert_eq!(e["beyondtrust.client_secret"], "must be text", "{e:?}");
 }
+
+#[test]
+fn ticket_creation_and_survey_rules_survive_a_stored_round_trip() {
+    let mut d = doc();
+    let z = &mut d["zendesk"];
+    z["unassociated_sessions"] = json!("create_ticket");
+    z["default_requester_email"] = json!("rs@acme.test");
+    z["requester_email_attribute"] = json!("mail");
+    z["new_ticket_group_id"] = json!(42);
+    z["new_ticket_brand_id"] = json!(43);
+    z["new_ticket_tags"] = json!(["remote_support"]);
+    z["survey_rules"] = json!([
+        {"question": "Was your issue resolved?", "answer": "Yes", "status": "solved", "tags": ["fixed"]},
+        {"question": "q2", "answer": "No", "tags": ["follow_up"]},
+    ]);
+    let c = validate(&d, &no_env).unwrap();
+    let t = &c.zendesk.tickets;
+    assert_eq!(
+        t.unassociated_sessions,
+        crate::config::UnassociatedSessions::CreateTicket
+    );
+    assert_eq!(t.default_requester_email.as_deref(), Some("rs@acme.test"));
+    assert_eq!(
+        (t.new_ticket_group_id, t.new_ticket_brand_id),
+        (Some(42), Some(43))
+    );
+    assert_eq!(t.survey_rules.len(), 2);
+    assert_eq!(t.survey_rules[0].status.as_deref(), Some("solved"));
+    assert_eq!(t.survey_rules[1].status, None);
+    // What is stored (and exported) validates to the same configuration.
+    let again = validate(&to_doc(&c, true), &no_env).unwrap();
+    assert_eq!(again.zendesk.tickets, c.zendesk.tickets);
+
+    // A bad rule is named by its field path, like any other key.
+    d["zendesk"]["survey_rules"][0]["status"] = json!("closed");
+    let e = errors(validate(&d, &no_env));
+    assert!(
+        e.keys().any(|k| k.starts_with("zendesk.survey_rules")),
+        "{e:?}"
+    );
+}

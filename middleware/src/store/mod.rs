@@ -9,10 +9,13 @@
 //! when Zendesk definitely rejected it, so a set marker means "may already be on the ticket".
 //! A SQLite file has one owning process (see `owner.rs`); Postgres is shared when scaling out.
 
+mod created;
 mod group;
 mod ops;
 mod owner;
 mod schema;
+
+use schema::Migration;
 
 use std::time::Duration;
 

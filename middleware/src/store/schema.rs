@@ -68,6 +68,7 @@ pub fn migrations() -> Vec<Migration> {
             postgres: BUDGET.into(),
         },
         configurations_migration(),
+        super::created::migration(),
     ]
 }
 

@@ -5,6 +5,7 @@
 
 mod auth;
 mod control;
+mod create;
 mod model;
 mod rate_limit;
 mod tickets;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use axum::routing::{get, post};
 use axum::{middleware, Router};
 
+pub use create::User;
 pub use model::{Attachment, Comment, CustomField, Ticket};
 
 use crate::appliance::random_token;
@@ -66,6 +68,8 @@ struct State {
     next_page_base: Option<String>,
     /// Planned "applied late" ticket updates: each hangs and is applied after its delay.
     late_updates: VecDeque<Duration>,
+    /// Idempotency keys of ticket creations and the users made from requesters.
+    creates: create::Creates,
 }
 
 #[derive(Debug)]
@@ -128,6 +132,7 @@ impl Zendesk {
                     comments_per_page: COMMENTS_PER_PAGE,
                     next_page_base: None,
                     late_updates: VecDeque::new(),
+                    creates: create::Creates::default(),
                 }),
                 faults: Faults::default(),
             }),
@@ -146,7 +151,7 @@ impl Zendesk {
     pub(crate) fn router(&self) -> Router {
         let api = Router::new()
             .route("/api/v2/users/me.json", get(tickets::me))
-            .route("/api/v2/tickets.json", post(tickets::create))
+            .route("/api/v2/tickets.json", post(create::create))
             .route("/api/v2/uploads.json", post(tickets::upload))
             .route(
                 "/api/v2/tickets/{file}",
@@ -211,6 +216,9 @@ impl Zendesk {
                 comments: Vec::new(),
                 created_at: now.clone(),
                 updated_at: now,
+                requester_id: None,
+                group_id: None,
+                brand_id: None,
             },
         );
         id

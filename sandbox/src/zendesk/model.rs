@@ -95,10 +95,15 @@ pub struct Ticket {
     pub comments: Vec<Comment>,
     pub created_at: String,
     pub updated_at: String,
+    /// Set for tickets created through the API (`requester`); others show the sandbox end user.
+    pub requester_id: Option<u64>,
+    pub group_id: Option<u64>,
+    pub brand_id: Option<u64>,
 }
 
 impl Ticket {
     pub(crate) fn to_json(&self, base_url: &str, requester_id: u64) -> Value {
+        let requester_id = self.requester_id.unwrap_or(requester_id);
         json!({
             "id": self.id,
             "url": format!("{base_url}/api/v2/tickets/{}.json", self.id),
@@ -111,6 +116,8 @@ impl Ticket {
             "requester_id": requester_id,
             "submitter_id": requester_id,
             "assignee_id": null,
+            "group_id": self.group_id,
+            "brand_id": self.brand_id,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         })

@@ -866,3 +866,42 @@ async fn control_api_sets_upload_refusal_comment_pages_late_updates_and_retry_af
     assert_eq!(answer.status, 503);
     assert_eq!(answer.header("retry-after"), "9");
 }
+
+#[tokio::test]
+async fn a_new_tickets_first_comment_takes_upload_tokens_once() {
+    let (z, r, auth) = zendesk();
+    let answer = send(
+        &r,
+        upload_request(
+            "/api/v2/uploads.json?filename=report.html",
+            &auth,
+            "<p>full</p>",
+        ),
+    )
+    .await;
+    let token = answer.json()["upload"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let body = json!({"ticket": {"subject": "S", "comment": {
+        "html_body": "<p>summary</p>", "public": false, "uploads": [token]}}})
+    .to_string();
+    let created = send(
+        &r,
+        json_request("POST", "/api/v2/tickets.json", Some(&auth), &body),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.json()["ticket"]["id"].as_u64().unwrap();
+    let c = &z.comments(id)[0];
+    assert_eq!(c.attachments.len(), 1);
+    assert_eq!(c.attachments[0].text(), "<p>full</p>");
+    // The token is spent: a second ticket with it is refused and not created.
+    let again = send(
+        &r,
+        json_request("POST", "/api/v2/tickets.json", Some(&auth), &body),
+    )
+    .await;
+    assert_eq!(again.status, 422, "{}", again.body);
+    assert_eq!(z.tickets().len(), 1);
+}

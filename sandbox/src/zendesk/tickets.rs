@@ -39,7 +39,7 @@ fn forbidden() -> Response {
         .into_response()
 }
 
-fn invalid(description: &str, field: &str, error: &str, detail: &str) -> Response {
+pub(super) fn invalid(description: &str, field: &str, error: &str, detail: &str) -> Response {
     (
         StatusCode::UNPROCESSABLE_ENTITY,
         Json(json!({
@@ -51,7 +51,7 @@ fn invalid(description: &str, field: &str, error: &str, detail: &str) -> Respons
         .into_response()
 }
 
-fn bad_json(detail: &str) -> Response {
+pub(super) fn bad_json(detail: &str) -> Response {
     (
         StatusCode::BAD_REQUEST,
         Json(json!({"error": "InvalidEndpoint", "description": detail})),
@@ -77,7 +77,7 @@ fn too_many_updates(retry_after: u64) -> Response {
 }
 
 #[allow(clippy::result_large_err)] // the error is the finished HTTP answer
-fn require_agent(caller: Caller) -> Result<(), Response> {
+pub(super) fn require_agent(caller: Caller) -> Result<(), Response> {
     match caller {
         Caller::Agent => Ok(()),
         Caller::EndUser => Err(forbidden()),
@@ -290,6 +290,27 @@ fn audit(z: &Zendesk, ticket: &Ticket, comment: Option<&Comment>) -> Value {
     })
 }
 
+/// The files of a comment's `uploads` tokens, or the first unknown (or spent) token.
+fn attachments_for(
+    uploads: &std::collections::HashMap<String, Attachment>,
+    tokens: &[String],
+) -> Result<Vec<Attachment>, String> {
+    tokens
+        .iter()
+        .map(|token| uploads.get(token).cloned().ok_or_else(|| token.clone()))
+        .collect()
+}
+
+/// 422 for a token `uploads.json` never gave (or one already used).
+fn bad_token(token: &str) -> Response {
+    invalid(
+        "Record validation errors",
+        "uploads",
+        "InvalidValue",
+        &format!("Uploads: token {token} is invalid or has expired"),
+    )
+}
+
 pub(crate) async fn update(
     State(z): State<Zendesk>,
     Extension(caller): Extension<Caller>,
@@ -326,6 +347,9 @@ fn update_now(z: &Zendesk, id: u64, input: TicketIn) -> Response {
     let Some(ticket) = state.tickets.get_mut(&id) else {
         return not_found();
     };
+    if ticket.status == "closed" {
+        return super::create::closed_refusal();
+    }
     if let Err(retry_after) = state.ticket_updates.check(id) {
         return too_many_updates(retry_after);
     }
@@ -334,20 +358,10 @@ fn update_now(z: &Zendesk, id: u64, input: TicketIn) -> Response {
         .as_ref()
         .map(|c| c.uploads.clone())
         .unwrap_or_default();
-    let mut attachments = Vec::new();
-    for token in &tokens {
-        match state.uploads.get(token) {
-            Some(a) => attachments.push(a.clone()),
-            None => {
-                return invalid(
-                    "Record validation errors",
-                    "uploads",
-                    "InvalidValue",
-                    &format!("Uploads: token {token} is invalid or has expired"),
-                )
-            }
-        }
-    }
+    let attachments = match attachments_for(&state.uploads, &tokens) {
+        Ok(a) => a,
+        Err(token) => return bad_token(&token),
+    };
     let applied = apply(
         z,
         ticket,
@@ -392,21 +406,35 @@ pub(crate) async fn create(
             "Description: cannot be blank",
         );
     }
+    let tokens = input
+        .comment
+        .as_ref()
+        .map(|c| c.uploads.clone())
+        .unwrap_or_default();
+    let attachments = match attachments_for(&z.state().uploads, &tokens) {
+        Ok(a) => a,
+        Err(token) => return bad_token(&token),
+    };
     let id = z.create_ticket(input.subject.as_deref().unwrap_or(""));
     let mut state = z.state();
     let state = &mut *state;
     let Some(ticket) = state.tickets.get_mut(&id) else {
         return not_found();
     };
-    // Attachments on a new ticket's first comment are not simulated.
-    match apply(
+    let applied = apply(
         &z,
         ticket,
         &mut state.next_comment,
         state.max_comments,
-        Vec::new(),
+        attachments,
         input,
-    ) {
+    );
+    if applied.is_ok() {
+        for token in &tokens {
+            state.uploads.remove(token);
+        }
+    }
+    match applied {
         Ok(comment) => (
             StatusCode::CREATED,
             Json(json!({
@@ -574,6 +602,9 @@ pub(crate) async fn add_tags(
     let Some(ticket) = state.tickets.get_mut(&id) else {
         return not_found();
     };
+    if ticket.status == "closed" {
+        return super::create::closed_refusal();
+    }
     let mut tags = ticket.tags.clone();
     tags.extend(input.tags);
     ticket.tags = dedup(tags);
