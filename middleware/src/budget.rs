@@ -125,7 +125,7 @@ mod tests {
         let store = Store::connect(&url).await.unwrap();
         // Two instances (two stores on one database) share the account's budget of 100/min:
         // a burst of 10, then one slot per 667 ms.
-        let other = Store::connect(&url).await.unwrap();
+        let other = Store::open_unowned(&url).await.unwrap();
         let a = SharedBudget::new(store.clone(), "https://Acme.zendesk.com/", 100);
         let b = SharedBudget::new(other, "https://acme.zendesk.com", 100);
         let mut granted = 0;

@@ -147,7 +147,7 @@ async fn configurations_to_check(
         .as_ref()
         .is_none_or(|f| std::path::Path::new(f).is_file());
     if exists {
-        let store = middleware::store::Store::open_to_read(url)
+        let store = middleware::store::Store::open_unowned(url)
             .await
             .with_context(|| {
                 format!("opening the database {}", config::redact_url_password(url))
@@ -225,7 +225,7 @@ async fn export(path: Option<PathBuf>) -> anyhow::Result<bool> {
         Some(p) => config::load(p)?,
         None => Config::default(),
     };
-    let store = middleware::store::Store::open_to_read(&config.server.database_url)
+    let store = middleware::store::Store::open_unowned(&config.server.database_url)
         .await
         .with_context(|| {
             format!(

@@ -255,9 +255,10 @@ impl Store {
         Self::connect_with(url, Duration::ZERO).await
     }
 
-    /// Opens the database to look into it (`check`, `config export`) while a `serve` may own
-    /// it: no ownership, no migrations, no claim changes; reads only.
-    pub async fn open_to_read(url: &str) -> Result<Self> {
+    /// Opens the database without taking ownership of a SQLite file: no migrations, no claim
+    /// changes. For looking into a database a `serve` may own (`check`, `config export`) and
+    /// for tests that play a second process on one file.
+    pub async fn open_unowned(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let pool = AnyPoolOptions::new()
             .max_connections(2)

@@ -46,18 +46,26 @@ pub async fn acquire(url: &str) -> Result<Option<OwnerLock>, StoreError> {
         path: name.clone(),
         lock: lock.display().to_string(),
     };
+    // One attempt at a time in this process: connections racing for the fresh lock file's
+    // journal set-up can all see SQLITE_BUSY, and then nobody would win.
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = ONE_AT_A_TIME.lock().await;
     let mut conn = SqliteConnectOptions::new()
         .filename(&lock)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Delete)
         .locking_mode(SqliteLockingMode::Exclusive)
-        .busy_timeout(Duration::ZERO)
+        // Long enough to ride out another starting process's brief look at the file, far
+        // shorter than a live owner holds it (until it stops).
+        .busy_timeout(Duration::from_millis(500))
         .connect()
         .await
         .map_err(|e| if is_busy(&e) { in_use() } else { e.into() })?;
     // In exclusive locking mode the first write takes the lock and keeps it until the
-    // connection closes.
+    // connection closes. `BEGIN EXCLUSIVE` takes it at once: two processes starting together
+    // cannot both hold a shared lock and then both fail to upgrade it (one of them wins).
     let taken = async {
+        sqlx::query("BEGIN EXCLUSIVE").execute(&mut conn).await?;
         sqlx::query(
             "CREATE TABLE IF NOT EXISTS owner (pid BIGINT NOT NULL, since BIGINT NOT NULL)",
         )
@@ -68,7 +76,8 @@ pub async fn acquire(url: &str) -> Result<Option<OwnerLock>, StoreError> {
             .bind(std::process::id() as i64)
             .bind(super::now_ms())
             .execute(&mut conn)
-            .await
+            .await?;
+        sqlx::query("COMMIT").execute(&mut conn).await
     }
     .await;
     match taken {
