@@ -20,6 +20,9 @@ pub struct ReadyViewProps {
     pub is_admin: bool,
     /// Opens a client-script URL (the host decides how).
     pub on_launch: Callback<String>,
+    /// Zendesk API access: the session key card (API mode) and this ticket's sessions.
+    #[prop_or_default]
+    pub api: Option<crate::key_panel::SidebarApi>,
 }
 
 #[function_component]
@@ -43,7 +46,11 @@ pub fn ReadyView(props: &ReadyViewProps) -> Html {
     };
     html! {
         <>
-            <SessionKeyButton {i18n} onclick={session_key} />
+            if let Some(api) = props.api.clone() {
+                <crate::api_sections::ApiSections {i18n} {api} on_console={session_key} />
+            } else {
+                <SessionKeyButton {i18n} onclick={session_key} />
+            }
             if props.settings.jump_types.is_empty() {
                 <MessageView text={i18n.t("ui.jump.none_enabled")} />
             } else {

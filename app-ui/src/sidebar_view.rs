@@ -12,6 +12,9 @@ pub struct SidebarViewProps {
     pub state: Sidebar,
     /// Opens a client-script URL (see `ReadyView`).
     pub on_launch: Callback<String>,
+    /// Zendesk API access for the ready sidebar (see `ReadyView`).
+    #[prop_or_default]
+    pub api: Option<crate::key_panel::SidebarApi>,
 }
 
 /// A stable name of the phase, exposed as `data-phase` for tests and the render benchmark.
@@ -38,7 +41,7 @@ pub fn SidebarView(props: &SidebarViewProps) -> Html {
         }
         (Phase::Ready { ticket_id }, Some(settings)) => html! {
             <ReadyView settings={settings.clone()} ticket_id={*ticket_id} {i18n}
-                is_admin={state.is_admin} on_launch={props.on_launch.clone()} />
+                is_admin={state.is_admin} on_launch={props.on_launch.clone()} api={props.api.clone()} />
         },
         (Phase::Ready { .. }, None) => html! { <MessageView text={i18n.t("ui.load_failed")} /> },
     };

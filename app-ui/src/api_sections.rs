@@ -1,0 +1,122 @@
+//! The session key section and the ticket's sessions list, when the host offers Zendesk API
+//! access ([`SidebarApi`]). Owns their reducers; the host does the I/O.
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+use crate::i18n::I18n;
+use crate::key_panel::{Done, KeyAction, KeyPanel, KeyStatus, SessionsState, SidebarApi};
+use crate::session_key_button::SessionKeyButton;
+use crate::session_key_card::SessionKeyCard;
+use crate::ticket_sessions::TicketSessions;
+
+#[derive(Properties, PartialEq)]
+pub struct ApiSectionsProps {
+    pub i18n: I18n,
+    pub api: SidebarApi,
+    /// The console dialog launch (the button without API mode, the fallback with it).
+    pub on_console: Callback<()>,
+}
+
+#[function_component]
+pub fn ApiSections(props: &ApiSectionsProps) -> Html {
+    let i18n = props.i18n;
+    let api = props.api.clone();
+    let panel = use_reducer(KeyPanel::default);
+    let sessions = use_state(|| SessionsState::Loading);
+    let reload = {
+        let (sessions, load) = (sessions.clone(), api.load_comments.clone());
+        Callback::from(move |()| {
+            sessions.set(SessionsState::Loading);
+            let sessions = sessions.clone();
+            load.emit(Callback::from(move |result| {
+                sessions.set(SessionsState::from_result(result))
+            }));
+        })
+    };
+    {
+        let reload = reload.clone();
+        use_effect_with((), move |_| reload.emit(()));
+    }
+    // The countdown: one tick a second while a key is shown.
+    {
+        let shown = matches!(panel.status, KeyStatus::Shown(_));
+        let (dispatcher, now) = (panel.dispatcher(), api.now.clone());
+        use_effect_with(shown, move |shown| {
+            let mut handle = None;
+            let tick = Closure::<dyn Fn()>::new(move || {
+                dispatcher.dispatch(KeyAction::Tick(now.emit(())))
+            });
+            if *shown {
+                if let Some(window) = web_sys::window() {
+                    handle = window
+                        .set_interval_with_callback_and_timeout_and_arguments_0(
+                            tick.as_ref().unchecked_ref(),
+                            1000,
+                        )
+                        .ok();
+                }
+            }
+            move || {
+                if let (Some(h), Some(window)) = (handle, web_sys::window()) {
+                    window.clear_interval_with_handle(h);
+                }
+                drop(tick);
+            }
+        });
+    }
+    let generate = {
+        let (dispatcher, generate, now) =
+            (panel.dispatcher(), api.generate.clone(), api.now.clone());
+        let busy = panel.status == KeyStatus::Generating;
+        Callback::from(move |()| {
+            if busy {
+                return;
+            }
+            dispatcher.dispatch(KeyAction::Generate);
+            let (dispatcher, now) = (dispatcher.clone(), now.clone());
+            generate.emit(Callback::from(move |result| {
+                dispatcher.dispatch(match result {
+                    Ok(key) => KeyAction::Generated {
+                        key,
+                        now: now.emit(()),
+                    },
+                    Err(failure) => KeyAction::Failed(failure),
+                })
+            }));
+        })
+    };
+    let report = |ok: Done, failed: Done, action: Callback<(String, Callback<bool>)>| {
+        let dispatcher = panel.dispatcher();
+        Callback::from(move |text: String| {
+            let dispatcher = dispatcher.clone();
+            action.emit((
+                text,
+                Callback::from(move |success: bool| {
+                    dispatcher.dispatch(KeyAction::Done(if success { ok } else { failed }))
+                }),
+            ))
+        })
+    };
+    let on_copy = report(Done::Copied, Done::CopyFailed, api.copy.clone());
+    let on_insert = report(Done::Inserted, Done::InsertFailed, api.insert.clone());
+    let rows = match &*sessions {
+        SessionsState::Loaded(rows) => rows.as_slice(),
+        _ => &[],
+    };
+    let waiting: Vec<_> = panel.waiting(rows).into_iter().cloned().collect();
+    let panel_state: KeyPanel = (*panel).clone();
+    html! {
+        <>
+            if api.api_keys {
+                <SessionKeyCard {i18n} panel={panel_state} on_generate={generate}
+                    {on_copy} {on_insert} on_console={props.on_console.clone()} />
+            } else {
+                <SessionKeyButton {i18n} onclick={props.on_console.clone()} />
+            }
+            <TicketSessions {i18n} state={(*sessions).clone()} {waiting}
+                comment_href={api.comment_href.clone()} on_reload={reload} />
+        </>
+    }
+}
