@@ -15,6 +15,7 @@ use crate::ticket_sessions::TicketSessions;
 pub struct ApiSectionsProps {
     pub i18n: I18n,
     pub api: SidebarApi,
+    pub ticket_id: u64,
     /// The console dialog launch (the button without API mode, the fallback with it).
     pub on_console: Callback<()>,
 }
@@ -25,14 +26,16 @@ pub fn ApiSections(props: &ApiSectionsProps) -> Html {
     let api = props.api.clone();
     let panel = use_reducer(KeyPanel::default);
     let sessions = use_state(|| SessionsState::Loading);
+    let ticket_id = props.ticket_id;
     let reload = {
         let (sessions, load) = (sessions.clone(), api.load_comments.clone());
         Callback::from(move |()| {
             sessions.set(SessionsState::Loading);
             let sessions = sessions.clone();
-            load.emit(Callback::from(move |result| {
-                sessions.set(SessionsState::from_result(result))
-            }));
+            load.emit((
+                ticket_id,
+                Callback::from(move |result| sessions.set(SessionsState::from_result(result))),
+            ));
         })
     };
     {
@@ -76,15 +79,18 @@ pub fn ApiSections(props: &ApiSectionsProps) -> Html {
             }
             dispatcher.dispatch(KeyAction::Generate);
             let (dispatcher, now) = (dispatcher.clone(), now.clone());
-            generate.emit(Callback::from(move |result| {
-                dispatcher.dispatch(match result {
-                    Ok(key) => KeyAction::Generated {
-                        key,
-                        now: now.emit(()),
-                    },
-                    Err(failure) => KeyAction::Failed(failure),
-                })
-            }));
+            generate.emit((
+                ticket_id,
+                Callback::from(move |result| {
+                    dispatcher.dispatch(match result {
+                        Ok(key) => KeyAction::Generated {
+                            key,
+                            now: now.emit(()),
+                        },
+                        Err(failure) => KeyAction::Failed(failure),
+                    })
+                }),
+            ));
         })
     };
     let report = |ok: Done, failed: Done, action: Callback<(String, Callback<bool>)>| {
@@ -116,7 +122,7 @@ pub fn ApiSections(props: &ApiSectionsProps) -> Html {
                 <SessionKeyButton {i18n} onclick={props.on_console.clone()} />
             }
             <TicketSessions {i18n} state={(*sessions).clone()} {waiting}
-                comment_href={api.comment_href.clone()} on_reload={reload} />
+                comment_href={api.comment_href.reform(move |comment| (ticket_id, comment))} on_reload={reload} />
         </>
     }
 }

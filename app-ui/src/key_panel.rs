@@ -140,21 +140,24 @@ impl SessionsState {
     }
 }
 
+/// Where the host delivers a ticket's comments (or why it could not read them).
+pub type CommentsReply = Callback<Result<Vec<Comment>, String>>;
+
 /// What the host does for the API-mode card and the sessions list.
 #[derive(Clone, PartialEq)]
 pub struct SidebarApi {
     /// API mode is on (`api_session_keys`): the card replaces the console button.
     pub api_keys: bool,
-    /// Generates a key for this ticket; the answer goes to the given callback.
-    pub generate: Callback<Callback<Result<SessionKey, KeyFailure>>>,
+    /// Generates a key for the ticket; the answer goes to the given callback.
+    pub generate: Callback<(u64, Callback<Result<SessionKey, KeyFailure>>)>,
     /// Copies text to the clipboard; reports success.
     pub copy: Callback<(String, Callback<bool>)>,
     /// `ticket.comment.appendText`; reports success.
     pub insert: Callback<(String, Callback<bool>)>,
-    /// Reads every comment of this ticket (all pages).
-    pub load_comments: Callback<Callback<Result<Vec<Comment>, String>>>,
-    /// The link that opens one comment of this ticket.
-    pub comment_href: Callback<u64, String>,
+    /// Reads every comment of the ticket (all pages).
+    pub load_comments: Callback<(u64, CommentsReply)>,
+    /// The link that opens one comment: (ticket, comment) → URL.
+    pub comment_href: Callback<(u64, u64), String>,
     /// Now, unix seconds.
     pub now: Callback<(), i64>,
 }

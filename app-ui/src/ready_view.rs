@@ -47,7 +47,7 @@ pub fn ReadyView(props: &ReadyViewProps) -> Html {
     html! {
         <>
             if let Some(api) = props.api.clone() {
-                <crate::api_sections::ApiSections {i18n} {api} on_console={session_key} />
+                <crate::api_sections::ApiSections {i18n} {api} ticket_id={props.ticket_id} on_console={session_key} />
             } else {
                 <SessionKeyButton {i18n} onclick={session_key} />
             }

@@ -13,11 +13,15 @@ pub struct RootProps<C: ZafClient + 'static> {
     pub client: Rc<C>,
     /// Opens a client-script URL (`launcher::launch` in the app; a recorder in tests).
     pub launch: Callback<String>,
+    /// Zendesk API access (session key card, sessions list); `None` in tests without it.
+    pub api: Option<app_ui::SidebarApi>,
 }
 
 impl<C: ZafClient + 'static> PartialEq for RootProps<C> {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.client, &other.client) && self.launch == other.launch
+        Rc::ptr_eq(&self.client, &other.client)
+            && self.launch == other.launch
+            && self.api == other.api
     }
 }
 
@@ -44,7 +48,7 @@ pub fn Root<C: ZafClient + 'static>(props: &RootProps<C>) -> Html {
             });
         });
     }
-    html! { <SidebarView state={(*state).clone()} on_launch={props.launch.clone()} /> }
+    html! { <SidebarView state={(*state).clone()} on_launch={props.launch.clone()} api={props.api.clone()} /> }
 }
 
 /// `ticket.saved` in the new-ticket sidebar: the ticket now has an id.

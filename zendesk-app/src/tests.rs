@@ -42,6 +42,7 @@ fn mount(client: FakeZaf) -> Mounted {
     let props = RootProps {
         client: client.clone(),
         launch: Callback::from(move |url| record.borrow_mut().push(url)),
+        api: None,
     };
     yew::Renderer::<Root<FakeZaf>>::with_root_and_props(root.clone(), props).render();
     Mounted {

@@ -77,6 +77,11 @@ fn positive_id(value: &JsValue) -> Option<u64> {
 }
 
 impl JsZaf {
+    /// The JS client object, for bindings kept in other modules (`zaf_api`).
+    pub(crate) fn js(&self) -> &JsClient {
+        &self.client
+    }
+
     /// `ZAFClient.init()`; `None` outside Zendesk (it returns `false`) or if the SDK did not load.
     pub fn init() -> Option<JsZaf> {
         let zaf = field(&js_sys::global(), "ZAFClient");
