@@ -34,7 +34,7 @@ pub struct ApiSettings {
 /// A problem with the API-mode settings.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiSettingsError {
-    #[error("The session key queue '{0}' is not one of general, rep:ID, team:ID, rep_username:NAME or issue:CODE.")]
+    #[error("The session key queue '{0}' is neither general nor of the form kind:value (e.g. rep:12, team:3, rep_username:jdoe, issue:printers).")]
     BadQueue(String),
 }
 
@@ -51,7 +51,7 @@ impl ApiSettings {
         if !on {
             return Ok(None);
         }
-        let queue = match lookup("session_key_queue") {
+        let queue = match lookup("session_queue") {
             RawValue::Text(t) if !t.trim().is_empty() => t.trim().to_string(),
             _ => "general".to_string(),
         };
@@ -62,7 +62,9 @@ impl ApiSettings {
     }
 }
 
-/// `general`, `rep:ID`, `team:ID`, `rep_username:NAME`, `issue:CODE` (BeyondTrust's forms).
+/// `general` or `KIND:VALUE` (BeyondTrust documents `rep:ID`, `team:ID`, `rep_username:NAME`,
+/// `issue:CODE`). Only the shape is checked here: the appliance knows its reps, teams, issues
+/// and (in newer versions) other kinds, and its `<error>` answer is shown to the agent as written.
 pub fn valid_queue(queue: &str) -> bool {
     if queue == "general" {
         return true;
@@ -70,13 +72,10 @@ pub fn valid_queue(queue: &str) -> bool {
     let Some((kind, value)) = queue.split_once(':') else {
         return false;
     };
-    let printable =
-        !value.is_empty() && !value.chars().any(|c| c.is_whitespace() || c.is_control());
-    match kind {
-        "rep" | "team" => value.bytes().all(|b| b.is_ascii_digit()) && !value.is_empty(),
-        "rep_username" | "issue" => printable,
-        _ => false,
-    }
+    !kind.is_empty()
+        && kind.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        && !value.is_empty()
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// One request for `client.request` (Zendesk's proxy).
@@ -290,8 +289,8 @@ pub fn read_generate_answer(answer: &ProxyAnswer) -> GenerateOutcome {
             Err(e) => GenerateOutcome::Failed(KeyFailure::Unexpected(e)),
         },
         other => GenerateOutcome::Failed(KeyFailure::Unexpected(format!(
-            "answer root {:?} is neither session_key nor error",
-            other.unwrap_or("(none)")
+            "answer root <{}> is neither session_key nor error",
+            other.unwrap_or("")
         ))),
     }
 }
@@ -441,7 +440,7 @@ mod tests {
         let lookup = |on: RawValue, queue: RawValue| {
             ApiSettings::parse(move |name| match name {
                 "api_session_keys" => on.clone(),
-                "session_key_queue" => queue.clone(),
+                "session_queue" => queue.clone(),
                 _ => RawValue::Missing,
             })
         };
@@ -462,8 +461,8 @@ mod tests {
             Ok(Some(settings("team:4")))
         );
         assert_eq!(
-            lookup(RawValue::Bool(true), RawValue::Text("team:x".into())),
-            Err(ApiSettingsError::BadQueue("team:x".into()))
+            lookup(RawValue::Bool(true), RawValue::Text("team 4".into())),
+            Err(ApiSettingsError::BadQueue("team 4".into()))
         );
         for ok in [
             "general",
@@ -477,8 +476,8 @@ mod tests {
         for bad in [
             "",
             "rep:",
-            "rep:a",
-            "queue:1",
+            ":1",
+            "Rep:1",
             "rep_username:j doe",
             "General",
         ] {

@@ -82,13 +82,11 @@ fn legacy_records(text: &str) -> Vec<Marker> {
         .collect()
 }
 
-/// The sessions recorded in `comments` (any order), newest first.
+/// The sessions recorded in `comments` (in Zendesk's order, oldest first), newest first.
 pub fn sessions(comments: &[Comment]) -> Vec<SessionRow> {
-    let mut ordered: Vec<&Comment> = comments.iter().collect();
-    // Oldest first, so "first seen" means the earliest comment.
-    ordered.sort_by(|a, b| (&a.created_at, a.id).cmp(&(&b.created_at, b.id)));
+    // Zendesk lists a ticket's comments oldest first, so "first seen" is the earliest comment.
     let mut rows: Vec<SessionRow> = Vec::new();
-    for comment in ordered {
+    for comment in comments {
         for record in records(comment) {
             let at = match rows
                 .iter()
@@ -125,8 +123,22 @@ pub fn sessions(comments: &[Comment]) -> Vec<SessionRow> {
             }
         }
     }
-    rows.sort_by(|a, b| b.when.cmp(&a.when).then(b.comment_id.cmp(&a.comment_id)));
+    newest_first(&mut rows);
     rows
+}
+
+/// Insertion sort, newest first: a ticket has few sessions, and the wasm stays smaller than
+/// with the standard library's sort.
+fn newest_first(rows: &mut [SessionRow]) {
+    for i in 1..rows.len() {
+        let mut j = i;
+        while j > 0
+            && (&rows[j - 1].when, rows[j - 1].comment_id) < (&rows[j].when, rows[j].comment_id)
+        {
+            rows.swap(j - 1, j);
+            j -= 1;
+        }
+    }
 }
 
 /// `1 h 02 min`, `12 min 34 s`, `45 s`.

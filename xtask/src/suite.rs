@@ -440,6 +440,11 @@ pub fn browser_env(ws: &Workspace, scratch: &Scratch) -> Vec<(&'static str, OsSt
             ws.target_dir.join("browser-artifacts").into(),
         ),
         ("RSZ_SCRATCH", scratch.path().into()),
+        // The sandbox appliance the session key tests talk to (built by the workspace tests).
+        (
+            "RSZ_SANDBOX_BIN",
+            ws.target_dir.join("debug").join("sandbox").into(),
+        ),
         ("HOME", scratch.home().into()),
         ("TMPDIR", scratch.tmp().into()),
     ];

@@ -108,7 +108,10 @@ impl ApiHost {
                     )
                     .await;
                     if let Err(e) = &done {
-                        log(&format!("ticket.comment.appendText failed: {e:?}"));
+                        web_sys::console::error_2(
+                            &"Remote Support: ticket.comment.appendText".into(),
+                            e,
+                        );
                     }
                     reply.emit(done.is_ok());
                 });
@@ -196,7 +199,7 @@ impl ApiHost {
             .ok()
             .and_then(|json| field(&json, "access_token").as_string());
         let token = api::read_token_answer(&answer, access_token)
-            .inspect_err(|f| log(&format!("oauth2/token: HTTP {} ({f:?})", answer.status)))?;
+            .inspect_err(|_| log(&format!("oauth2/token: HTTP {}", answer.status)))?;
         self.token.replace(Some(token.clone()));
         Ok(token)
     }
@@ -253,7 +256,7 @@ impl ApiHost {
                 .map_err(|e| {
                     format!(
                         "reading comments: HTTP {}",
-                        field(&e, "status").as_f64().unwrap_or(0.0)
+                        field(&e, "status").as_f64().unwrap_or(0.0) as u32
                     )
                 })?;
             let comments: js_sys::Array = field(&page, "comments")

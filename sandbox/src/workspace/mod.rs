@@ -67,6 +67,11 @@ pub fn router(appliance: Appliance, zendesk: Zendesk, options: WorkspaceOptions)
         .route("/_demo/tickets/{id}", get(ticket_json))
         .route("/_demo/tickets/{id}/end-session", post(end_session))
         .route("/_demo/console", get(console))
+        .route("/_demo/proxy", post(proxy::proxy_request))
+        .route(
+            "/api/v2/tickets/{id}/comments.json",
+            get(proxy::ticket_comments),
+        )
         .with_state(shared)
 }
 
@@ -143,6 +148,9 @@ fn settings(ws: &Workspace) -> Value {
         "allow_remote_jump": true,
         "allow_rdp": true,
         "allow_shell_jump": true,
+        // Session keys in the sidebar, through the ZAF proxy stand-in (`proxy`).
+        "api_session_keys": true,
+        "session_queue": "general",
     })
 }
 
@@ -318,6 +326,8 @@ async fn help_center_page(UrlPath(id): UrlPath<u64>, State(ws): State<Shared>) -
             .into_response(),
     }
 }
+
+pub mod proxy;
 
 #[cfg(test)]
 mod tests;
