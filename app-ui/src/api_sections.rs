@@ -8,8 +8,8 @@ use yew::prelude::*;
 use crate::i18n::I18n;
 use crate::key_panel::{Done, KeyAction, KeyPanel, KeyStatus, SessionsState, SidebarApi};
 use crate::session_key_button::SessionKeyButton;
-use crate::session_key_card::SessionKeyCard;
-use crate::ticket_sessions::TicketSessions;
+use crate::session_key_card::{session_key_card, SessionKeyCardProps};
+use crate::ticket_sessions::{ticket_sessions, TicketSessionsProps};
 
 #[derive(Properties, PartialEq)]
 pub struct ApiSectionsProps {
@@ -113,16 +113,24 @@ pub fn ApiSections(props: &ApiSectionsProps) -> Html {
     };
     let waiting: Vec<_> = panel.waiting(rows).into_iter().cloned().collect();
     let panel_state: KeyPanel = (*panel).clone();
-    html! {
-        <>
-            if api.api_keys {
-                <SessionKeyCard {i18n} panel={panel_state} on_generate={generate}
-                    {on_copy} {on_insert} on_console={props.on_console.clone()} />
-            } else {
-                <SessionKeyButton {i18n} onclick={props.on_console.clone()} />
-            }
-            <TicketSessions {i18n} state={(*sessions).clone()} {waiting}
-                comment_href={api.comment_href.reform(move |comment| (ticket_id, comment))} on_reload={reload} />
-        </>
-    }
+    let card = if api.api_keys.emit(()) {
+        session_key_card(&SessionKeyCardProps {
+            i18n,
+            panel: panel_state,
+            on_generate: generate,
+            on_copy,
+            on_insert,
+            on_console: props.on_console.clone(),
+        })
+    } else {
+        html! { <SessionKeyButton {i18n} onclick={props.on_console.clone()} /> }
+    };
+    let list = ticket_sessions(&TicketSessionsProps {
+        i18n,
+        state: (*sessions).clone(),
+        waiting,
+        comment_href: api.comment_href.reform(move |comment| (ticket_id, comment)),
+        on_reload: reload,
+    });
+    html! { <>{ card }{ list }</> }
 }

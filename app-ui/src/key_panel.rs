@@ -146,8 +146,9 @@ pub type CommentsReply = Callback<Result<Vec<Comment>, String>>;
 /// What the host does for the API-mode card and the sessions list.
 #[derive(Clone, PartialEq)]
 pub struct SidebarApi {
-    /// API mode is on (`api_session_keys`): the card replaces the console button.
-    pub api_keys: bool,
+    /// Whether API mode is on (`api_session_keys`): the card replaces the console button.
+    /// Asked when the ready sidebar renders, i.e. once the settings are loaded.
+    pub api_keys: Callback<(), bool>,
     /// Generates a key for the ticket; the answer goes to the given callback.
     pub generate: Callback<(u64, Callback<Result<SessionKey, KeyFailure>>)>,
     /// Copies text to the clipboard; reports success.

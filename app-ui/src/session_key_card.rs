@@ -8,7 +8,8 @@ use yew::prelude::*;
 use crate::i18n::I18n;
 use crate::key_panel::{Done, KeyPanel, KeyStatus};
 
-#[derive(Properties, PartialEq)]
+/// What the card renders from (a plain view function: no hooks, so no component of its own,
+/// which keeps the wasm smaller).
 pub struct SessionKeyCardProps {
     pub i18n: I18n,
     pub panel: KeyPanel,
@@ -44,8 +45,7 @@ pub fn failure_text(i18n: I18n, failure: &KeyFailure) -> String {
     }
 }
 
-#[function_component]
-pub fn SessionKeyCard(props: &SessionKeyCardProps) -> Html {
+pub fn session_key_card(props: &SessionKeyCardProps) -> Html {
     let i18n = props.i18n;
     let panel = &props.panel;
     let generate = props.on_generate.reform(|_: MouseEvent| ());
@@ -84,7 +84,7 @@ pub fn SessionKeyCard(props: &SessionKeyCardProps) -> Html {
             html! {
                 <>
                     <p class="rs-key-label" id="rs-key-label">{ i18n.t("ui.session_key.key_label") }</p>
-                    <p class="rs-key" id="rs-key" aria-labelledby="rs-key-label">{ &key.short_key }</p>
+                    <p class="rs-key" id="rs-key">{ &key.short_key }</p>
                     <p class="rs-key-url">
                         <a id="rs-key-url" href={key.key_url.clone()} target="_blank" rel="noopener noreferrer">{ &key.key_url }</a>
                     </p>

@@ -8,7 +8,7 @@ use yew::prelude::*;
 use crate::i18n::I18n;
 use crate::key_panel::{IssuedKey, SessionsState};
 
-#[derive(Properties, PartialEq)]
+/// What the list renders from (a plain view function, like the key card).
 pub struct TicketSessionsProps {
     pub i18n: I18n,
     pub state: SessionsState,
@@ -26,8 +26,7 @@ fn state_name(state: &SessionsState, waiting: usize) -> &'static str {
     }
 }
 
-#[function_component]
-pub fn TicketSessions(props: &TicketSessionsProps) -> Html {
+pub fn ticket_sessions(props: &TicketSessionsProps) -> Html {
     let i18n = props.i18n;
     let reload = props.on_reload.reform(|_: MouseEvent| ());
     let waiting = props.waiting.iter().map(|k| {

@@ -363,7 +363,7 @@ test('accessibility: every control has a label, the focus is visible, it fits 32
     stops.push(stop);
   }
   assert.deepEqual(stops.map((s) => s.id), [
-    'rs-generate-session-key', 'rs-jump-type', 'rs-jumpoint', 'rs-target', 'rs-username',
+    'rs-generate-session-key', 'rs-sessions-reload', 'rs-jump-type', 'rs-jumpoint', 'rs-target', 'rs-username',
     'rs-protocol', 'rs-port', 'rs-jump', 'rs-fallback-link', 'rs-customize-help-center',
   ]);
   for (const stop of stops) {

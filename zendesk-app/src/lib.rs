@@ -60,18 +60,13 @@ pub fn start() {
 fn mount(client: Rc<JsZaf>, root: web_sys::Element) {
     let for_resize = client.clone();
     resize::observe(&root, move |height| for_resize.resize(height));
-    // The API-mode settings are read before the first render, so the card never flickers.
-    wasm_bindgen_futures::spawn_local(async move {
-        let api = zaf_api::ApiHost::load(client.clone())
-            .await
-            .map(|host| host.sidebar_api());
-        let props = RootProps {
-            client,
-            launch: Callback::from(|url: String| launcher::launch(&url)),
-            api,
-        };
-        yew::Renderer::<Root<JsZaf>>::with_root_and_props(root, props).render();
-    });
+    let api = Some(zaf_api::ApiHost::new(client.clone()).sidebar_api());
+    let props = RootProps {
+        client,
+        launch: Callback::from(|url: String| launcher::launch(&url)),
+        api,
+    };
+    yew::Renderer::<Root<JsZaf>>::with_root_and_props(root, props).render();
 }
 
 /// The page was opened outside Zendesk: a plain sentence, in the browser's language.

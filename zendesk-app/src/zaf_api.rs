@@ -50,19 +50,24 @@ async fn promise(started: Result<Promise, JsValue>) -> Result<JsValue, JsValue> 
     JsFuture::from(started?).await
 }
 
-/// What the host knows for API mode, read once from `metadata()` before the first render.
+/// API mode's host side. Settings are read from the `metadata()` answer the sidebar already
+/// loaded (a second `metadata()` call would only repeat it).
 pub struct ApiHost {
     client: Rc<JsZaf>,
-    host: Option<String>,
-    settings: Result<Option<ApiSettings>, String>,
     token: RefCell<Option<String>>,
 }
 
 impl ApiHost {
-    /// Reads the settings; `None` when `metadata()` fails (the sidebar reports that itself).
-    pub async fn load(client: Rc<JsZaf>) -> Option<Rc<ApiHost>> {
-        let metadata = promise(client.js().zaf_metadata()).await.ok()?;
-        let settings = field(&metadata, "settings");
+    pub fn new(client: Rc<JsZaf>) -> Rc<ApiHost> {
+        Rc::new(ApiHost {
+            client,
+            token: RefCell::new(None),
+        })
+    }
+
+    /// (appliance host, API-mode settings) from the loaded settings.
+    fn settings(&self) -> (Option<String>, Result<Option<ApiSettings>, String>) {
+        let settings = self.client.seen_settings();
         let raw = |name: &str| {
             let v = field(&settings, name);
             if let Some(b) = v.as_bool() {
@@ -77,12 +82,7 @@ impl ApiHost {
             RawValue::Text(t) => parse_hostname(&t).ok(),
             _ => None,
         };
-        Some(Rc::new(ApiHost {
-            host,
-            settings: ApiSettings::parse(raw).map_err(|e| e.to_string()),
-            client,
-            token: RefCell::new(None),
-        }))
+        (host, ApiSettings::parse(raw).map_err(|e| e.to_string()))
     }
 
     /// The callbacks app-ui calls.
@@ -134,7 +134,10 @@ impl ApiHost {
         };
         let origin = frame_origin_param();
         SidebarApi {
-            api_keys: !matches!(self.settings, Ok(None)),
+            api_keys: {
+                let me = self.clone();
+                Callback::from(move |()| !matches!(me.settings().1, Ok(None)))
+            },
             generate,
             copy: Callback::from(|(text, reply): (String, Callback<bool>)| {
                 spawn_local(async move { reply.emit(copy(&text).await) })
@@ -149,15 +152,16 @@ impl ApiHost {
     }
 
     async fn generate(&self, ticket: u64) -> Result<SessionKey, KeyFailure> {
-        let settings = match &self.settings {
+        let (host, settings) = self.settings();
+        let settings = match settings {
             Ok(Some(settings)) => settings,
             Ok(None) => return Err(KeyFailure::Unexpected("API mode is off".into())),
             Err(problem) => {
-                log(problem);
-                return Err(KeyFailure::Unexpected(problem.clone()));
+                log(&problem);
+                return Err(KeyFailure::Unexpected(problem));
             }
         };
-        let Some(host) = &self.host else {
+        let Some(host) = &host else {
             return Err(KeyFailure::Unexpected(
                 "the hostname setting is invalid".into(),
             ));
@@ -169,7 +173,7 @@ impl ApiHost {
         };
         loop {
             let answer = self
-                .request(&api::generate_request(host, settings, ticket, &token))
+                .request(&api::generate_request(host, &settings, ticket, &token))
                 .await;
             match api::read_generate_answer(&answer) {
                 GenerateOutcome::Key(key) => return Ok(key),
