@@ -166,29 +166,31 @@ impl ApiHost {
                 "the hostname setting is invalid".into(),
             ));
         };
-        let cached = self.token.borrow().clone();
-        let (mut token, mut fresh) = match cached {
-            Some(token) => (token, false),
-            None => (self.fetch_token(host).await?, true),
-        };
+        // One fresh token at most: a cached one rejected with 401 is replaced once.
+        let mut fresh = false;
         loop {
+            let cached = self.token.borrow().clone();
+            let token = match cached {
+                Some(token) => token,
+                None => {
+                    fresh = true;
+                    self.fetch_token(host).await?
+                }
+            };
             let answer = self
                 .request(&api::generate_request(host, &settings, ticket, &token))
                 .await;
             match api::read_generate_answer(&answer) {
                 GenerateOutcome::Key(key) => return Ok(key),
-                GenerateOutcome::TokenRejected if !fresh => {
-                    self.token.replace(None);
-                    token = self.fetch_token(host).await?;
-                    fresh = true;
-                }
                 GenerateOutcome::TokenRejected => {
                     self.token.replace(None);
-                    return Err(KeyFailure::NotPermitted);
+                    if fresh {
+                        return Err(KeyFailure::NotPermitted);
+                    }
                 }
                 GenerateOutcome::Failed(failure) => {
                     if let KeyFailure::Unexpected(detail) = &failure {
-                        log(&format!("generate_session_key: {detail}"));
+                        log(detail);
                     }
                     return Err(failure);
                 }

@@ -275,6 +275,7 @@ async fn console(State(ws): State<Shared>) -> Json<Value> {
     Json(json!({
         "client_scripts": calls(ws.appliance.client_scripts()),
         "start_sessions": calls(ws.appliance.start_sessions()),
+        "session_keys": serde_json::to_value(ws.appliance.session_keys()).unwrap_or(Value::Null),
         "delivered_events": ws.appliance.delivered_events().len(),
         "pending_events": ws.appliance.pending_events(),
     }))
