@@ -473,14 +473,7 @@ mod tests {
         ] {
             assert!(valid_queue(ok), "{ok}");
         }
-        for bad in [
-            "",
-            "rep:",
-            ":1",
-            "Rep:1",
-            "rep_username:j doe",
-            "General",
-        ] {
+        for bad in ["", "rep:", ":1", "Rep:1", "rep_username:j doe", "General"] {
             assert!(!valid_queue(bad), "{bad}");
         }
     }

@@ -53,6 +53,7 @@ async fn render(state: Sidebar) -> View {
         app_ui::sidebar_view::SidebarViewProps {
             state,
             on_launch: Callback::from(move |u| record.borrow_mut().push(u)),
+            api: None,
         },
     )
     .render();
