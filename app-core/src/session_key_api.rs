@@ -164,8 +164,6 @@ pub struct SessionKey {
     pub key_url: String,
     /// Expiry, unix seconds.
     pub expires: i64,
-    pub mail_subject: String,
-    pub mail_body: String,
 }
 
 impl SessionKey {
@@ -319,8 +317,6 @@ fn parse_session_key(xml: &str) -> Result<SessionKey, String> {
         short_key: short_key.trim().to_string(),
         key_url: key_url.trim().to_string(),
         expires,
-        mail_subject: element_text(xml, "mail_subject").unwrap_or_default(),
-        mail_body: element_text(xml, "mail_body").unwrap_or_default(),
     })
 }
 
@@ -554,7 +550,6 @@ mod tests {
         assert_eq!(key.short_key, "1234567");
         assert_eq!(key.key_url, "https://bt.example.com/?ak=ab&x=1");
         assert_eq!(key.expires, 1_800_000_000);
-        assert!(key.mail_body.contains("https://bt.example.com & enter"));
         assert_eq!(key.site(), "https://bt.example.com");
         assert_eq!(key.seconds_left(1_800_000_000 - 61), 61);
         assert_eq!(key.seconds_left(1_800_000_001), 0);

@@ -25,16 +25,17 @@ pub fn ApiSections(props: &ApiSectionsProps) -> Html {
     let i18n = props.i18n;
     let api = props.api.clone();
     let panel = use_reducer(KeyPanel::default);
-    let sessions = use_state(|| SessionsState::Loading);
     let ticket_id = props.ticket_id;
     let reload = {
-        let (sessions, load) = (sessions.clone(), api.load_comments.clone());
+        let (dispatcher, load) = (panel.dispatcher(), api.load_comments.clone());
         Callback::from(move |()| {
-            sessions.set(SessionsState::Loading);
-            let sessions = sessions.clone();
+            dispatcher.dispatch(KeyAction::Sessions(SessionsState::Loading));
+            let dispatcher = dispatcher.clone();
             load.emit((
                 ticket_id,
-                Callback::from(move |result| sessions.set(SessionsState::from_result(result))),
+                Callback::from(move |result| {
+                    dispatcher.dispatch(KeyAction::Sessions(SessionsState::from_result(result)))
+                }),
             ));
         })
     };
@@ -107,11 +108,7 @@ pub fn ApiSections(props: &ApiSectionsProps) -> Html {
     };
     let on_copy = report(Done::Copied, Done::CopyFailed, api.copy.clone());
     let on_insert = report(Done::Inserted, Done::InsertFailed, api.insert.clone());
-    let rows = match &*sessions {
-        SessionsState::Loaded(rows) => rows.as_slice(),
-        _ => &[],
-    };
-    let waiting: Vec<_> = panel.waiting(rows).into_iter().cloned().collect();
+    let waiting: Vec<_> = panel.waiting().into_iter().cloned().collect();
     let panel_state: KeyPanel = (*panel).clone();
     let card = if api.api_keys.emit(()) {
         session_key_card(&SessionKeyCardProps {
@@ -127,7 +124,7 @@ pub fn ApiSections(props: &ApiSectionsProps) -> Html {
     };
     let list = ticket_sessions(&TicketSessionsProps {
         i18n,
-        state: (*sessions).clone(),
+        state: panel.sessions.clone(),
         waiting,
         comment_href: api.comment_href.reform(move |comment| (ticket_id, comment)),
         on_reload: reload,

@@ -42,6 +42,8 @@ pub struct KeyPanel {
     pub now: i64,
     pub done: Option<Done>,
     pub issued: Vec<IssuedKey>,
+    /// The ticket's sessions list (one reducer for both: fewer hooks, smaller wasm).
+    pub sessions: SessionsState,
 }
 
 impl Default for KeyPanel {
@@ -51,6 +53,7 @@ impl Default for KeyPanel {
             now: 0,
             done: None,
             issued: Vec::new(),
+            sessions: SessionsState::Loading,
         }
     }
 }
@@ -62,6 +65,7 @@ pub enum KeyAction {
     Failed(KeyFailure),
     Tick(i64),
     Done(Done),
+    Sessions(SessionsState),
 }
 
 impl KeyPanel {
@@ -98,12 +102,20 @@ impl KeyPanel {
                 }
             }
             KeyAction::Done(done) => next.done = Some(done),
+            KeyAction::Sessions(sessions) => next.sessions = sessions,
         }
         next
     }
 
     /// Keys issued here, not expired, with no session on the ticket that started after them.
-    pub fn waiting<'a>(&'a self, rows: &[SessionRow]) -> Vec<&'a IssuedKey> {
+    pub fn waiting(&self) -> Vec<&IssuedKey> {
+        match &self.sessions {
+            SessionsState::Loaded(rows) => self.waiting_for(rows),
+            _ => self.waiting_for(&[]),
+        }
+    }
+
+    fn waiting_for<'a>(&'a self, rows: &[SessionRow]) -> Vec<&'a IssuedKey> {
         self.issued
             .iter()
             .filter(|k| k.expires > self.now)
@@ -172,8 +184,6 @@ mod tests {
             short_key: "1234567".into(),
             key_url: "https://bt.example.com/?ak=x".into(),
             expires,
-            mail_subject: String::new(),
-            mail_body: String::new(),
         }
     }
 
@@ -232,17 +242,15 @@ mod tests {
             key: key(1_795_541_000),
             now: 1_795_537_000,
         });
-        assert_eq!(p.waiting(&[]).len(), 1);
+        assert_eq!(p.waiting().len(), 1);
+        let with = |rows| p.apply(KeyAction::Sessions(SessionsState::Loaded(rows)));
         assert_eq!(
-            p.waiting(&[row("2026-11-24T10:00:00Z")]).len(),
+            with(vec![row("2026-11-24T10:00:00Z")]).waiting().len(),
             1,
             "an older session is not this key's"
         );
-        assert!(p.waiting(&[row("2026-11-24T16:27:03Z")]).is_empty());
-        assert!(p
-            .apply(KeyAction::Tick(1_795_541_000))
-            .waiting(&[])
-            .is_empty());
+        assert!(with(vec![row("2026-11-24T16:27:03Z")]).waiting().is_empty());
+        assert!(p.apply(KeyAction::Tick(1_795_541_000)).waiting().is_empty());
     }
 
     #[test]

@@ -83,7 +83,6 @@ pub fn session_key_card(props: &SessionKeyCardProps) -> Html {
             });
             html! {
                 <>
-                    <p class="rs-key-label" id="rs-key-label">{ i18n.t("ui.session_key.key_label") }</p>
                     <p class="rs-key" id="rs-key">{ &key.short_key }</p>
                     <p class="rs-key-url">
                         <a id="rs-key-url" href={key.key_url.clone()} target="_blank" rel="noopener noreferrer">{ &key.key_url }</a>
