@@ -418,8 +418,8 @@ test('accessibility: every control has a label, the focus is visible, it fits 32
     stops.push(stop);
   }
   assert.deepEqual(stops.map((s) => s.id), [
-    'rs-generate-session-key', 'rs-fallback-link', 'rs-jump-type', 'rs-jumpoint', 'rs-target',
-    'rs-username', 'rs-protocol', 'rs-port', 'rs-jump', 'rs-customize-help-center',
+    'rs-generate-session-key', 'rs-fallback-link', 'rs-sessions-reload', 'rs-jump-type', 'rs-jumpoint',
+    'rs-target', 'rs-username', 'rs-protocol', 'rs-port', 'rs-jump', 'rs-customize-help-center',
   ]);
   for (const stop of stops) {
     assert.ok(stop.ring, `${stop.id}: keyboard focus is visible`);

@@ -30,6 +30,8 @@ extern "C" {
 /// The real client.
 pub struct JsZaf {
     client: JsClient,
+    /// The last `metadata().settings` object, for the secure-free API-mode settings (`zaf_api`).
+    seen_settings: std::rc::Rc<std::cell::RefCell<JsValue>>,
 }
 
 fn err(context: &str, e: JsValue) -> ZafError {
@@ -77,6 +79,16 @@ fn positive_id(value: &JsValue) -> Option<u64> {
 }
 
 impl JsZaf {
+    /// The JS client object, for bindings kept in other modules (`zaf_api`).
+    pub(crate) fn js(&self) -> &JsClient {
+        &self.client
+    }
+
+    /// The settings object of the last `metadata()` answer (`undefined` before one arrived).
+    pub(crate) fn seen_settings(&self) -> JsValue {
+        self.seen_settings.borrow().clone()
+    }
+
     /// `ZAFClient.init()`; `None` outside Zendesk (it returns `false`) or if the SDK did not load.
     pub fn init() -> Option<JsZaf> {
         let zaf = field(&js_sys::global(), "ZAFClient");
@@ -87,6 +99,7 @@ impl JsZaf {
         }
         Some(JsZaf {
             client: client.unchecked_into(),
+            seen_settings: Default::default(),
         })
     }
 }
@@ -104,11 +117,13 @@ impl ZafClient for JsZaf {
 
     fn settings(&self) -> impl Future<Output = Result<SettingsResult, ZafError>> {
         let pending = call("metadata()", self.client.metadata());
+        let seen = self.seen_settings.clone();
         async move {
             let settings = field(&pending.await?, "settings");
             if !settings.is_object() {
                 return Err(ZafError("metadata() has no settings".into()));
             }
+            seen.replace(settings.clone());
             Ok(Settings::parse(|name| raw(field(&settings, name))))
         }
     }
