@@ -64,17 +64,29 @@ fn raw(value: JsValue) -> RawValue {
         RawValue::Bool(b)
     } else if let Some(s) = value.as_string() {
         RawValue::Text(s)
-    } else if let Some(n) = value.as_f64() {
-        RawValue::Text(n.to_string())
+    } else if value.as_f64().is_some() {
+        // JS's own number-to-text: Rust's float formatting would add kilobytes to the wasm.
+        match value
+            .unchecked_into::<js_sys::Number>()
+            .to_string_with_radix(10)
+        {
+            Ok(text) => RawValue::Text(text.into()),
+            Err(_) => RawValue::Missing,
+        }
     } else {
         RawValue::Missing
     }
 }
 
 fn positive_id(value: &JsValue) -> Option<u64> {
-    let n = value
-        .as_f64()
-        .or_else(|| value.as_string().and_then(|s| s.trim().parse().ok()))?;
+    // A decimal string is read as an integer: Rust's float parser (with its tables) would add
+    // kilobytes to the wasm, and an id is never fractional.
+    let n = value.as_f64().or_else(|| {
+        value
+            .as_string()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map(|n| n as f64)
+    })?;
     (n >= 1.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0).then_some(n as u64)
 }
 
