@@ -212,9 +212,17 @@ for (const f of FAILURES) {
     await page.getByRole('button', { name: "Open the console's session key dialog instead" }).click();
     await page.waitForFunction(() => true);
     for (let i = 0; i < 50 && launched.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(launched, [
-      `https://${HOST}/api/client_script?type=rep&operation=generate&action=generate_session_key&session.custom.external_key=42`,
-    ]);
+    const url = `https://${HOST}/api/client_script?type=rep&operation=generate&action=generate_session_key&session.custom.external_key=42`;
+    assert.deepEqual(launched, [url]);
+    // The fallback is the top-level launch: its notice, with a link to that launch, sits right
+    // under the fallback button.
+    const notice = page.locator('#rs-key-console + .rs-notice');
+    await notice.waitFor();
+    assert.match(await notice.innerText(), /Opening your representative console/);
+    const href = await notice.locator('#rs-fallback-link').getAttribute('href');
+    assert.match(href, /^launch\.html#/);
+    assert.equal(decodeURIComponent(href.slice('launch.html#'.length)), url);
+    assert.deepEqual(page.errors, []);
     await page.close();
   });
 }
