@@ -8,5 +8,7 @@ pub mod help_center;
 pub mod jump;
 pub mod jump_type;
 pub mod marker;
+pub mod session_key_api;
 pub mod settings;
+pub mod ticket_sessions;
 pub mod urls;

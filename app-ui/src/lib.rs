@@ -6,8 +6,10 @@
 
 pub mod i18n;
 pub mod jump_form;
+pub mod key_panel;
 pub mod state;
 
+pub mod api_sections;
 pub mod fields;
 pub mod help_center_dialog;
 pub mod invalid_view;
@@ -16,9 +18,12 @@ pub mod launch_notice;
 pub mod message_view;
 pub mod ready_view;
 pub mod session_key_button;
+pub mod session_key_card;
 pub mod sidebar_view;
+pub mod ticket_sessions;
 
 pub use i18n::I18n;
+pub use key_panel::SidebarApi;
 pub use launch_notice::{launch_page, LaunchOutcome, GUIDANCE_AFTER_MS};
 pub use sidebar_view::SidebarView;
 pub use state::{Loaded, Phase, Sidebar, SidebarAction};

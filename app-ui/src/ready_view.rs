@@ -25,6 +25,9 @@ pub struct ReadyViewProps {
     /// Opens "Customize Help Center" (the host opens a modal); `None`: the dialog in the frame.
     #[prop_or_default]
     pub on_customize_help_center: Option<Callback<()>>,
+    /// Zendesk API access: the session key card (API mode) and this ticket's sessions.
+    #[prop_or_default]
+    pub api: Option<crate::key_panel::SidebarApi>,
 }
 
 /// A launch request from a button: where it came from, its URL and its fallback link text.
@@ -89,9 +92,16 @@ pub fn ReadyView(props: &ReadyViewProps) -> Html {
     };
     html! {
         <>
-            <SessionKeyButton {i18n} onclick={session_key}>
-                { notice_for(LaunchSource::SessionKey) }
-            </SessionKeyButton>
+            if let Some(api) = props.api.clone() {
+                // API mode: the console dialog is the fallback, launched the same way (a top-level
+                // open in the click) with its notice under the fallback button.
+                <crate::api_sections::ApiSections {i18n} {api} ticket_id={props.ticket_id}
+                    on_console={session_key} console_notice={notice_for(LaunchSource::SessionKey)} />
+            } else {
+                <SessionKeyButton {i18n} onclick={session_key}>
+                    { notice_for(LaunchSource::SessionKey) }
+                </SessionKeyButton>
+            }
             if props.settings.jump_types.is_empty() {
                 <MessageView text={i18n.t("ui.jump.none_enabled")} />
             } else {

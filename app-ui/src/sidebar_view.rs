@@ -15,6 +15,9 @@ pub struct SidebarViewProps {
     /// Opens "Customize Help Center" as a host modal (see `ReadyView`).
     #[prop_or_default]
     pub on_customize_help_center: Option<Callback<()>>,
+    /// Zendesk API access for the ready sidebar (see `ReadyView`).
+    #[prop_or_default]
+    pub api: Option<crate::key_panel::SidebarApi>,
 }
 
 /// A stable name of the phase, exposed as `data-phase` for tests and the render benchmark.
@@ -42,7 +45,8 @@ pub fn SidebarView(props: &SidebarViewProps) -> Html {
         (Phase::Ready { ticket_id }, Some(settings)) => html! {
             <ReadyView settings={settings.clone()} ticket_id={*ticket_id} {i18n}
                 is_admin={state.is_admin} on_launch={props.on_launch.clone()}
-                on_customize_help_center={props.on_customize_help_center.clone()} />
+                on_customize_help_center={props.on_customize_help_center.clone()}
+                api={props.api.clone()} />
         },
         (Phase::Ready { .. }, None) => html! { <MessageView text={i18n.t("ui.load_failed")} /> },
     };

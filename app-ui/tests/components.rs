@@ -57,6 +57,7 @@ async fn render(state: Sidebar) -> View {
                 app_ui::LaunchOutcome::Opened
             }),
             on_customize_help_center: None,
+            api: None,
         },
     )
     .render();

@@ -269,6 +269,26 @@ test('settings shapes: string booleans, one type, one jumpoint, a port in the ho
   await page.close();
 });
 
+test('settings shapes: a ticket id given as text, a number in a text setting', async () => {
+  // The app reads these with JS's own number and string conversions (no Rust float code in the
+  // wasm): " 314 " is ticket 314, a numeric jumpoint name is its decimal text, "3.5" no ticket.
+  const { page, opened } = await ready({
+    ticketId: ' 314 ',
+    settings: { hostname: HOST, issues: 'a=A', jumpoints: 1234567, allow_jump_client: false, allow_local_jump: false, allow_remote_jump: true },
+  });
+  assert.equal(await page.locator('#rs-jumpoint').inputValue(), '1234567');
+  await page.fill('#rs-target', 'host');
+  await page.getByRole('button', { name: 'Jump', exact: true }).click();
+  assert.equal(
+    await launched(page, opened),
+    `${CS}push_and_start_remote&target=host&jumpoint=1234567&session.custom.external_key=314`,
+  );
+  await page.close();
+  const fractional = await openSidebar({ ticketId: '3.5' });
+  await fractional.page.waitForSelector('[data-phase="not-saved"]');
+  await fractional.page.close();
+});
+
 test('settings shapes: missing toggles take the manifest defaults; none enabled hides the panel', async () => {
   let { page } = await ready({ settings: { hostname: HOST, issues: 'a=A' } });
   assert.deepEqual(await page.locator('#rs-jump-type option').allInnerTexts(), ['Jump Client', 'Local Jump']);
@@ -418,8 +438,8 @@ test('accessibility: every control has a label, the focus is visible, it fits 32
     stops.push(stop);
   }
   assert.deepEqual(stops.map((s) => s.id), [
-    'rs-generate-session-key', 'rs-fallback-link', 'rs-jump-type', 'rs-jumpoint', 'rs-target',
-    'rs-username', 'rs-protocol', 'rs-port', 'rs-jump', 'rs-customize-help-center',
+    'rs-generate-session-key', 'rs-fallback-link', 'rs-sessions-reload', 'rs-jump-type', 'rs-jumpoint',
+    'rs-target', 'rs-username', 'rs-protocol', 'rs-port', 'rs-jump', 'rs-customize-help-center',
   ]);
   for (const stop of stops) {
     assert.ok(stop.ring, `${stop.id}: keyboard focus is visible`);

@@ -51,15 +51,16 @@ try {
     await app.getByRole('button', { name: /generate session key/i }).waitFor({ timeout: 20000 });
   });
 
-  await check('Generate Session Key reaches the representative console', async () => {
-    const before = (await consoleState()).client_scripts.length;
-    await page.frameLocator('#app-frame').getByRole('button', { name: /generate session key/i }).click();
-    const call = await until('a generate_session_key client script', 10000, async () => {
-      const calls = (await consoleState()).client_scripts.slice(before);
-      return calls.find((c) => c.action === 'generate_session_key');
-    });
-    const key = Object.fromEntries(call.params)['session.custom.external_key'];
-    if (String(key) !== String(ticket)) throw new Error(`external key ${key}, expected ${ticket}`);
+  await check('Generate Session Key shows the key from the appliance, ready to insert into the reply', async () => {
+    const before = (await consoleState()).session_keys.length;
+    const app = page.frameLocator('#app-frame');
+    await app.getByRole('button', { name: /generate session key/i }).click();
+    const shown = (await app.locator('#rs-key').innerText({ timeout: 10000 })).trim();
+    const issued = (await consoleState()).session_keys.slice(before);
+    if (issued.length !== 1 || issued[0].short_key !== shown) throw new Error(`shown ${shown}, issued ${JSON.stringify(issued)}`);
+    if (String(issued[0].external_key) !== String(ticket)) throw new Error(`external key ${issued[0].external_key}, expected ${ticket}`);
+    await app.getByRole('button', { name: 'Insert into reply' }).click();
+    await until('the invitation in the reply', 5000, async () => (await page.locator('#reply').inputValue()).includes(shown));
   });
 
   await check('a Shell Jump through a Jumpoint reaches the representative console', async () => {

@@ -32,7 +32,12 @@ enum Command {
     /// Install what is missing: the wasm target, wasm-bindgen-cli, npm tools, chromium.
     Setup,
     /// Build the wasm app and package it as dist/remote-support-for-zendesk-<version>.zip.
-    Package,
+    Package {
+        /// The BeyondTrust appliance's host, written into the manifest's domainWhitelist
+        /// (needed for session keys in the sidebar: Zendesk's proxy only calls listed domains).
+        #[arg(long, value_name = "HOST")]
+        appliance_host: Option<String>,
+    },
     /// Check an app folder or zip against Zendesk's validation rules (default: dist/app).
     Validate {
         /// An app folder or a .zip file.
@@ -51,7 +56,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = Workspace::locate().and_then(|ws| match cli.command {
         Command::Setup => setup::run(&ws).map(|_| ExitCode::SUCCESS),
-        Command::Package => package::run(&ws).map(|_| ExitCode::SUCCESS),
+        Command::Package { appliance_host } => {
+            package::run_for(&ws, appliance_host.as_deref()).map(|_| ExitCode::SUCCESS)
+        }
         Command::Validate { path } => package::validate_cmd(&ws, path),
         Command::Test => suite::run(&ws),
         Command::Demo(args) => demo::run(&ws, args),

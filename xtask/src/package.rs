@@ -42,8 +42,17 @@ struct Built {
 }
 
 pub fn run(ws: &Workspace) -> Result<()> {
+    run_for(ws, None)
+}
+
+/// `cargo xtask package [--appliance-host HOST]`.
+pub fn run_for(ws: &Workspace, appliance_host: Option<&str>) -> Result<()> {
+    if let Some(host) = appliance_host {
+        // Checked before the (slow) build.
+        xtask::appliance_host::domain(host)?;
+    }
     let built = build(ws)?;
-    let zip = assemble(ws, &built)?;
+    let zip = assemble(ws, &built, appliance_host)?;
     print_sizes(&built, &zip)?;
     let report = validate::validate_path(&zip)?;
     print_report(&zip, &report);
@@ -186,7 +195,7 @@ fn build(ws: &Workspace) -> Result<Built> {
 
 /// dist/app/ (manifest.json, translations/*.json, assets/* plus the wasm and its glue) and the
 /// zip of it. Returns the zip's path.
-fn assemble(ws: &Workspace, built: &Built) -> Result<PathBuf> {
+fn assemble(ws: &Workspace, built: &Built, appliance_host: Option<&str>) -> Result<PathBuf> {
     let app = ws.dist_app();
     if app.exists() {
         fs::remove_dir_all(&app).with_context(|| format!("removing {}", app.display()))?;
@@ -194,6 +203,15 @@ fn assemble(ws: &Workspace, built: &Built) -> Result<PathBuf> {
     fs::create_dir_all(app.join("assets"))?;
     fs::create_dir_all(app.join("translations"))?;
     copy(&ws.root.join("manifest.json"), &app.join("manifest.json"))?;
+    if let Some(host) = appliance_host {
+        let manifest = fs::read_to_string(app.join("manifest.json"))?;
+        let manifest = xtask::appliance_host::with_whitelisted(&manifest, host)?;
+        fs::write(app.join("manifest.json"), manifest)?;
+        println!(
+            "package: domainWhitelist includes {}",
+            xtask::appliance_host::domain(host)?
+        );
+    }
     for (folder, only_json) in [("translations", true), ("assets", false)] {
         for entry in
             fs::read_dir(ws.root.join(folder)).with_context(|| format!("reading {folder}/"))?

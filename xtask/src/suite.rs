@@ -468,6 +468,7 @@ pub fn browser_env(ws: &Workspace, scratch: &Scratch) -> Vec<(&'static str, OsSt
         ("RSZ_SCRATCH", scratch.path().into()),
         // The admin browser test starts the sandbox and middleware binaries built here (above).
         ("RSZ_TARGET_DIR", ws.target_dir.clone().into()),
+        // The sandbox appliance the session key tests talk to (built above).
         (
             "RSZ_SANDBOX_BIN",
             ws.target_dir.join("debug").join("sandbox").into(),

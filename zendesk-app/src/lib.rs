@@ -13,6 +13,7 @@ mod modal;
 mod resize;
 mod root;
 mod zaf;
+mod zaf_api;
 mod zaf_js;
 
 // The fake client serves the wasm tests (run in headless chromium); natively there are none.
@@ -74,9 +75,11 @@ fn mount(client: Rc<JsZaf>, root: web_sys::Element) {
 fn mount_sidebar(client: Rc<JsZaf>, root: web_sys::Element) {
     let for_resize = client.clone();
     resize::observe(&root, move |height| for_resize.resize(height));
+    let api = Some(zaf_api::ApiHost::new(client.clone()).sidebar_api());
     let props = RootProps {
         client,
         launch: Callback::from(|url: String| launcher::launch(&url)),
+        api,
     };
     yew::Renderer::<Root<JsZaf>>::with_root_and_props(root, props).render();
 }

@@ -17,11 +17,15 @@ pub struct RootProps<C: ZafClient + 'static> {
     pub client: Rc<C>,
     /// Opens a client-script URL (`launcher::launch` in the app; a recorder in tests).
     pub launch: Callback<String, app_ui::LaunchOutcome>,
+    /// Zendesk API access (session key card, sessions list); `None` in tests without it.
+    pub api: Option<app_ui::SidebarApi>,
 }
 
 impl<C: ZafClient + 'static> PartialEq for RootProps<C> {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.client, &other.client) && self.launch == other.launch
+        Rc::ptr_eq(&self.client, &other.client)
+            && self.launch == other.launch
+            && self.api == other.api
     }
 }
 
@@ -56,7 +60,7 @@ pub fn Root<C: ZafClient + 'static>(props: &RootProps<C>) -> Html {
     };
     html! {
         <SidebarView state={(*state).clone()} on_launch={props.launch.clone()}
-            on_customize_help_center={Some(customize)} />
+            on_customize_help_center={Some(customize)} api={props.api.clone()} />
     }
 }
 

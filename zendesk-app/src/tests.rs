@@ -45,6 +45,7 @@ fn mount(client: FakeZaf) -> Mounted {
             record.borrow_mut().push(url);
             app_ui::LaunchOutcome::Opened
         }),
+        api: None,
     };
     yew::Renderer::<Root<FakeZaf>>::with_root_and_props(root.clone(), props).render();
     Mounted {

@@ -30,6 +30,8 @@ extern "C" {
 /// The real client.
 pub struct JsZaf {
     client: JsClient,
+    /// The last `metadata().settings` object, for the secure-free API-mode settings (`zaf_api`).
+    seen_settings: std::rc::Rc<std::cell::RefCell<JsValue>>,
 }
 
 fn err(context: &str, e: JsValue) -> ZafError {
@@ -62,21 +64,43 @@ fn raw(value: JsValue) -> RawValue {
         RawValue::Bool(b)
     } else if let Some(s) = value.as_string() {
         RawValue::Text(s)
-    } else if let Some(n) = value.as_f64() {
-        RawValue::Text(n.to_string())
+    } else if value.as_f64().is_some() {
+        // JS's own number-to-text: Rust's float formatting would add kilobytes to the wasm.
+        match value
+            .unchecked_into::<js_sys::Number>()
+            .to_string_with_radix(10)
+        {
+            Ok(text) => RawValue::Text(text.into()),
+            Err(_) => RawValue::Missing,
+        }
     } else {
         RawValue::Missing
     }
 }
 
 fn positive_id(value: &JsValue) -> Option<u64> {
-    let n = value
-        .as_f64()
-        .or_else(|| value.as_string().and_then(|s| s.trim().parse().ok()))?;
+    // A decimal string is read as an integer: Rust's float parser (with its tables) would add
+    // kilobytes to the wasm, and an id is never fractional.
+    let n = value.as_f64().or_else(|| {
+        value
+            .as_string()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map(|n| n as f64)
+    })?;
     (n >= 1.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0).then_some(n as u64)
 }
 
 impl JsZaf {
+    /// The JS client object, for bindings kept in other modules (`zaf_api`).
+    pub(crate) fn js(&self) -> &JsClient {
+        &self.client
+    }
+
+    /// The settings object of the last `metadata()` answer (`undefined` before one arrived).
+    pub(crate) fn seen_settings(&self) -> JsValue {
+        self.seen_settings.borrow().clone()
+    }
+
     /// `ZAFClient.init()`; `None` outside Zendesk (it returns `false`) or if the SDK did not load.
     pub fn init() -> Option<JsZaf> {
         let zaf = field(&js_sys::global(), "ZAFClient");
@@ -87,6 +111,7 @@ impl JsZaf {
         }
         Some(JsZaf {
             client: client.unchecked_into(),
+            seen_settings: Default::default(),
         })
     }
 }
@@ -104,11 +129,13 @@ impl ZafClient for JsZaf {
 
     fn settings(&self) -> impl Future<Output = Result<SettingsResult, ZafError>> {
         let pending = call("metadata()", self.client.metadata());
+        let seen = self.seen_settings.clone();
         async move {
             let settings = field(&pending.await?, "settings");
             if !settings.is_object() {
                 return Err(ZafError("metadata() has no settings".into()));
             }
+            seen.replace(settings.clone());
             Ok(Settings::parse(|name| raw(field(&settings, name))))
         }
     }

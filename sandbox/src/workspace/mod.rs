@@ -69,6 +69,11 @@ pub fn router(appliance: Appliance, zendesk: Zendesk, options: WorkspaceOptions)
         .route("/_demo/tickets/{id}", get(ticket_json))
         .route("/_demo/tickets/{id}/end-session", post(end_session))
         .route("/_demo/console", get(console))
+        .route("/_demo/proxy", post(proxy::proxy_request))
+        .route(
+            "/api/v2/tickets/{id}/comments.json",
+            get(proxy::ticket_comments),
+        )
         .with_state(shared)
 }
 
@@ -145,6 +150,9 @@ fn settings(ws: &Workspace) -> Value {
         "allow_remote_jump": true,
         "allow_rdp": true,
         "allow_shell_jump": true,
+        // Session keys in the sidebar, through the ZAF proxy stand-in (`proxy`).
+        "api_session_keys": true,
+        "session_queue": "general",
     })
 }
 
@@ -269,6 +277,7 @@ async fn console(State(ws): State<Shared>) -> Json<Value> {
     Json(json!({
         "client_scripts": calls(ws.appliance.client_scripts()),
         "start_sessions": calls(ws.appliance.start_sessions()),
+        "session_keys": serde_json::to_value(ws.appliance.session_keys()).unwrap_or(Value::Null),
         "delivered_events": ws.appliance.delivered_events().len(),
         "pending_events": ws.appliance.pending_events(),
     }))
@@ -323,6 +332,8 @@ async fn help_center_page(UrlPath(id): UrlPath<u64>, State(ws): State<Shared>) -
             .into_response(),
     }
 }
+
+pub mod proxy;
 
 /// The Help Center user the demo shows the request page to: its requester.
 const DEMO_REQUESTER_ID: u64 = 501;
