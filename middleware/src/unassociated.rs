@@ -161,12 +161,7 @@ pub fn request_body(t: &NewTicket) -> Value {
         ticket["tags"] = t.tags.clone().into();
     }
     if !t.custom_fields.is_empty() {
-        ticket["custom_fields"] = t
-            .custom_fields
-            .iter()
-            .map(|(id, value)| json!({ "id": id, "value": value }))
-            .collect::<Vec<_>>()
-            .into();
+        ticket["custom_fields"] = crate::zendesk::custom_fields_json(&t.custom_fields);
     }
     json!({ "ticket": ticket })
 }

@@ -251,15 +251,19 @@ impl TicketUpdate {
             ticket["status"] = json!(status);
         }
         if !self.custom_fields.is_empty() {
-            ticket["custom_fields"] = self
-                .custom_fields
-                .iter()
-                .map(|(id, value)| json!({ "id": id, "value": value }))
-                .collect::<Vec<_>>()
-                .into();
+            ticket["custom_fields"] = custom_fields_json(&self.custom_fields);
         }
         json!({ "ticket": ticket })
     }
+}
+
+/// Zendesk's `custom_fields` form: `[{"id": 123, "value": ...}]` (ticket updates and creation).
+pub(crate) fn custom_fields_json(fields: &[(u64, serde_json::Value)]) -> serde_json::Value {
+    fields
+        .iter()
+        .map(|(id, value)| json!({ "id": id, "value": value }))
+        .collect::<Vec<_>>()
+        .into()
 }
 
 #[derive(Deserialize)]
@@ -677,8 +681,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn next_page_is_followed_on_the_configured_instance_only() {
+    /// A client of `https://x.zendesk.com` for user `a@b.c` with token `tok123`.
+    fn test_client() -> ZendeskClient {
         let cfg = ZendeskConfig {
             url: "https://x.zendesk.com".into(),
             username: "a@b.c".into(),
@@ -691,12 +695,17 @@ mod tests {
             comment_max_chars: 60_000,
             tickets: Default::default(),
         };
-        let c = ZendeskClient::new(
+        ZendeskClient::new(
             &cfg,
             Arc::new(RateLimiter::new(100)),
             Duration::from_secs(5),
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn next_page_is_followed_on_the_configured_instance_only() {
+        let c = test_client();
         for next in [
             "https://X.ZENDESK.COM:443/api/v2/tickets/1/comments.json?page=2",
             "https://support.example.com/api/v2/tickets/1/comments.json?page=2",
@@ -714,24 +723,7 @@ mod tests {
 
     #[test]
     fn basic_auth_header_is_sensitive_and_debug_hides_it() {
-        let cfg = ZendeskConfig {
-            url: "https://x.zendesk.com".into(),
-            username: "a@b.c".into(),
-            token: crate::secret::Secret::new("tok123"),
-            tags: vec![],
-            duration_field_id: None,
-            duration_field_unit: Default::default(),
-            update_rate_per_minute: 100,
-            system_information_categories: vec![],
-            comment_max_chars: 60_000,
-            tickets: Default::default(),
-        };
-        let c = ZendeskClient::new(
-            &cfg,
-            Arc::new(RateLimiter::new(100)),
-            Duration::from_secs(5),
-        )
-        .unwrap();
+        let c = test_client();
         assert!(c.auth.is_sensitive());
         let expected = base64::engine::general_purpose::STANDARD.encode("a@b.c/token:tok123");
         assert_eq!(c.auth.to_str().unwrap(), format!("Basic {expected}"));
