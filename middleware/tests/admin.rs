@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::*;
-use middleware::admin::{router, AdminState};
 use middleware::config::ApplianceAuth;
 use middleware::secret::Secret;
 use middleware::store::Status;
@@ -16,15 +15,6 @@ use sandbox::{Sandbox, SandboxOptions, SessionSpec};
 
 const PASSWORD: &str = "it-admin-pw-42";
 const WRONG_SECRET: &str = "not-the-client-secret-9f3";
-
-/// Serves the admin for `app` on 127.0.0.1:0 until the test ends.
-async fn serve_admin(app: &TestApp) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let admin = router(AdminState::new(app.shared.clone(), Secret::new(PASSWORD)));
-    tokio::spawn(async move { axum::serve(listener, admin).await });
-    addr
-}
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -69,7 +59,7 @@ fn assert_no_secrets(sb: &Sandbox, text: &str) {
 #[tokio::test]
 async fn test_connection_passes_against_the_sandbox() {
     let env = Env::start(Setup::default()).await;
-    let addr = serve_admin(&env.app).await;
+    let addr = common::serve_admin(&env.app, PASSWORD).await;
     let http = client();
     let r = http
         .post(format!("http://{addr}/api/configurations/Sandbox/test"))
@@ -125,7 +115,7 @@ async fn test_connection_names_the_failing_check_without_the_secret() {
         client_secret: Secret::new(WRONG_SECRET),
     };
     let app = TestApp::spawn(cfg, fast_tuning(), 0).await.unwrap();
-    let addr = serve_admin(&app).await;
+    let addr = common::serve_admin(&app, PASSWORD).await;
     let r = client()
         .post(format!("http://{addr}/api/configurations/Sandbox/test"))
         .basic_auth("admin", Some(PASSWORD))
@@ -154,7 +144,7 @@ async fn test_connection_names_the_failing_check_without_the_secret() {
 #[tokio::test]
 async fn failed_event_shows_its_error_and_retry_requeues_it() {
     let env = Env::start(Setup::default()).await;
-    let addr = serve_admin(&env.app).await;
+    let addr = common::serve_admin(&env.app, PASSWORD).await;
     let http = client();
     let lsid = env
         .sb

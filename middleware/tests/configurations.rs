@@ -4,27 +4,14 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
 use std::time::Duration;
 
 use common::*;
-use middleware::admin::{router, AdminState};
 use middleware::config_store::{ConfigStore, CHECK_EVERY};
-use middleware::secret::Secret;
-use middleware::testing::TestApp;
 use sandbox::SessionSpec;
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "cfg-admin-pw-13";
-
-async fn serve_admin(app: &TestApp) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let admin = router(AdminState::new(app.shared.clone(), Secret::new(PASSWORD)));
-    tokio::spawn(async move { axum::serve(listener, admin).await });
-    addr
-}
 
 fn branch(env: &Env, appliance_id: &str) -> Value {
     json!({
@@ -51,7 +38,7 @@ async fn a_configuration_added_in_the_admin_gets_its_events_processed_without_re
         ..Setup::default()
     })
     .await;
-    let addr = serve_admin(&env.app).await;
+    let addr = common::serve_admin(&env.app, PASSWORD).await;
     let http = reqwest::Client::new();
     // Before: the appliance id is refused.
     let refused = http
@@ -198,7 +185,7 @@ async fn a_change_made_by_another_instance_is_followed_within_seconds() {
 #[tokio::test]
 async fn the_file_is_imported_once_and_export_writes_it_back_without_secrets() {
     let mut env = Env::start(Setup::default()).await;
-    let addr = serve_admin(&env.app).await;
+    let addr = common::serve_admin(&env.app, PASSWORD).await;
     let r = reqwest::Client::new()
         .post(format!("http://{addr}/api/configurations"))
         .basic_auth("admin", Some(PASSWORD))
@@ -284,7 +271,7 @@ async fn the_file_is_imported_once_and_export_writes_it_back_without_secrets() {
 #[tokio::test]
 async fn test_names_each_failure_in_words_and_gives_the_urls_to_paste() {
     let env = Env::start(Setup::default()).await;
-    let addr = serve_admin(&env.app).await;
+    let addr = common::serve_admin(&env.app, PASSWORD).await;
     let http = reqwest::Client::new();
     let put = |doc: Value| {
         let http = http.clone();
@@ -470,7 +457,7 @@ async fn managing_configurations_logs_no_secret() {
         .finish();
     let guard = tracing::subscriber::set_default(subscriber);
     let env = Env::start(Setup::default()).await;
-    let addr = serve_admin(&env.app).await;
+    let addr = common::serve_admin(&env.app, PASSWORD).await;
     let http = reqwest::Client::new();
     let wrong = "wrong-secret-in-no-log-13";
     let send = |method: reqwest::Method, path: String, body: Option<Value>| {

@@ -122,11 +122,7 @@ async fn lease_cannot_expire_while_waiting_for_the_rate_limit() {
         ..Setup::default()
     })
     .await;
-    let ticket = env.sb.zendesk.create_ticket("limiter");
-    let lsid = env
-        .sb
-        .appliance
-        .create_session(SessionSpec::default().external_key(ticket.to_string()));
+    let (ticket, lsid) = env.ticket_session("limiter");
     env.sb.appliance.end_session(&lsid);
     env.delivered(1).await;
 
@@ -178,11 +174,7 @@ async fn after_a_timeout_the_lookup_waits_one_http_timeout() {
         ..Setup::default()
     })
     .await;
-    let ticket = env.sb.zendesk.create_ticket("timeout");
-    let lsid = env
-        .sb
-        .appliance
-        .create_session(SessionSpec::default().external_key(ticket.to_string()));
+    let (ticket, lsid) = env.ticket_session("timeout");
     env.sb.appliance.end_session(&lsid);
     env.delivered(1).await;
     env.sb.zendesk.faults().timeout_next(1);
@@ -452,11 +444,7 @@ async fn skipped_outbound_session_end_does_not_hide_the_polled_one() {
         ..Setup::default()
     })
     .await;
-    let ticket = env.sb.zendesk.create_ticket("skipped then polled");
-    let lsid = env
-        .sb
-        .appliance
-        .create_session(SessionSpec::default().external_key(ticket.to_string()));
+    let (ticket, lsid) = env.ticket_session("skipped then polled");
     env.sb.appliance.end_session(&lsid);
     env.delivered(1).await;
     let events = env.app.events().await;
@@ -476,11 +464,7 @@ async fn skipped_outbound_session_end_does_not_hide_the_polled_one() {
 #[tokio::test]
 async fn no_archives_for_a_session_that_just_ended_is_waited_for() {
     let env = Env::start(Setup::default()).await;
-    let ticket = env.sb.zendesk.create_ticket("not archived yet");
-    let lsid = env
-        .sb
-        .appliance
-        .create_session(SessionSpec::default().external_key(ticket.to_string()));
+    let (ticket, lsid) = env.ticket_session("not archived yet");
     // More fetches than one attempt's bounded wait makes: a retry, then success.
     let fetches = env.setup.tuning.report_wait_tries + 2;
     env.sb.appliance.archive_lag(&lsid, fetches);
@@ -607,11 +591,7 @@ async fn retry_all_failed_button_in_the_admin_ui() {
 #[tokio::test]
 async fn appliance_retry_after_is_honoured() {
     let env = Env::start(Setup::default()).await;
-    let ticket = env.sb.zendesk.create_ticket("appliance busy");
-    let lsid = env
-        .sb
-        .appliance
-        .create_session(SessionSpec::default().external_key(ticket.to_string()));
+    let (ticket, lsid) = env.ticket_session("appliance busy");
     env.sb.appliance.end_session(&lsid);
     env.delivered(1).await;
     env.sb.appliance.faults().fail_next_retry_after(1, 503, 2);

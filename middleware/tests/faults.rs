@@ -14,15 +14,6 @@ use middleware::secret::Secret;
 use middleware::store::{now_ms, Status};
 use sandbox::SessionSpec;
 
-async fn one_session(env: &Env, subject: &str) -> (u64, String) {
-    let ticket = env.sb.zendesk.create_ticket(subject);
-    let lsid = env
-        .sb
-        .appliance
-        .create_session(SessionSpec::default().external_key(ticket.to_string()));
-    (ticket, lsid)
-}
-
 fn our_comments(env: &Env, ticket: u64) -> usize {
     env.sb
         .zendesk
@@ -41,7 +32,7 @@ async fn token_is_requested_once_for_concurrent_workers() {
     .await;
     let mut tickets = Vec::new();
     for i in 0..6 {
-        let (t, lsid) = one_session(&env, &format!("t{i}")).await;
+        let (t, lsid) = env.ticket_session(&format!("t{i}"));
         env.sb.appliance.end_session(&lsid);
         tickets.push(t);
     }
@@ -216,7 +207,7 @@ async fn a_5xx_error_answer_is_transient_and_keeps_its_message() {
 #[tokio::test]
 async fn evicted_token_gets_one_fresh_token_and_a_retry() {
     let env = Env::start(Setup::default()).await;
-    let (t1, a) = one_session(&env, "a").await;
+    let (t1, a) = env.ticket_session("a");
     env.sb.appliance.end_session(&a);
     env.delivered(1).await;
     env.app.drain().await;
@@ -238,7 +229,7 @@ async fn evicted_token_gets_one_fresh_token_and_a_retry() {
             .unwrap();
         assert!(r.status().is_success());
     }
-    let (t2, b) = one_session(&env, "b").await;
+    let (t2, b) = env.ticket_session("b");
     env.sb.appliance.end_session(&b);
     env.delivered(2).await;
     env.app.drain().await;
@@ -279,7 +270,7 @@ async fn legacy_credentials_and_bomgar_namespace() {
     env.sb
         .appliance
         .set_xml_namespace(sandbox::XmlNamespace::Bomgar);
-    let (t, lsid) = one_session(&env, "legacy").await;
+    let (t, lsid) = env.ticket_session("legacy");
     env.sb.appliance.end_session(&lsid);
     env.delivered(1).await;
     env.app.drain().await;
@@ -295,7 +286,7 @@ async fn certificate_is_verified_unless_allowed() {
         ..Setup::default()
     })
     .await;
-    let (t, lsid) = one_session(&env, "tls").await;
+    let (t, lsid) = env.ticket_session("tls");
     env.sb.appliance.end_session(&lsid);
     env.delivered(1).await;
     env.app.drain().await;
@@ -327,7 +318,7 @@ async fn zendesk_429_and_5xx_storms_end_with_exactly_one_comment_each() {
     .await;
     let mut sessions = Vec::new();
     for i in 0..3 {
-        let (t, lsid) = one_session(&env, &format!("storm{i}")).await;
+        let (t, lsid) = env.ticket_session(&format!("storm{i}"));
         env.sb.appliance.end_session(&lsid);
         sessions.push(t);
     }
@@ -367,8 +358,8 @@ async fn zendesk_429_and_5xx_storms_end_with_exactly_one_comment_each() {
 async fn retry_after_is_honoured() {
     let env = Env::start(Setup::default()).await;
     env.sb.zendesk.set_rate_limit(1);
-    let (t1, a) = one_session(&env, "a").await;
-    let (t2, b) = one_session(&env, "b").await;
+    let (t1, a) = env.ticket_session("a");
+    let (t2, b) = env.ticket_session("b");
     env.sb.appliance.end_session(&a);
     env.sb.appliance.end_session(&b);
     env.delivered(2).await;
@@ -394,7 +385,7 @@ async fn transient_errors_stop_after_the_retry_limit() {
         ..Setup::default()
     })
     .await;
-    let (t, lsid) = one_session(&env, "down").await;
+    let (t, lsid) = env.ticket_session("down");
     env.sb.appliance.end_session(&lsid);
     env.delivered(1).await;
     env.sb.zendesk.faults().fail_next(10, 502);
@@ -464,8 +455,8 @@ async fn transient_errors_of_event_types_not_listed_for_retry_fail_at_once() {
 #[tokio::test]
 async fn zendesk_401_and_403_fail_at_once_with_the_message_kept() {
     let env = Env::start(Setup::default()).await;
-    let (t1, a) = one_session(&env, "401").await;
-    let (t2, b) = one_session(&env, "403").await;
+    let (t1, a) = env.ticket_session("401");
+    let (t2, b) = env.ticket_session("403");
     env.sb.appliance.end_session(&a);
     env.sb.appliance.end_session(&b);
     env.delivered(2).await;
@@ -529,7 +520,7 @@ async fn appliance_error_answer_fails_with_its_message() {
 #[tokio::test]
 async fn appliance_outage_is_retried() {
     let env = Env::start(Setup::default()).await;
-    let (t, lsid) = one_session(&env, "outage").await;
+    let (t, lsid) = env.ticket_session("outage");
     env.sb.appliance.end_session(&lsid);
     env.delivered(1).await;
     env.sb.appliance.faults().fail_next(2, 503);
@@ -570,7 +561,7 @@ async fn unknown_appliance_id_is_refused_with_404() {
 #[tokio::test]
 async fn duplicate_delivery_is_processed_once() {
     let env = Env::start(Setup::default()).await;
-    let (t, lsid) = one_session(&env, "dup").await;
+    let (t, lsid) = env.ticket_session("dup");
     env.sb.appliance.end_session(&lsid);
     env.delivered(1).await;
     let fields = env.sb.appliance.delivered_events()[0].fields.clone();
@@ -608,7 +599,7 @@ async fn polling_finds_sessions_without_outbound_events() {
     };
     let env = Env::start(setup).await;
     env.sb.appliance.set_events_url(None);
-    let (t, lsid) = one_session(&env, "polled").await;
+    let (t, lsid) = env.ticket_session("polled");
     env.sb.appliance.end_session(&lsid);
     let before = now_ms() / 1000;
     assert_eq!(env.app.poll_once().await, 1);
@@ -685,7 +676,7 @@ async fn restart_with_work_in_flight_loses_and_duplicates_nothing() {
     let mut env = Env::start(Setup::default()).await;
     let mut sessions = Vec::new();
     for i in 0..3 {
-        let (t, lsid) = one_session(&env, &format!("restart{i}")).await;
+        let (t, lsid) = env.ticket_session(&format!("restart{i}"));
         env.sb.appliance.end_session(&lsid);
         sessions.push((t, lsid));
     }
@@ -771,7 +762,7 @@ async fn own_rate_limit_keeps_a_burst_under_zendesk_limit() {
     let started = std::time::Instant::now();
     let mut tickets = Vec::new();
     for i in 0..8 {
-        let (t, lsid) = one_session(&env, &format!("burst{i}")).await;
+        let (t, lsid) = env.ticket_session(&format!("burst{i}"));
         env.sb.appliance.end_session(&lsid);
         tickets.push(t);
     }

@@ -148,6 +148,16 @@ impl Env {
             .set_events_url(Some(self.app.events_url(Some(APPLIANCE_ID))));
     }
 
+    /// A new ticket and a live session whose external key names it: `(ticket, lsid)`.
+    pub fn ticket_session(&self, subject: &str) -> (u64, String) {
+        let ticket = self.sb.zendesk.create_ticket(subject);
+        let lsid = self
+            .sb
+            .appliance
+            .create_session(sandbox::SessionSpec::default().external_key(ticket.to_string()));
+        (ticket, lsid)
+    }
+
     pub async fn delivered(&self, n: usize) {
         self.sb
             .appliance
@@ -214,4 +224,16 @@ async fn fresh_postgres_database(admin: &str) -> String {
         "{}/{name}",
         admin.rsplit_once('/').expect("URL with a database").0
     )
+}
+
+/// Serves the admin of `app` with `password` on 127.0.0.1:0 until the test ends.
+pub async fn serve_admin(app: &TestApp, password: &str) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let admin = middleware::admin::router(middleware::admin::AdminState::new(
+        app.shared.clone(),
+        middleware::secret::Secret::new(password),
+    ));
+    tokio::spawn(async move { axum::serve(listener, admin).await });
+    addr
 }
